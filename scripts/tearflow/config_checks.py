@@ -1,0 +1,144 @@
+"""Checks of the config and the sample sheet that run once, before any rule.
+
+``workflow/rules/common.smk`` calls :func:`check_config` and :func:`check_sample_sheet`; every problem
+is a :class:`~tearflow.errors.TearflowError` whose message names the key, file, row or column, what
+was found and what was expected. Problems that still leave usable data (a patient with one visit,
+samples at another visit) are returned as notes for the log instead.
+"""
+
+import difflib
+
+import jsonschema
+
+from tearflow.columns import PATIENT, SAMPLE, SUBGROUP, TIMEPOINT
+from tearflow.errors import TearflowError
+
+
+def unknown_keys(config, schema, prefix=""):
+    """Config keys the schema does not know, each with the closest valid key (or None)."""
+    found = []
+    if not isinstance(config, dict) or schema.get("type") != "object":
+        return found
+    properties = schema.get("properties", {})
+    open_ended = schema.get("additionalProperties", True) is not False
+    for key, value in config.items():
+        where = f"{prefix}{key}"
+        if key in properties:
+            found.extend(unknown_keys(value, properties[key], prefix=f"{where}."))
+        elif not open_ended:
+            close = difflib.get_close_matches(str(key), list(properties), n=1, cutoff=0.6)
+            found.append((where, f"{prefix}{close[0]}" if close else None))
+    return found
+
+
+def check_config(config, schema, config_name="config"):
+    """Raise on misspelt keys (with a suggestion) and on values the JSON schema refuses."""
+    unknown = unknown_keys(config, schema)
+    if unknown:
+        lines = []
+        for key, suggestion in unknown:
+            hint = f" — did you mean '{suggestion}'?" if suggestion else ""
+            lines.append(f"unknown key '{key}'{hint}")
+        raise TearflowError(
+            f"{config_name}: " + "; ".join(lines) + " (every key is listed in config/README.md)"
+        )
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda error: list(error.absolute_path))
+    if errors:
+        error = errors[0]
+        key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+        described = error.schema.get("description", "")
+        expected = f" Expected: {described}" if described else ""
+        raise TearflowError(
+            f"{config_name}: key '{key}': {error.message}.{expected}"
+        )
+
+
+def check_sample_sheet(sheet, path, timepoints, min_patients):
+    """Check the sheet's logic (the schema checks its shape); return notes for the log.
+
+    Errors: duplicate sample names; a patient with two samples at the same visit; a patient in two
+    subgroups; a baseline or follow-up label that no sample carries (the contrast would be empty); a
+    subgroup with fewer paired patients than ``min_patients``. Notes: samples at other visits and
+    patients with only one of the two visits (left out of the paired contrasts).
+    """
+    notes = []
+
+    def row_of(index):
+        return int(index) + 2  # header line + 1-based numbering
+
+    duplicated = sheet[sheet[SAMPLE].duplicated(keep=False)]
+    if len(duplicated):
+        name = duplicated[SAMPLE].iloc[0]
+        rows = [row_of(i) for i in duplicated.index[duplicated[SAMPLE] == name]]
+        raise TearflowError(
+            f"sample sheet {path}: sample '{name}' is listed more than once (rows {rows}); "
+            "expected each sample name once"
+        )
+    twice = sheet[sheet.duplicated([PATIENT, TIMEPOINT], keep=False)]
+    if len(twice):
+        first = twice.iloc[0]
+        same = twice[(twice[PATIENT] == first[PATIENT]) & (twice[TIMEPOINT] == first[TIMEPOINT])]
+        raise TearflowError(
+            f"sample sheet {path}: patient '{first[PATIENT]}' has {len(same)} samples at timepoint "
+            f"'{first[TIMEPOINT]}' (rows {[row_of(i) for i in same.index]}: "
+            f"{', '.join(same[SAMPLE])}); expected one sample per patient and timepoint"
+        )
+    groups_per_patient = sheet.groupby(PATIENT)[SUBGROUP].nunique()
+    if (groups_per_patient > 1).any():
+        patient = groups_per_patient[groups_per_patient > 1].index[0]
+        labels = sorted(sheet.loc[sheet[PATIENT] == patient, SUBGROUP].unique())
+        raise TearflowError(
+            f"sample sheet {path}: patient '{patient}' is in more than one subgroup ({', '.join(labels)}); "
+            "expected one subgroup per patient"
+        )
+    labels = set(sheet[TIMEPOINT])
+    for role in ("baseline", "followup"):
+        label = timepoints[role]
+        if label not in labels:
+            raise TearflowError(
+                f"sample sheet {path}: no sample has timepoint '{label}' (config key "
+                f"timepoints.{role}), so the paired contrast would be empty; the sheet's timepoints "
+                f"are: {', '.join(sorted(labels))}"
+            )
+    other = sorted(labels - {timepoints["baseline"], timepoints["followup"]})
+    if other:
+        counts = sheet[TIMEPOINT].value_counts()
+        notes.append(
+            "samples at other visits are left out of the paired contrasts: "
+            + ", ".join(f"{label} ({counts[label]})" for label in other)
+        )
+    visits = sheet[sheet[TIMEPOINT].isin([timepoints["baseline"], timepoints["followup"]])]
+    per_patient = visits.groupby(PATIENT)[TIMEPOINT].nunique()
+    single = sorted(per_patient.index[per_patient < 2])
+    if single:
+        notes.append(
+            f"{len(single)} patient(s) have only one of the two visits and are left out of the "
+            f"paired contrasts: {', '.join(single)}"
+        )
+    paired = per_patient.index[per_patient == 2]
+    subgroup_of = sheet.drop_duplicates(PATIENT).set_index(PATIENT)[SUBGROUP]
+    paired_counts = subgroup_of[paired].value_counts()
+    for subgroup in dict.fromkeys(sheet[SUBGROUP]):
+        count = int(paired_counts.get(subgroup, 0))
+        if count < min_patients:
+            raise TearflowError(
+                f"sample sheet {path}: subgroup '{subgroup}' has {count} patient(s) with both "
+                f"'{timepoints['baseline']}' and '{timepoints['followup']}' samples; the paired model "
+                f"needs at least {min_patients} (config key differential.min_pairs)"
+            )
+    return notes
+
+
+def check_sheet_schema(sheet, schema, path):
+    """Validate every row of the sample sheet against its JSON schema; name the row and column."""
+    validator = jsonschema.Draft202012Validator(schema)
+    for index, row in enumerate(sheet.to_dict(orient="records")):
+        error = next(iter(sorted(validator.iter_errors(row), key=str)), None)
+        if error is not None:
+            column = ".".join(str(part) for part in error.absolute_path) or "(row)"
+            described = error.schema.get("description", "")
+            raise TearflowError(
+                f"sample sheet {path}: row {index + 2}, column '{column}': {error.message}"
+                + (f" (expected: {described})" if described else "")
+            )

@@ -1,0 +1,53 @@
+"""Reading and writing tearflow's TSV tables, the same way in every step.
+
+Tables are tab-separated, UTF-8, with ``NA`` for missing values. Writes are atomic: the table is
+written beside its target and renamed into place, so a step that dies mid-write leaves no file that
+looks finished.
+"""
+
+import os
+import tempfile
+
+import pandas as pd
+
+MISSING = "NA"
+
+
+def write_tsv(table, path, index=False):
+    """Write ``table`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".tsv")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            table.to_csv(stream, sep="\t", index=index, na_rep=MISSING)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def read_tsv(path, **kwargs):
+    """Read a table tearflow wrote (``NA`` and empty cells are missing)."""
+    kwargs.setdefault("sep", "\t")
+    kwargs.setdefault("keep_default_na", False)
+    kwargs.setdefault("na_values", [MISSING, ""])
+    return pd.read_csv(path, **kwargs)
+
+
+def save_figure(figure, path, dpi=150):
+    """Save a matplotlib figure atomically as PNG and close it."""
+    import matplotlib.pyplot as plt
+
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".png")
+    os.close(handle)
+    try:
+        figure.savefig(temporary, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+        os.replace(temporary, path)
+    finally:
+        plt.close(figure)
+        if os.path.exists(temporary):
+            os.remove(temporary)

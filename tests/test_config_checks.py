@@ -1,0 +1,113 @@
+"""The up-front checks of the config and the sample sheet (common.smk runs them before any rule)."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tearflow.config_checks import (
+    check_config,
+    check_sample_sheet,
+    check_sheet_schema,
+    unknown_keys,
+)
+from tearflow.errors import TearflowError
+
+REPO = Path(__file__).resolve().parents[1]
+TIMEPOINTS = {"baseline": "baseline", "followup": "week2"}
+
+
+@pytest.fixture(scope="module")
+def config_schema():
+    return yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def shipped_config():
+    return yaml.safe_load((REPO / "config/config.yaml").read_text())
+
+
+def sheet(rows):
+    return pd.DataFrame(rows, columns=["sample", "patient", "subgroup", "timepoint"])
+
+
+def trial_sheet(n_a=3, n_b=3):
+    rows = []
+    for group, n in (("A", n_a), ("B", n_b)):
+        for i in range(n):
+            for visit in ("baseline", "week2"):
+                rows.append((f"{group}{i}_{visit}", f"{group}{i}", group, visit))
+    return sheet(rows)
+
+
+def test_shipped_config_is_valid(config_schema, shipped_config):
+    check_config(shipped_config, config_schema)
+
+
+def test_misspelt_key_suggests_the_closest(config_schema, shipped_config):
+    config = dict(shipped_config)
+    config["timepionts"] = config.pop("timepoints")
+    assert ("timepionts", "timepoints") in unknown_keys(config, config_schema)
+    with pytest.raises(TearflowError, match="unknown key 'timepionts' — did you mean 'timepoints'"):
+        check_config(config, config_schema)
+
+
+def test_wrong_value_names_the_key(config_schema, shipped_config):
+    config = dict(shipped_config)
+    config["differential"] = dict(config["differential"], min_pairs=1)
+    with pytest.raises(TearflowError, match=r"key 'differential.min_pairs'"):
+        check_config(config, config_schema)
+
+
+def test_valid_sheet_gives_no_notes():
+    assert check_sample_sheet(trial_sheet(), "s.tsv", TIMEPOINTS, 3) == []
+
+
+def test_duplicate_sample_names_the_rows():
+    table = trial_sheet()
+    table.loc[1, "sample"] = table.loc[0, "sample"]
+    with pytest.raises(TearflowError, match=r"sample 'A0_baseline' is listed more than once \(rows \[2, 3\]\)"):
+        check_sample_sheet(table, "s.tsv", TIMEPOINTS, 3)
+
+
+def test_two_samples_for_one_patient_and_visit():
+    table = trial_sheet()
+    table.loc[1, "timepoint"] = "baseline"
+    with pytest.raises(TearflowError, match="patient 'A0' has 2 samples at timepoint 'baseline'"):
+        check_sample_sheet(table, "s.tsv", TIMEPOINTS, 2)
+
+
+def test_missing_followup_label_is_an_error():
+    with pytest.raises(TearflowError, match=r"no sample has timepoint 'month1' \(config key timepoints.followup\)"):
+        check_sample_sheet(trial_sheet(), "s.tsv", {"baseline": "baseline", "followup": "month1"}, 3)
+
+
+def test_other_visits_and_unpaired_patients_are_notes():
+    table = pd.concat(
+        [trial_sheet(), sheet([("A0_w4", "A0", "A", "week4"), ("A9_bl", "A9", "A", "baseline")])],
+        ignore_index=True,
+    )
+    notes = check_sample_sheet(table, "s.tsv", TIMEPOINTS, 3)
+    assert any("week4 (1)" in note for note in notes)
+    assert any("A9" in note and "only one" in note for note in notes)
+
+
+def test_too_small_subgroup_is_an_error():
+    with pytest.raises(TearflowError, match="subgroup 'B' has 2 patient"):
+        check_sample_sheet(trial_sheet(n_b=2), "s.tsv", TIMEPOINTS, 3)
+
+
+def test_patient_in_two_subgroups():
+    table = trial_sheet()
+    table.loc[1, "subgroup"] = "B"
+    with pytest.raises(TearflowError, match="patient 'A0' is in more than one subgroup"):
+        check_sample_sheet(table, "s.tsv", TIMEPOINTS, 3)
+
+
+def test_sheet_schema_names_row_and_column():
+    schema = yaml.safe_load((REPO / "workflow/schemas/samples.schema.yaml").read_text())
+    table = trial_sheet()
+    table.loc[2, "patient"] = ""
+    with pytest.raises(TearflowError, match=r"row 4, column 'patient'"):
+        check_sheet_schema(table, schema, "s.tsv")

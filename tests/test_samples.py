@@ -1,0 +1,51 @@
+"""Reading the sample sheet and building baseline/follow-up pairs."""
+
+import logging
+
+import pandas as pd
+import pytest
+
+from tearflow.errors import TearflowError
+from tearflow.samples import paired_samples, read_sample_sheet, subgroup_order
+
+
+def write_sheet(tmp_path, text):
+    path = tmp_path / "samples.tsv"
+    path.write_text(text)
+    return path
+
+
+def test_ids_stay_strings(tmp_path):
+    path = write_sheet(tmp_path, "sample\tpatient\tsubgroup\ttimepoint\n007_a\t007\tA\tbaseline\n")
+    assert read_sample_sheet(path)["patient"].tolist() == ["007"]
+
+
+def test_missing_column_is_named(tmp_path):
+    path = write_sheet(tmp_path, "sample\tpatient\ttimepoint\nx\t1\tbaseline\n")
+    with pytest.raises(TearflowError, match="missing column\\(s\\) subgroup"):
+        read_sample_sheet(path)
+
+
+def test_empty_cell_names_row_and_column(tmp_path):
+    path = write_sheet(tmp_path, "sample\tpatient\tsubgroup\ttimepoint\nx\t1\tA\tbaseline\ny\t\tA\tweek2\n")
+    with pytest.raises(TearflowError, match="row 3, column 'patient' is empty"):
+        read_sample_sheet(path)
+
+
+def test_pairs_leave_out_other_visits_and_single_visits(caplog):
+    caplog.set_level(logging.INFO)
+    sheet = pd.DataFrame(
+        {
+            "sample": ["p1b", "p1w", "p1w4", "p2b", "p3b", "p3w"],
+            "patient": ["p1", "p1", "p1", "p2", "p3", "p3"],
+            "subgroup": ["B", "B", "B", "A", "A", "A"],
+            "timepoint": ["bl", "w2", "w4", "bl", "bl", "w2"],
+            "age": ["50", "50", "50", "60", "70", "70"],
+        }
+    )
+    pairs = paired_samples(sheet, "bl", "w2")
+    assert pairs["patient"].tolist() == ["p1", "p3"]
+    assert pairs["followup_sample"].tolist() == ["p1w", "p3w"]
+    assert pairs["age"].tolist() == ["50", "70"]
+    assert "w4" in caplog.text and "p2" in caplog.text
+    assert subgroup_order(sheet) == ["B", "A"]

@@ -11,7 +11,7 @@ min_version("9.0")
 
 # The workflow's own folder (the one holding workflow/, scripts/, resources/), wherever it is
 # deployed; shipped files are reached from here, never from the working directory.
-WORKFLOW_ROOT = Path(workflow.current_basedir.get_path_or_uri()).parents[1]
+WORKFLOW_ROOT = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[1]
 sys.path.insert(0, str(WORKFLOW_ROOT / "scripts"))
 
 import yaml  # noqa: E402

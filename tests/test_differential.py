@@ -1,0 +1,278 @@
+"""scripts/differential.py (and its figures): the pipeline functions against the limma fixtures,
+the table contract, filtering, covariates, imputed input, and the Snakemake adapters."""
+
+from types import SimpleNamespace
+
+import differential as diff
+import numpy as np
+import pandas as pd
+import plot_differential as plots
+import pytest
+from conftest import REPO
+
+from tearflow.columns import FDR, GENE, LOG2FC, N_PAIRS, PROTEIN, PVALUE, SIGNIFICANT, T_STAT
+from tearflow.errors import TearflowError
+from tearflow.tables import read_tsv
+
+FIXTURES = REPO / "tests" / "fixtures" / "limma"
+CONTRACT = [PROTEIN, GENE, LOG2FC, T_STAT, PVALUE, FDR, N_PAIRS, "mean_log2_abundance", SIGNIFICANT]
+
+
+def fixture(case, suffix):
+    return pd.read_csv(FIXTURES / f"{case}_{suffix}.tsv", sep="\t", dtype={"sex": str})
+
+
+@pytest.mark.parametrize("case", ["missing", "unequal_covariates", "missing_covariates"])
+@pytest.mark.parametrize("variant", ["default", "trend", "robust"])
+def test_differential_statistics_equal_limma(case, variant):
+    """The whole step (design building, filters, both fits, BH) reproduces the R pipeline."""
+    data = fixture(case, "input")
+    patients = fixture(case, "patients").astype(str)
+    covariate_names = [c for c in patients.columns if c not in ("patient", "subgroup")]
+    covariates = diff.covariate_columns(patients, covariate_names)
+    expected_design = fixture(case, "design_subgroups").iloc[:, 2:]
+    np.testing.assert_allclose(covariates.to_numpy(float), expected_design.to_numpy(float), atol=1e-12)
+    subgroups = list(dict.fromkeys(patients["subgroup"]))
+    tables = diff.differential_statistics(
+        data[list(patients["patient"])].set_axis(data["protein"]),
+        patients["subgroup"].to_numpy(),
+        subgroups,
+        data["mean_log2_abundance"].to_numpy(),
+        covariates=covariates,
+        min_pairs=3,
+        trend=variant == "trend",
+        robust=variant == "robust",
+    )
+    reference = fixture(case, "limma")
+    reference = reference[reference["variant"] == variant]
+    assert set(tables) == set(reference["contrast"])
+    for name, table in tables.items():
+        ref = reference[reference["contrast"] == name].set_index("protein").loc[table.index]
+        assert table[N_PAIRS].tolist() == ref["n_pairs"].tolist()
+        for ours, theirs in (
+            (LOG2FC, "log2fc"),
+            (T_STAT, "t"),
+            (PVALUE, "pvalue"),
+            (FDR, "fdr"),
+            ("df_total", "df_total"),
+            ("B", "lods"),
+        ):
+            a, b = table[ours].to_numpy(float), ref[theirs].to_numpy(float)
+            assert np.array_equal(np.isnan(a), np.isnan(b)), f"{name}/{ours}: NaN pattern"
+            np.testing.assert_allclose(
+                a[~np.isnan(b)], b[~np.isnan(b)], rtol=1e-6, atol=1e-6, err_msg=f"{case}/{variant}/{name}/{ours}"
+            )
+
+
+def small_study(n_proteins=40, seed=0, missing=0.1):
+    """A sheet and a log2 matrix: 5 + 3 patients, baseline/week2, first 5 proteins up by 3."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(8):
+        for tp in ("baseline", "week2"):
+            rows.append(
+                {
+                    "sample": f"s{i}_{tp}",
+                    "patient": f"p{i}",
+                    "subgroup": "A" if i < 5 else "B",
+                    "timepoint": tp,
+                    "age": str(30 + 4 * i),
+                    "sex": "FM"[i % 2],
+                }
+            )
+    sheet = pd.DataFrame(rows)
+    values = {}
+    base = rng.uniform(18, 28, n_proteins)
+    for sample in sheet["sample"]:
+        v = base + rng.normal(0, 0.3, n_proteins)
+        if sample.endswith("week2"):
+            v[:5] += 3
+        v[rng.uniform(size=n_proteins) < missing] = np.nan
+        values[sample] = v
+    matrix = pd.DataFrame(
+        {PROTEIN: [f"P{i}" for i in range(n_proteins)], GENE: [f"G{i}" for i in range(n_proteins)], **values}
+    )
+    return sheet, matrix
+
+
+def test_untested_proteins_keep_nan_and_their_n_pairs():
+    sheet, matrix = small_study(missing=0)
+    values = matrix.set_index(PROTEIN)
+    values.loc["P7", ["s5_week2", "s6_week2"]] = np.nan  # only one B pair left
+    values.loc["P8", :] = np.nan
+    values.loc["P8", ["s0_baseline", "s0_week2"]] = [20.0, 21.0]  # one pair overall
+    from tearflow.samples import paired_samples
+
+    pairs = paired_samples(sheet, "baseline", "week2")
+    d = diff.paired_differences(values.drop(columns=GENE), pairs)
+    tables = diff.differential_statistics(
+        d, pairs["subgroup"].to_numpy(), ["A", "B"], np.full(len(d), 20.0), min_pairs=3
+    )
+    assert tables["B"].loc["P7", N_PAIRS] == 1 and np.isnan(tables["B"].loc["P7", PVALUE])
+    assert np.isnan(tables["interaction"].loc["P7", T_STAT])
+    assert not np.isnan(tables["A"].loc["P7", PVALUE])
+    for name in ("A", "B", "all", "interaction"):
+        assert np.isnan(tables[name].loc["P8", PVALUE]) and np.isnan(tables[name].loc["P8", FDR])
+    assert tables["all"].loc["P8", N_PAIRS] == 1
+    assert (tables["all"][PVALUE].dropna() > 0).all()
+    up = tables["all"].loc[[f"P{i}" for i in range(5)]]
+    assert (up[FDR] < 0.05).all() and (up[LOG2FC] > 2).all()
+
+
+def test_contrast_table_contract_and_significance():
+    stats_table = pd.DataFrame(
+        {
+            LOG2FC: [1.0, -0.2, np.nan],
+            T_STAT: [5.0, -3.0, np.nan],
+            PVALUE: [0.001, 0.01, np.nan],
+            FDR: [0.003, 0.015, np.nan],
+            N_PAIRS: [8, 8, 1],
+            "se": [0.2, 0.1, np.nan],
+            "ci_low": [0.5, -0.4, np.nan],
+            "ci_high": [1.5, 0.0, np.nan],
+            "df_total": [20, 20, np.nan],
+            "B": [3.0, 1.0, np.nan],
+            "n_pairs_measured": [8, 7, 1],
+        }
+    )
+    annotation = pd.DataFrame({PROTEIN: ["a", "b", "c"], GENE: ["A", None, "C"]})
+    table = diff.contrast_table(
+        stats_table, annotation, [20.0, 21.0, 22.0], fdr=0.05, min_abs_log2fc=0.5, share_imputed=[0.0, 0.25, 0.5]
+    )
+    assert list(table.columns[: len(CONTRACT)]) == CONTRACT
+    assert table[SIGNIFICANT].tolist() == [True, False, False]
+    assert table[PROTEIN].tolist() == ["a", "b", "c"]
+    assert "share_imputed" in table.columns
+
+
+def test_covariates_numeric_and_factor_and_errors():
+    pairs = pd.DataFrame(
+        {
+            "patient": ["a", "b", "c", "d"],
+            "age": ["30", "40", "50", "60"],
+            "site": ["x", "y", "x", "z"],
+            "blank": ["1", "", "2", "3"],
+        }
+    )
+    columns = diff.covariate_columns(pairs, ["age", "site"])
+    assert list(columns.columns) == ["age", "sitey", "sitez"]
+    np.testing.assert_allclose(columns["age"], [-15, -5, 5, 15])
+    np.testing.assert_allclose(columns.sum(), 0, atol=1e-12)
+    with pytest.raises(TearflowError, match="no column 'height'"):
+        diff.covariate_columns(pairs, ["height"])
+    with pytest.raises(TearflowError, match="'blank' is empty for patient"):
+        diff.covariate_columns(pairs, ["blank"])
+    design = pd.DataFrame({"A": [1, 1, 0, 0], "B": [0, 0, 1, 1], "dup": [-0.5, -0.5, 0.5, 0.5]})
+    assert list(diff.full_rank_design(design, ["A", "B"]).columns) == ["A", "B"]
+
+
+def test_settings_reject_bad_values():
+    assert diff.settings({"min_pairs": 3})["fdr"] == 0.05
+    with pytest.raises(TearflowError, match="differential.min_pairs"):
+        diff.settings({"min_pairs": 0})
+    with pytest.raises(TearflowError, match="differential.fdr"):
+        diff.settings({"fdr": 5})
+
+
+def fake_snakemake(tmp_path, sheet, matrix, contrasts, imputed=False, config=None):
+    sheet_path, matrix_path = tmp_path / "samples.tsv", tmp_path / "matrix.tsv"
+    sheet.to_csv(sheet_path, sep="\t", index=False)
+    matrix.to_csv(matrix_path, sep="\t", index=False, na_rep="NA")
+    inputs = {"matrix": str(matrix_path), "samples": str(sheet_path)}
+    if imputed:
+        mask = matrix.copy()
+        samples = [c for c in matrix.columns if c not in (PROTEIN, GENE)]
+        mask[samples] = matrix[samples].isna()
+        mask.loc[:, samples] = mask[samples].astype(bool)
+        filled = matrix.copy()
+        filled[samples] = matrix[samples].fillna(15.0)
+        filled.to_csv(matrix_path, sep="\t", index=False, na_rep="NA")
+        mask_path = tmp_path / "mask.tsv"
+        mask.to_csv(mask_path, sep="\t", index=False)
+        inputs["mask"] = str(mask_path)
+
+    class Named(SimpleNamespace):
+        def keys(self):
+            return self.__dict__.keys()
+
+    out = tmp_path / "out"
+    return SimpleNamespace(
+        input=Named(**inputs),
+        output=SimpleNamespace(
+            tables=[str(out / f"{c}.tsv") for c in contrasts], changes=str(out / "patient_changes.tsv")
+        ),
+        params=SimpleNamespace(
+            differential=config or {"min_pairs": 3},
+            timepoints={"baseline": "baseline", "followup": "week2"},
+            contrasts=contrasts,
+        ),
+        log=[str(tmp_path / "log.txt")],
+    )
+
+
+def test_main_writes_tables_and_patient_changes(tmp_path):
+    sheet, matrix = small_study()
+    contrasts = ["A", "B", "all", "interaction"]
+    snakemake = fake_snakemake(
+        tmp_path, sheet, matrix, contrasts, config={"min_pairs": 3, "covariates": ["age", "sex"], "trend": True}
+    )
+    diff.main(snakemake)
+    for path in snakemake.output.tables:
+        table = read_tsv(path)
+        assert list(table.columns[: len(CONTRACT)]) == CONTRACT
+        assert len(table) == len(matrix)
+    changes = read_tsv(snakemake.output.changes, dtype=str)
+    assert list(changes.columns) == [PROTEIN, GENE] + [f"p{i}" for i in range(8)]
+    row = matrix.iloc[0]
+    assert float(changes.loc[0, "p0"]) == pytest.approx(row["s0_week2"] - row["s0_baseline"]) or (
+        np.isnan(row["s0_week2"] - row["s0_baseline"])
+    )
+
+
+def test_main_with_imputed_input_counts_measured_pairs(tmp_path):
+    sheet, matrix = small_study(missing=0.3, seed=4)
+    snakemake = fake_snakemake(tmp_path, sheet, matrix, ["A", "B", "all", "interaction"], imputed=True)
+    diff.main(snakemake)
+    table = read_tsv(snakemake.output.tables[2])
+    assert {"share_imputed", "n_pairs_measured"} <= set(table.columns)
+    assert (table[N_PAIRS] == 8).all()  # imputed pairs are in the fit
+    untested = table["n_pairs_measured"] < 3
+    assert table.loc[untested, PVALUE].isna().all()
+    assert table["share_imputed"].between(0, 1).all() and table["share_imputed"].max() > 0
+
+
+def test_main_reports_missing_covariate_column(tmp_path):
+    sheet, matrix = small_study()
+    snakemake = fake_snakemake(
+        tmp_path, sheet, matrix, ["A", "B", "all", "interaction"], config={"covariates": ["bmi"]}
+    )
+    with pytest.raises(TearflowError, match="differential.covariates.*'bmi'"):
+        diff.main(snakemake)
+
+
+def test_figures_are_drawn(tmp_path):
+    from tearflow.tables import save_figure
+
+    sheet, matrix = small_study()
+    snakemake = fake_snakemake(tmp_path, sheet, matrix, ["A", "B", "all", "interaction"])
+    diff.main(snakemake)
+    gmt = tmp_path / "focus.gmt"
+    gmt.write_text("IL17\tfocus set\tG1\tG30\n")
+    focus = plots.focus_genes_from_gmt(gmt)
+    assert focus == {"G1", "G30"}
+    table = read_tsv(snakemake.output.tables[2], dtype={PROTEIN: str, GENE: str})
+    labelled = table.loc[plots.volcano_labels(table, focus, 3), GENE].tolist()
+    assert labelled[:3] == table.nsmallest(3, PVALUE)[GENE].tolist() and "G30" in labelled
+    save_figure(plots.volcano_figure(table, "all", focus), tmp_path / "volcano.png")
+    tables = [read_tsv(p, dtype={PROTEIN: str, GENE: str}) for p in snakemake.output.tables]
+    proteins = plots.significant_proteins(tables, 50)
+    assert set(proteins) >= {f"P{i}" for i in range(5)}
+    changes = read_tsv(snakemake.output.changes, dtype={PROTEIN: str, GENE: str})
+    subgroups = {f"p{i}": "A" if i < 5 else "B" for i in range(8)}
+    save_figure(plots.heatmap_figure(changes, subgroups, proteins, ["A", "B"]), tmp_path / "heatmap.png")
+    save_figure(plots.heatmap_figure(changes, subgroups, [], ["A", "B"]), tmp_path / "empty.png")
+    assert (tmp_path / "volcano.png").stat().st_size > 0 and (tmp_path / "heatmap.png").exists()
+    bad = tmp_path / "bad.gmt"
+    bad.write_text("onlyname\n")
+    with pytest.raises(TearflowError, match="line 1"):
+        plots.focus_genes_from_gmt(bad)

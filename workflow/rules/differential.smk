@@ -1,0 +1,104 @@
+# Paired differential abundance (week 2 − baseline per patient), limma-style moderated t per
+# contrast; volcano plots and a heatmap of the significant per-patient changes.
+# Uses from common.smk: SAMPLE_SHEET, CONTRASTS, resolve_input.
+
+
+def differential_input(wildcards):
+    """The abundance matrix to test: imputed (+ its mask) when imputation is on, else normalized."""
+    if config["imputation"]["method"] != "none":
+        return {
+            "matrix": "results/abundance/imputed.tsv",
+            "mask": "results/abundance/imputed_mask.tsv",
+            "samples": SAMPLE_SHEET,
+        }
+    return {"matrix": "results/abundance/normalized.tsv", "samples": SAMPLE_SHEET}
+
+
+def focus_gmt_input(wildcards):
+    """The Th17/IL-17 focus gene sets labelled on the volcano plots (none when not configured)."""
+    path = config.get("enrichment", {}).get("focus_gmt")
+    return {"focus_gmt": resolve_input(path)} if path else {}
+
+
+def differential_targets():
+    return (
+        expand("results/differential/{contrast}.tsv", contrast=CONTRASTS)
+        + ["results/differential/patient_changes.tsv"]
+        + expand("results/figures/volcano_{contrast}.png", contrast=CONTRASTS)
+        + ["results/figures/heatmap_significant.png"]
+    )
+
+
+rule differential:
+    input:
+        unpack(differential_input),
+    output:
+        tables=[
+            report(
+                f"results/differential/{contrast}.tsv",
+                caption="../report/differential_table.rst",
+                category="Differential abundance",
+                labels={"contrast": contrast, "type": "table"},
+            )
+            for contrast in CONTRASTS
+        ],
+        changes="results/differential/patient_changes.tsv",
+    params:
+        differential=config["differential"],
+        timepoints=config["timepoints"],
+        contrasts=CONTRASTS,
+    resources:
+        mem_mb=mem_mb_for(base_mb=1000, per_input_mb=20),
+        runtime=runtime_for(base_min=10, per_input_mb=1),
+    log:
+        "logs/differential.log",
+    benchmark:
+        "results/benchmarks/differential.tsv"
+    conda:
+        "../../envs/tearflow.yaml"
+    script:
+        "../../scripts/differential.py"
+
+
+rule plot_volcano:
+    input:
+        unpack(focus_gmt_input),
+        table="results/differential/{contrast}.tsv",
+    output:
+        report(
+            "results/figures/volcano_{contrast}.png",
+            caption="../report/volcano.rst",
+            category="Differential abundance",
+            labels={"contrast": "{contrast}", "type": "volcano"},
+        ),
+    params:
+        differential=config["differential"],
+    log:
+        "logs/plot_volcano/{contrast}.log",
+    conda:
+        "../../envs/tearflow.yaml"
+    script:
+        "../../scripts/plot_differential.py"
+
+
+rule plot_heatmap_significant:
+    input:
+        tables=expand("results/differential/{contrast}.tsv", contrast=CONTRASTS),
+        changes="results/differential/patient_changes.tsv",
+        samples=SAMPLE_SHEET,
+    output:
+        report(
+            "results/figures/heatmap_significant.png",
+            caption="../report/heatmap_significant.rst",
+            category="Differential abundance",
+            labels={"contrast": "any", "type": "heatmap"},
+        ),
+    params:
+        differential=config["differential"],
+        timepoints=config["timepoints"],
+    log:
+        "logs/plot_heatmap_significant.log",
+    conda:
+        "../../envs/tearflow.yaml"
+    script:
+        "../../scripts/plot_differential.py"

@@ -1,0 +1,523 @@
+"""Gene-set enrichment of one contrast: over-representation (up, down) and pre-ranked GSEA, offline.
+
+Inputs: a differential table (``results/differential/{contrast}.tsv``), the Th17 / IL-17 focus GMT
+and the gene-set libraries (GMT files). Output: ``results/enrichment/{contrast}.tsv`` with one row
+per gene set and method (``ora_up``, ``ora_down``, ``gsea``), and the GSEA running sums of the focus
+sets (``results/enrichment/gsea_curves/{contrast}.tsv``) for the figures.
+
+Choices (config section ``enrichment``, documented in config/README.md):
+
+* Genes. The differential table's ``gene`` column is split on ``;`` (protein groups) and
+  upper-cased, as are the GMT symbols. A protein without a gene symbol takes no part.
+* Background (the ORA universe) = the genes of the proteins **tested in this contrast** (non-NaN
+  ``pvalue``), never the whole genome: a tear proteome sees a few hundred to a few thousand
+  proteins, and sets are only counted over what could have been seen. Set sizes (``set_size``) are
+  the number of a set's genes in that background.
+* Up / down. ``ora_selection: significant`` takes the table's ``significant`` column and the sign of
+  ``log2fc``; ``ora_selection: thresholds`` takes ``fdr <= ora_max_fdr`` and
+  ``|log2fc| >= ora_min_abs_log2fc``. A gene is up if any of its proteins is up (likewise down).
+* ORA p-value: gseapy ``enrich`` (hypergeometric upper tail ``P(X >= x)``,
+  ``hypergeom.sf(x - 1, N, m, k)`` with N background genes, m set genes in the background and k
+  selected genes; verified against scipy in ``tests/test_enrichment.py``). Sets are passed as dicts,
+  so gseapy never looks a library name up on the web. gseapy leaves out sets with no selected gene;
+  they are put back with ``pvalue = 1``, ``overlap = 0``. A set is untestable (``pvalue`` NaN) when
+  none of its genes is in the background or no gene was selected in that direction.
+* ORA ``statistic`` = fold enrichment ``(x / k) / (m / N)`` (observed over expected overlap; 0 when
+  there is no overlap). It is finite for every testable set, unlike an odds ratio with empty cells.
+* GSEA: gseapy ``prerank`` (permutation method, ``threads=1`` and the config ``seed`` — identical
+  numbers on every run) on the moderated t (``t`` column). One value per gene: the protein with the
+  largest ``|t|``. ``statistic`` = NES, ``genes`` = leading edge, ``overlap`` = leading-edge size,
+  ``set_size`` = set genes in the ranking. A nominal p of 0 (no permutation as extreme) is reported
+  as ``1 / (gsea_permutations + 1)``, the smallest p that many permutations can support.
+* Set sizes: library sets with fewer than ``min_set_size`` or more than ``max_set_size`` genes in
+  the background are not tested (defaults 5 and 500). Focus sets are always reported.
+* ``fdr`` = Benjamini–Hochberg (``tearflow.stats.bh_adjust``) over the sets tested by one method in
+  one library; the focus collection is its own pre-specified family. gseapy's own FDR q-values are
+  not used, so ORA and GSEA are adjusted the same way.
+"""
+
+import logging
+import math
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tearflow.columns import (
+    FDR,
+    GENE,
+    GENE_SET,
+    GENES,
+    LOG2FC,
+    METHOD,
+    PROTEIN,
+    PVALUE,
+    SIGNIFICANT,
+    SOURCE,
+    STATISTIC,
+    T_STAT,
+)
+from tearflow.errors import TearflowError
+
+log = logging.getLogger(__name__)
+
+SET_SIZE = "set_size"
+OVERLAP = "overlap"
+FOCUS = "focus"
+LIBRARY = "library"  # internal: the family a set is BH-adjusted in
+RESULT_COLUMNS = [GENE_SET, SOURCE, METHOD, STATISTIC, PVALUE, FDR, GENES, SET_SIZE, OVERLAP, FOCUS]
+
+ORA_UP = "ora_up"
+ORA_DOWN = "ora_down"
+GSEA = "gsea"
+METHODS = (ORA_UP, ORA_DOWN, GSEA)
+FOCUS_LIBRARY = "focus"
+
+# curves of the focus sets (results/enrichment/gsea_curves/{contrast}.tsv)
+POSITION = "position"
+RUNNING_ES = "running_es"
+HIT = "hit"
+CURVE_COLUMNS = [GENE_SET, POSITION, GENE, T_STAT, RUNNING_ES, HIT]
+
+DEFAULTS = {
+    "ora_selection": "significant",
+    "ora_max_fdr": 0.05,
+    "ora_min_abs_log2fc": 0.0,
+    "min_set_size": 5,
+    "max_set_size": 500,
+    "gsea_permutations": 1000,
+}
+
+GeneSetLibrary = namedtuple("GeneSetLibrary", ["name", "sets", "descriptions", "focus"])
+
+
+# --------------------------------------------------------------------------------------------
+# gene sets
+
+
+def read_gmt(path, name=None, focus=False):
+    """A :class:`GeneSetLibrary` from a GMT file: {set: [upper-case genes, file order, unique]}."""
+    path = Path(path)
+    sets, descriptions = {}, {}
+    try:
+        with open(path, encoding="utf-8") as stream:
+            for number, line in enumerate(stream, start=1):
+                if not line.strip():
+                    continue
+                parts = line.rstrip("\n\r").split("\t")
+                if len(parts) < 3:
+                    raise TearflowError(
+                        f"gene-set file {path}: line {number} has {len(parts)} tab-separated "
+                        "field(s); expected GMT: set name, description, then at least one gene"
+                    )
+                set_name = parts[0].strip()
+                if set_name in sets:
+                    raise TearflowError(
+                        f"gene-set file {path}: line {number}: set name '{set_name}' appears "
+                        "twice; expected unique names"
+                    )
+                genes = [gene.strip().upper() for gene in parts[2:] if gene.strip()]
+                sets[set_name] = list(dict.fromkeys(genes))
+                descriptions[set_name] = parts[1].strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise TearflowError(f"gene-set file {path}: cannot be read ({error})") from error
+    if not sets:
+        raise TearflowError(f"gene-set file {path}: no gene sets found; expected GMT lines")
+    return GeneSetLibrary(name or path.stem, sets, descriptions, focus)
+
+
+def split_genes(value):
+    """Upper-case gene symbols of one ``gene`` cell (protein groups joined by ``;``)."""
+    if not isinstance(value, str):
+        return []
+    return [gene.strip().upper() for gene in value.split(";") if gene.strip()]
+
+
+def gene_long(table):
+    """One row per (table row, gene): the row index in ``row`` and the symbol in ``gene``."""
+    genes = table[GENE].map(split_genes)
+    long = pd.DataFrame({"row": genes.index, GENE: genes.values}).explode(GENE)
+    return long.dropna(subset=[GENE])
+
+
+# --------------------------------------------------------------------------------------------
+# background, directions, ranking
+
+
+def _as_bool(values, column, source):
+    if values.dtype == bool:
+        return values
+    mapped = (
+        values.astype(str)
+        .str.strip()
+        .str.lower()
+        .map(
+            {
+                "true": True,
+                "false": False,
+                "1": True,
+                "0": False,
+                "yes": True,
+                "no": False,
+                "nan": False,
+                "na": False,
+                "": False,
+            }
+        )
+    )
+    if mapped.isna().any():
+        bad = values[mapped.isna()].iloc[0]
+        raise TearflowError(f"{source}: column '{column}' has value {bad!r}; expected true/false")
+    return mapped.astype(bool)
+
+
+def _require(table, columns, source):
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        raise TearflowError(f"{source}: missing column(s) {', '.join(missing)}; found {', '.join(table.columns)}")
+
+
+def background_genes(table):
+    """The ORA background: genes of the proteins tested in the contrast (non-NaN ``pvalue``)."""
+    tested = table[pd.to_numeric(table[PVALUE], errors="coerce").notna()]
+    return set(gene_long(tested)[GENE])
+
+
+def direction_calls(table, settings, source="differential table"):
+    """Per row: ``"up"``, ``"down"`` or ``""`` (not selected), by the configured selection rule."""
+    pvalue = pd.to_numeric(table[PVALUE], errors="coerce")
+    log2fc = pd.to_numeric(table[LOG2FC], errors="coerce")
+    rule = settings["ora_selection"]
+    if rule == "significant":
+        _require(table, [SIGNIFICANT], source)
+        selected = _as_bool(table[SIGNIFICANT], SIGNIFICANT, source)
+    elif rule == "thresholds":
+        _require(table, [FDR], source)
+        fdr = pd.to_numeric(table[FDR], errors="coerce")
+        selected = (fdr <= settings["ora_max_fdr"]) & (log2fc.abs() >= settings["ora_min_abs_log2fc"])
+    else:
+        raise TearflowError(f"config key 'enrichment.ora_selection': {rule!r}; expected significant or thresholds")
+    selected = selected & pvalue.notna() & log2fc.notna()
+    calls = pd.Series("", index=table.index)
+    calls[selected & (log2fc > 0)] = "up"
+    calls[selected & (log2fc < 0)] = "down"
+    return calls
+
+
+def direction_genes(table, calls, direction):
+    """Genes with at least one protein called ``direction``."""
+    return set(gene_long(table[calls == direction])[GENE])
+
+
+def gene_ranking(table):
+    """Gene-level moderated t for GSEA, sorted descending (ties by gene name, deterministic).
+
+    A gene measured by several proteins takes the protein with the largest ``|t|``.
+    """
+    t = pd.to_numeric(table[T_STAT], errors="coerce")
+    pvalue = pd.to_numeric(table[PVALUE], errors="coerce")
+    usable = table[t.notna() & pvalue.notna()]
+    long = gene_long(usable)
+    long[T_STAT] = t.loc[long["row"]].to_numpy()
+    long["abs_t"] = long[T_STAT].abs()
+    long = long.sort_values(["abs_t", GENE], ascending=[False, True], kind="mergesort")
+    best = long.drop_duplicates(GENE, keep="first")
+    best = best.sort_values([T_STAT, GENE], ascending=[False, True], kind="mergesort")
+    return pd.Series(best[T_STAT].to_numpy(), index=best[GENE].to_numpy(), name=T_STAT)
+
+
+def sets_to_test(library, universe, min_size, max_size):
+    """{set: genes in the universe} for the sets tested; focus sets are all kept (maybe empty)."""
+    chosen = {}
+    for name, genes in library.sets.items():
+        inside = [gene for gene in genes if gene in universe]
+        if library.focus or min_size <= len(inside) <= max_size:
+            chosen[name] = inside
+    return chosen
+
+
+# --------------------------------------------------------------------------------------------
+# over-representation
+
+
+def ora(query, background, gene_sets):
+    """Hypergeometric over-representation of ``query`` in each set, against ``background``.
+
+    ``gene_sets``: {name: genes}; a set's genes outside the background are ignored. Returns one row
+    per set (all of them, in the given order): gene_set, statistic (fold enrichment), pvalue,
+    genes (overlap, sorted, ``;``-joined), set_size (m), overlap (x). p-values come from gseapy
+    ``enrich`` (offline: the sets are a dict); rows gseapy leaves out (x = 0) get p = 1. Untestable
+    sets (m = 0, or k = 0 selected genes) get NaN statistic and p-value.
+    """
+    background = set(background)
+    query = set(query) & background
+    n_background, k = len(background), len(query)
+    names = list(gene_sets)
+    members = [set(gene_sets[name]) & background for name in names]
+    m = np.array([len(genes) for genes in members], dtype=float)
+    hits = [sorted(genes & query) for genes in members]
+    x = np.array([len(genes) for genes in hits], dtype=float)
+    testable = (m > 0) & (k > 0)
+    pvalue = np.where(testable, 1.0, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fold = np.where(testable, (x / k) / (m / n_background), np.nan)
+    if k > 0 and (x > 0).any():
+        pvalue = _gseapy_ora_pvalues(query, background, names, members, x, pvalue)
+    return pd.DataFrame(
+        {
+            GENE_SET: names,
+            STATISTIC: fold,
+            PVALUE: pvalue,
+            GENES: [";".join(genes) for genes in hits],
+            SET_SIZE: m.astype(int),
+            OVERLAP: x.astype(int),
+        }
+    )
+
+
+def _gseapy_ora_pvalues(query, background, names, members, overlap, pvalue):
+    import gseapy
+
+    with_hits = {name: sorted(genes) for name, genes, x in zip(names, members, overlap) if x > 0}
+    result = gseapy.enrich(
+        gene_list=sorted(query),
+        gene_sets=with_hits,
+        background=sorted(background),
+        outdir=None,
+        no_plot=True,
+        verbose=False,
+    ).res2d
+    found = result.set_index("Term")
+    pvalue = pvalue.copy()
+    for i, (name, x) in enumerate(zip(names, overlap)):
+        if x == 0:
+            continue
+        if name not in found.index:
+            raise RuntimeError(f"gseapy enrich returned no row for set {name!r} with overlap {x}")
+        gseapy_x = int(str(found.at[name, "Overlap"]).split("/")[0])
+        gseapy_m = int(str(found.at[name, "Overlap"]).split("/")[1])
+        if gseapy_x != x or gseapy_m != len(members[i]):
+            raise RuntimeError(
+                f"gseapy enrich counted {gseapy_x}/{gseapy_m} for {name!r}, tearflow "
+                f"{int(x)}/{len(members[i])}: the background was not applied as expected"
+            )
+        pvalue[i] = float(found.at[name, "P-value"])
+    return pvalue
+
+
+# --------------------------------------------------------------------------------------------
+# GSEA
+
+
+def gsea(ranking, gene_sets, permutations, seed, want_curves=()):
+    """Pre-ranked GSEA (gseapy ``prerank``, permutation method, one thread, seeded).
+
+    ``ranking``: Series gene → t, sorted descending. ``gene_sets``: {name: genes in the ranking}.
+    Returns (rows, curves): rows per set (all given sets; NaN where untestable: no gene in the
+    ranking, or every ranked gene in the set), curves a long table of the running sum for the sets
+    named in ``want_curves``.
+    """
+    names = list(gene_sets)
+    size = {name: len(gene_sets[name]) for name in names}
+    runnable = {name: list(gene_sets[name]) for name in names if 0 < size[name] < len(ranking)}
+    results = {}
+    ranked = ranking
+    if runnable and len(ranking) > 1:
+        import gseapy
+
+        pre = gseapy.prerank(
+            rnk=ranking,
+            gene_sets=runnable,
+            min_size=1,
+            max_size=len(ranking),
+            permutation_num=int(permutations),
+            seed=int(seed),
+            threads=1,
+            ascending=False,
+            outdir=None,
+            no_plot=True,
+            verbose=False,
+            method="permutation",
+        )
+        results = pre.results
+        ranked = pre.ranking
+    floor = 1.0 / (int(permutations) + 1)
+    rows = []
+    for name in names:
+        found = results.get(name)
+        if found is None:
+            rows.append((name, np.nan, np.nan, "", size[name], 0))
+            continue
+        nes = float(found["nes"])
+        pvalue = float(found["pval"])
+        if not math.isfinite(nes):
+            nes = np.nan
+        if math.isfinite(pvalue):
+            pvalue = max(pvalue, floor)
+        lead = [gene for gene in str(found["lead_genes"]).split(";") if gene]
+        rows.append((name, nes, pvalue, ";".join(lead), size[name], len(lead)))
+    table = pd.DataFrame(rows, columns=[GENE_SET, STATISTIC, PVALUE, GENES, SET_SIZE, OVERLAP])
+    curves = []
+    for name in want_curves:
+        found = results.get(name)
+        if found is None:
+            continue
+        hits = np.zeros(len(ranked), dtype=bool)
+        hits[np.asarray(found["hits"], dtype=int)] = True
+        curves.append(
+            pd.DataFrame(
+                {
+                    GENE_SET: name,
+                    POSITION: np.arange(len(ranked)),
+                    GENE: ranked.index.to_numpy(),
+                    T_STAT: ranked.to_numpy(),
+                    RUNNING_ES: np.asarray(found["RES"], dtype=float),
+                    HIT: hits,
+                }
+            )
+        )
+    curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
+    return table, curves
+
+
+# --------------------------------------------------------------------------------------------
+# one contrast
+
+
+def settings_with_defaults(settings):
+    """The ``enrichment`` config section with documented defaults filled in."""
+    merged = dict(DEFAULTS)
+    merged.update({key: value for key, value in (settings or {}).items() if value is not None})
+    return merged
+
+
+def add_fdr(table):
+    """BH over the sets tested by one method in one library (NaN p-values stay NaN)."""
+    from tearflow.stats import bh_adjust
+
+    fdr = pd.Series(np.nan, index=table.index)
+    for _, group in table.groupby([METHOD, LIBRARY], sort=False):
+        fdr.loc[group.index] = np.asarray(bh_adjust(group[PVALUE].to_numpy(dtype=float)))
+    table[FDR] = fdr
+    return table
+
+
+def contrast_enrichment(table, libraries, settings, seed, source="differential table"):
+    """All enrichment rows of one contrast (ORA up, ORA down, GSEA) and the focus-set curves."""
+    settings = settings_with_defaults(settings)
+    _require(table, [PROTEIN, GENE, LOG2FC, T_STAT, PVALUE], source)
+    background = background_genes(table)
+    calls = direction_calls(table, settings, source)
+    up, down = direction_genes(table, calls, "up"), direction_genes(table, calls, "down")
+    both = up & down
+    if both:
+        log.info(
+            "%d gene(s) have proteins called both up and down: %s",
+            len(both),
+            ", ".join(sorted(both)),
+        )
+    ranking = gene_ranking(table)
+    log.info(
+        "%d genes tested (ORA background), %d up, %d down, %d ranked for GSEA",
+        len(background),
+        len(up),
+        len(down),
+        len(ranking),
+    )
+    min_size, max_size = int(settings["min_set_size"]), int(settings["max_set_size"])
+    parts, curves = [], []
+    for library in libraries:
+        ora_sets = sets_to_test(library, background, min_size, max_size)
+        gsea_sets = sets_to_test(library, set(ranking.index), min_size, max_size)
+        log.info(
+            "library %s: %d sets tested by ORA, %d by GSEA",
+            library.name,
+            len(ora_sets),
+            len(gsea_sets),
+        )
+        for method, query in ((ORA_UP, up), (ORA_DOWN, down)):
+            rows = ora(query, background, ora_sets)
+            rows[METHOD] = method
+            parts.append(_label(rows, library))
+        rows, curve = gsea(
+            ranking,
+            gsea_sets,
+            settings["gsea_permutations"],
+            seed,
+            want_curves=list(gsea_sets) if library.focus else (),
+        )
+        rows[METHOD] = GSEA
+        parts.append(_label(rows, library))
+        curves.append(curve)
+    result = pd.concat(parts, ignore_index=True)
+    result = add_fdr(result)
+    result[METHOD] = pd.Categorical(result[METHOD], categories=list(METHODS), ordered=True)
+    result = result.sort_values(
+        [FOCUS, METHOD, PVALUE, GENE_SET],
+        ascending=[False, True, True, True],
+        kind="mergesort",
+        na_position="last",
+    )
+    result[METHOD] = result[METHOD].astype(str)
+    curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
+    return result[RESULT_COLUMNS].reset_index(drop=True), curves
+
+
+def _label(rows, library):
+    """Library rows: source = the library name; focus rows: the set's provenance (GMT description)."""
+    if library.focus:
+        rows[SOURCE] = [library.descriptions.get(name) or library.name for name in rows[GENE_SET]]
+    else:
+        rows[SOURCE] = library.name
+    rows[FOCUS] = bool(library.focus)
+    rows[LIBRARY] = library.name
+    return rows
+
+
+def load_libraries(focus_path, library_paths, library_names):
+    """The focus collection first, then every library (name from the config or the file stem)."""
+    libraries = [read_gmt(focus_path, FOCUS_LIBRARY, focus=True)]
+    names = list(library_names) if library_names else [Path(p).stem for p in library_paths]
+    seen = {FOCUS_LIBRARY}
+    for path, name in zip(library_paths, names):
+        if name in seen:
+            raise TearflowError(
+                f"config key 'enrichment': gene-set library name '{name}' is used twice "
+                f"(file {path}); expected unique library names / file stems"
+            )
+        seen.add(name)
+        libraries.append(read_gmt(path, name))
+    return libraries
+
+
+def main(snakemake):
+    from tearflow.tables import read_tsv, write_tsv
+
+    settings = dict(snakemake.params.enrichment)
+    table_path = snakemake.input.table
+    table = read_tsv(table_path)
+    libraries = load_libraries(
+        snakemake.input.focus, list(snakemake.input.libraries), list(snakemake.params.library_names)
+    )
+    result, curves = contrast_enrichment(table, libraries, settings, snakemake.params.seed, source=table_path)
+    focus = result[result[FOCUS]]
+    for _, row in focus.iterrows():
+        log.info(
+            "focus %s %s: statistic %.3g, p %.3g, fdr %.3g, overlap %d/%d",
+            row[METHOD],
+            row[GENE_SET],
+            row[STATISTIC],
+            row[PVALUE],
+            row[FDR],
+            row[OVERLAP],
+            row[SET_SIZE],
+        )
+    write_tsv(result, snakemake.output.table)
+    write_tsv(curves, snakemake.output.curves)
+
+
+if __name__ == "__main__":
+    from tearflow.errors import run_step
+
+    run_step(main, snakemake)  # noqa: F821

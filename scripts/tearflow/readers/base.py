@@ -1,0 +1,151 @@
+"""What every format reader returns, and the removal rules they share."""
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from tearflow.columns import GENE, PROTEIN
+from tearflow.errors import TearflowError
+
+log = logging.getLogger(__name__)
+
+REASON = "reason"
+
+# Removal reasons, in the order they are tested: a row is counted once, under the first that applies.
+DECOY = "decoy"
+CONTAMINANT = "contaminant"
+SITE_ONLY = "site_only"
+QVALUE = "qvalue_filtered"
+ALL_MISSING = "all_missing"
+
+# Defaults of the `import:` config section (config/README.md documents each key).
+DEFAULT_OPTIONS = {
+    "maxquant_quantity": "lfq",
+    "fragpipe_quantity": "maxlfq",
+    "diann_quantity": "PG.MaxLFQ",
+    "diann_qvalue_filters": {"Q.Value": 0.01, "PG.Q.Value": 0.01},
+    "spectronaut_quantity": "PG.Quantity",
+    "decimal": "auto",
+    "zero_is_missing": True,
+    "negative_values": "error",
+    "remove_contaminants": True,
+    "remove_site_only": True,
+    "decoy_prefixes": ["REV__", "rev_", "DECOY_", "decoy_"],
+    "contaminant_prefixes": ["CON__", "Cont_", "contam_"],
+    "wide_id_column": "auto",
+    "wide_gene_column": "auto",
+}
+
+CHOICES = {
+    "maxquant_quantity": ("lfq", "intensity"),
+    "fragpipe_quantity": ("maxlfq", "intensity"),
+    "decimal": ("auto", "point", "comma"),
+    "negative_values": ("error", "missing", "keep"),
+}
+
+
+def import_options(section=None):
+    """The ``import`` config section merged over :data:`DEFAULT_OPTIONS`."""
+    options = dict(DEFAULT_OPTIONS)
+    options.update(section or {})
+    for key, allowed in CHOICES.items():
+        if options[key] not in allowed:
+            raise TearflowError(f"config import.{key}: {options[key]!r}; expected one of {', '.join(allowed)}")
+    for key in ("decoy_prefixes", "contaminant_prefixes"):
+        if isinstance(options[key], str):
+            options[key] = [options[key]]
+    if not isinstance(options["diann_qvalue_filters"] or {}, dict):
+        raise TearflowError(
+            f"config import.diann_qvalue_filters: {options['diann_qvalue_filters']!r}; "
+            "expected a mapping of report.tsv column to maximum q-value, e.g. {Q.Value: 0.01}"
+        )
+    return options
+
+
+@dataclass
+class ProteinTable:
+    """One search-engine table read into tearflow's shape.
+
+    ``data``: ``protein``, ``gene`` (the table's own symbol or NA), then one float column per run
+    (raw intensity, NaN = missing), one row per protein group kept. ``removed``: ``protein, gene,
+    reason`` for every group the reader left out. ``run_aliases``: other names a run column may be
+    matched by (its file stem is always tried as well).
+    """
+
+    path: str
+    format: str
+    data: pd.DataFrame
+    removed: pd.DataFrame
+    rows_read: int
+    groups_read: int
+    run_aliases: dict = field(default_factory=dict)
+
+    @property
+    def runs(self):
+        return [c for c in self.data.columns if c not in (PROTEIN, GENE)]
+
+    def removed_count(self, reason):
+        return int((self.removed[REASON] == reason).sum()) if len(self.removed) else 0
+
+
+def empty_removed():
+    return pd.DataFrame({PROTEIN: pd.Series(dtype=str), GENE: pd.Series(dtype=str), REASON: pd.Series(dtype=str)})
+
+
+def has_prefix(protein_ids, prefixes, every=False):
+    """True where a member (``every``: all members) of a ``;``/``,``-separated group has a prefix.
+
+    Contaminants use "any member" (one contaminant sequence makes the group suspect); decoys use
+    "every member", as MaxQuant's ``Reverse`` column does (a group with a target protein is kept).
+    """
+    prefixes = tuple(p for p in prefixes if p)
+    if not prefixes:
+        return pd.Series(False, index=protein_ids.index)
+    test = all if every else any
+
+    def flagged(group):
+        members = [m.strip() for m in re.split(r"[;,]", group) if m.strip()]
+        return bool(members) and test(m.startswith(prefixes) for m in members)
+
+    return protein_ids.fillna("").astype(str).map(flagged).astype(bool)
+
+
+def split_removed(path, table, flags, options):
+    """Split ``table`` (protein, gene, runs...) by boolean ``flags`` {reason: Series}.
+
+    Each row is assigned the first reason (in the order given) that flags it; contaminants and
+    site-only rows are kept when the config switches their removal off.
+    """
+    enabled = {DECOY: True, CONTAMINANT: options["remove_contaminants"], SITE_ONLY: options["remove_site_only"]}
+    reason = pd.Series(pd.NA, index=table.index, dtype="string")
+    for name, flag in flags.items():
+        if not enabled.get(name, True):
+            log.info("%s: %d %s rows kept (removal switched off in the config)", path, int(flag.sum()), name)
+            continue
+        reason = reason.mask(reason.isna() & flag.reindex(table.index, fill_value=False), name)
+    dropped = reason.notna()
+    removed = table.loc[dropped, [PROTEIN, GENE]].assign(**{REASON: reason[dropped].astype(str)})
+    for name in flags:
+        count = int((removed[REASON] == name).sum())
+        if count:
+            log.info("%s: removed %d %s row(s)", path, count, name)
+    return table.loc[~dropped], removed.reset_index(drop=True)
+
+
+def check_unique_ids(path, ids, column):
+    """Duplicate protein-group IDs are an error naming the lines."""
+    ids = ids.astype(str).str.strip()
+    empty = ids == ""
+    if empty.any():
+        line = ids.index[empty.to_numpy()][0]
+        raise TearflowError(f"{path}: line {line}, column {column!r} is empty; expected a protein ID on every row")
+    duplicated = ids[ids.duplicated(keep=False)]
+    if len(duplicated):
+        first = duplicated.iloc[0]
+        lines = [str(line) for line in duplicated.index[duplicated == first]]
+        raise TearflowError(
+            f"{path}: protein ID {first!r} in column {column!r} appears on lines {', '.join(lines)} "
+            f"({duplicated.nunique()} duplicated IDs in all); expected one row per protein group"
+        )

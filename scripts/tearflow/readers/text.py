@@ -1,0 +1,246 @@
+"""Low-level reading shared by the format readers: encodings, delimiters, numbers, run names.
+
+Every reader reads cells as strings and converts the quantity cells itself, so that a bad cell can
+be reported with its file, line and column instead of silently becoming missing.
+"""
+
+import logging
+import os
+import re
+
+import numpy as np
+import pandas as pd
+
+from tearflow.errors import TearflowError
+
+log = logging.getLogger(__name__)
+
+# Cells that mean "no value" in the tables search engines write (compared case-insensitively).
+# Spectronaut writes "Filtered", mzTab "null", Excel "#N/A".
+MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "#n/a", "null", "none", "filtered", "-"})
+
+# Extensions of mass-spec run files, stripped to get a run's file stem (longest first).
+RUN_EXTENSIONS = (
+    ".mzml.gz",
+    ".mzxml",
+    ".mzml",
+    ".wiff2",
+    ".wiff",
+    ".raw",
+    ".dia",
+    ".mgf",
+    ".htrms",
+    ".mzdata",
+    ".d",
+)
+
+_DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
+
+
+def file_stem(name):
+    """The run's file name without folders and mass-spec extension (Windows or POSIX paths, URIs).
+
+    ``D:\\raw\\NSDE01_baseline.raw`` and ``/data/NSDE01_baseline.mzML`` both give ``NSDE01_baseline``.
+    """
+    base = re.split(r"[\\/]", str(name).strip().rstrip("\\/"))[-1]
+    lower = base.lower()
+    for extension in RUN_EXTENSIONS:
+        if lower.endswith(extension) and len(base) > len(extension):
+            return base[: -len(extension)]
+    return base
+
+
+def _encoding_of(path):
+    with open(path, "rb") as stream:
+        start = stream.read(65536)
+    if start.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return "utf-8"
+
+
+def check_readable(path):
+    """Refuse a missing or empty file with a message naming it."""
+    if not os.path.isfile(path):
+        raise TearflowError(f"{path}: file not found")
+    if os.path.getsize(path) == 0:
+        raise TearflowError(f"{path}: the file is empty; expected a protein table with a header line")
+
+
+def first_lines(path, count=5):
+    """The first ``count`` non-empty lines of a text file (decoded, line endings removed)."""
+    check_readable(path)
+    encoding = _encoding_of(path)
+    lines = []
+    with open(path, "rb") as stream:
+        for raw in stream:
+            text = _decode(raw, encoding).rstrip("\r\n")
+            if text.strip():
+                lines.append(text)
+            if len(lines) >= count:
+                break
+    return lines
+
+
+def _decode(raw, encoding):
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def sniff_delimiter(path, header, expected="\t"):
+    """The delimiter of ``header``: tab, comma or semicolon, whichever splits it most.
+
+    A CSV given where a TSV was expected is read anyway, with a warning in the log.
+    """
+    counts = {sep: header.count(sep) for sep in _DELIMITER_NAMES}
+    best = max(counts, key=lambda sep: (counts[sep], sep == expected))
+    if counts[best] == 0:
+        raise TearflowError(
+            f"{path}: line 1 has a single column ({header[:80]!r}); expected a tab-separated table "
+            "(comma- and semicolon-separated are also recognised)"
+        )
+    if best != expected:
+        log.warning(
+            "%s: the header is %s-separated, not %s-separated; reading it as %s-separated",
+            path,
+            _DELIMITER_NAMES[best],
+            _DELIMITER_NAMES[expected],
+            _DELIMITER_NAMES[best],
+        )
+    return best
+
+
+def read_header(path):
+    """Column names of a delimited text table (stripped), plus the delimiter."""
+    lines = first_lines(path, 1)
+    if not lines:
+        raise TearflowError(f"{path}: the file has no non-empty line; expected a header line")
+    sep = sniff_delimiter(path, lines[0])
+    return [column.strip().strip('"') for column in lines[0].split(sep)], sep
+
+
+def read_text_table(path, usecols=None):
+    """Read a delimited table with every cell as a string; the index is the file line number.
+
+    UTF-8 (with or without BOM) is tried first, Latin-1 second. Columns in ``usecols`` that the file
+    lacks are an error listing what was found.
+    """
+    columns, sep = read_header(path)
+    duplicated = sorted({c for c in columns if columns.count(c) > 1 and c})
+    if duplicated and (usecols is None or set(duplicated) & set(usecols)):
+        raise TearflowError(
+            f"{path}: header line has duplicated column name(s) {', '.join(duplicated)}; expected each column name once"
+        )
+    if usecols is not None:
+        missing = [c for c in usecols if c not in columns]
+        if missing:
+            raise TearflowError(f"{path}: missing column(s) {', '.join(missing)}; found {_shorten(columns)}")
+    encoding = _encoding_of(path)
+    options = dict(
+        sep=sep,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=True,
+        usecols=(lambda c: c.strip().strip('"') in usecols) if usecols is not None else None,
+    )
+    try:
+        try:
+            table = pd.read_csv(path, encoding=encoding, **options)
+        except UnicodeDecodeError:
+            log.warning("%s: not valid UTF-8; reading it as Latin-1", path)
+            table = pd.read_csv(path, encoding="latin-1", **options)
+    except pd.errors.ParserError as error:
+        raise TearflowError(
+            f"{path}: cannot be parsed as a {_DELIMITER_NAMES[sep]}-separated table ({error}); "
+            "expected the same number of cells on every line"
+        ) from error
+    table.columns = [str(c).strip().strip('"') for c in table.columns]
+    if table.empty:
+        raise TearflowError(f"{path}: the table has a header but no data rows")
+    table.index = pd.RangeIndex(2, len(table) + 2)  # file line numbers (header is line 1)
+    table.index.name = "line"
+    return table
+
+
+def _shorten(columns, limit=12):
+    shown = ", ".join(repr(c) for c in columns[:limit])
+    return shown + (f", ... ({len(columns)} columns)" if len(columns) > limit else "")
+
+
+def decide_decimal(path, frame, columns, decimal="auto"):
+    """``point`` or ``comma``: the decimal mark of the quantity cells.
+
+    ``auto`` chooses comma when some cell holds a comma and no cell holds a point (Spectronaut and
+    Excel exports with a European locale), otherwise point.
+    """
+    if decimal in ("point", "comma"):
+        return decimal
+    if decimal != "auto":
+        raise TearflowError(f"config import.decimal: {decimal!r}; expected auto, point or comma")
+    has_comma = has_point = False
+    for column in columns:
+        cells = frame[column]
+        if pd.api.types.is_numeric_dtype(cells):
+            continue
+        cells = cells.astype(str)
+        has_comma = has_comma or bool(cells.str.contains(",", regex=False).any())
+        has_point = has_point or bool(cells.str.contains(".", regex=False).any())
+    if has_comma and not has_point:
+        log.info("%s: quantities use a decimal comma", path)
+        return "comma"
+    return "point"
+
+
+def parse_intensities(path, frame, columns, options):
+    """The quantity columns as floats: missing tokens, zeros (config) → NaN; bad cells are errors.
+
+    ``frame`` is indexed by file line number. ``options`` is the merged ``import`` config section
+    (``decimal``, ``zero_is_missing``, ``negative_values``).
+    """
+    decimal = decide_decimal(path, frame, columns, options["decimal"])
+    values = {}
+    for column in columns:
+        cells = frame[column]
+        if pd.api.types.is_numeric_dtype(cells):
+            numbers = cells.astype(float)
+        else:
+            text = cells.astype(str).str.strip()
+            missing = text.str.lower().isin(MISSING_TOKENS) | cells.isna()
+            if decimal == "comma":
+                text = text.str.replace(",", ".", regex=False)
+            numbers = pd.to_numeric(text.where(~missing), errors="coerce")
+            bad = numbers.isna() & ~missing
+            if bad.any():
+                line = bad.index[bad.to_numpy()][0]
+                raise TearflowError(
+                    f"{path}: line {line}, column {column!r}: {cells.loc[line]!r} is not a number; "
+                    f"expected an intensity, or empty/NA/NaN/Filtered for a missing value"
+                    + (" (set import.decimal: comma for decimal commas)" if "," in str(cells.loc[line]) else "")
+                )
+        infinite = np.isinf(numbers.to_numpy(dtype=float))
+        if infinite.any():
+            line = numbers.index[infinite][0]
+            raise TearflowError(f"{path}: line {line}, column {column!r}: infinite value; expected a finite intensity")
+        values[column] = numbers.astype(float)
+    result = pd.DataFrame(values, index=frame.index)
+    negative = result < 0
+    if negative.to_numpy().any():
+        policy = options["negative_values"]
+        rows, cols = np.nonzero(negative.to_numpy())
+        where = f"line {result.index[rows[0]]}, column {result.columns[cols[0]]!r}"
+        if policy == "error":
+            raise TearflowError(
+                f"{path}: {where}: negative intensity {result.iat[rows[0], cols[0]]} "
+                f"({len(rows)} negative cells); raw intensities are >= 0. If the table is already "
+                "log-transformed set import.negative_values: keep"
+            )
+        if policy == "missing":
+            log.warning("%s: %d negative cells set to missing (first at %s)", path, len(rows), where)
+            result = result.mask(negative)
+    if options["zero_is_missing"]:
+        result = result.mask(result == 0)
+    return result

@@ -1,0 +1,316 @@
+"""Tests of scripts/enrichment.py: ORA p-values, background rule, focus rows, GSEA, offline."""
+
+import importlib
+import socket
+import sys
+
+import enrichment  # noqa: E402
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO
+from enrichment import (  # noqa: E402
+    FOCUS_LIBRARY,
+    GeneSetLibrary,
+    background_genes,
+    contrast_enrichment,
+    gene_ranking,
+    ora,
+    read_gmt,
+)
+from scipy.stats import hypergeom
+
+GENESETS = REPO / "resources" / "genesets"
+
+
+def _table(n=200, seed=0, planted=(), shift=-3.0):
+    """A differential table: n proteins G0..G{n-1}; planted genes get a strong negative t."""
+    rng = np.random.default_rng(seed)
+    genes = [f"G{i}" for i in range(n)]
+    t = rng.normal(size=n)
+    for gene in planted:
+        t[genes.index(gene)] += shift
+    log2fc = t / 3
+    pvalue = np.clip(np.exp(-np.abs(t)), 1e-6, 1)
+    table = pd.DataFrame(
+        {
+            "protein": [f"P{i:04d}" for i in range(n)],
+            "gene": genes,
+            "log2fc": log2fc,
+            "t": t,
+            "pvalue": pvalue,
+            "fdr": np.minimum(pvalue * 5, 1),
+            "n_pairs": 10,
+            "mean_log2_abundance": 20.0,
+            "significant": np.abs(t) > 2.2,
+        }
+    )
+    return table
+
+
+def _library(sets, name="lib", focus=False):
+    return GeneSetLibrary(
+        name,
+        {k: [g.upper() for g in v] for k, v in sets.items()},
+        {k: f"desc {k}" for k in sets},
+        focus,
+    )
+
+
+def test_ora_pvalue_is_hypergeometric_upper_tail():
+    background = [f"G{i}" for i in range(100)]
+    query = background[:12]
+    sets = {"A": background[:8] + background[50:60], "B": background[10:40], "C": background[90:95]}
+    result = ora(query, background, sets).set_index("gene_set")
+    # A: x = 8 of m = 18, k = 12, N = 100 -> P(X >= 8)
+    expected_a = hypergeom.sf(8 - 1, 100, 18, 12)
+    expected_b = hypergeom.sf(2 - 1, 100, 30, 12)
+    assert result.loc["A", "pvalue"] == pytest.approx(expected_a, rel=1e-9)
+    assert result.loc["B", "pvalue"] == pytest.approx(expected_b, rel=1e-9)
+    assert (result.loc["A", "overlap"], result.loc["A", "set_size"]) == (8, 18)
+    # fold enrichment = (x / k) / (m / N)
+    assert result.loc["A", "statistic"] == pytest.approx((8 / 12) / (18 / 100))
+    # C has no overlap: gseapy drops it, tearflow reports p = 1
+    assert result.loc["C", "pvalue"] == 1.0
+    assert result.loc["C", "overlap"] == 0
+    assert result.loc["C", "statistic"] == 0.0
+
+
+def test_ora_background_is_the_tested_proteins_only():
+    table = _table(60)
+    table.loc[40:, "pvalue"] = np.nan  # not tested in this contrast
+    table.loc[5, "gene"] = "G5;ALIAS5"
+    background = background_genes(table)
+    assert background == {f"G{i}" for i in range(40)} | {"ALIAS5"}
+    # a set half inside the tested proteins: set_size counts only the tested half
+    sets = {"S": [f"G{i}" for i in range(30, 50)]}
+    query = ["G30", "G31", "G32"]
+    result = ora(query, background, sets).iloc[0]
+    assert result["set_size"] == 10
+    assert result["pvalue"] == pytest.approx(hypergeom.sf(3 - 1, len(background), 10, 3))
+
+
+def test_ora_untestable_gets_nan_not_zero():
+    background = [f"G{i}" for i in range(20)]
+    result = ora([], background, {"A": background[:5], "B": ["X1", "X2"]}).set_index("gene_set")
+    assert result["pvalue"].isna().all()
+    result = ora(background[:3], background, {"B": ["X1", "X2"]}).iloc[0]
+    assert np.isnan(result["pvalue"]) and result["set_size"] == 0
+
+
+def test_focus_set_without_overlap_is_reported_in_every_method():
+    table = _table(120, planted=["G1", "G2", "G3", "G4", "G5"])
+    table.loc[110, ["t", "log2fc", "pvalue", "significant"]] = [5.0, 1.5, 1e-5, True]  # one up
+    focus = _library(
+        {
+            "IL-17 (test)": ["G1", "G2", "G3", "G4", "G5"],
+            "Nothing detected": ["ABSENT1", "ABSENT2"],
+            "Tiny": ["G100"],
+        },
+        FOCUS_LIBRARY,
+        focus=True,
+    )
+    other = _library({f"L{i}": [f"G{j}" for j in range(i, i + 10)] for i in range(0, 100, 10)})
+    settings = {"min_set_size": 5, "max_set_size": 500, "gsea_permutations": 200}
+    result, curves = contrast_enrichment(table, [focus, other], settings, seed=1)
+    focus_rows = result[result["focus"]]
+    assert len(focus_rows) == 3 * 3
+    absent = focus_rows[focus_rows["gene_set"] == "Nothing detected"]
+    assert set(absent["method"]) == {"ora_up", "ora_down", "gsea"}
+    assert absent["pvalue"].isna().all() and (absent["set_size"] == 0).all()
+    # a one-gene focus set is below min_set_size but still reported
+    assert (focus_rows["gene_set"] == "Tiny").sum() == 3
+    assert focus_rows["source"].str.startswith("desc").all()
+    # planted down genes: ORA down and GSEA both find the set
+    planted = focus_rows[focus_rows["gene_set"] == "IL-17 (test)"].set_index("method")
+    assert planted.loc["ora_down", "pvalue"] < 0.001
+    assert planted.loc["gsea", "statistic"] < 0 and planted.loc["gsea", "pvalue"] < 0.05
+    assert planted.loc["ora_up", "pvalue"] == 1.0
+    assert set(curves["gene_set"]) == {"IL-17 (test)", "Tiny"}
+    # contract columns, fdr never below the p-value
+    assert list(result.columns) == [
+        "gene_set",
+        "source",
+        "method",
+        "statistic",
+        "pvalue",
+        "fdr",
+        "genes",
+        "set_size",
+        "overlap",
+        "focus",
+    ]
+    tested = result.dropna(subset=["pvalue"])
+    assert (tested["fdr"] >= tested["pvalue"] - 1e-12).all()
+    # library sets outside the size limits are not tested
+    assert not ((~result["focus"]) & (result["set_size"] < 5)).any()
+
+
+def test_fdr_is_bh_within_method_and_library():
+    table = _table(150, planted=[f"G{i}" for i in range(10)])
+    lib = _library({f"L{i}": [f"G{j}" for j in range(i, i + 10)] for i in range(0, 140, 10)})
+    result, _ = contrast_enrichment(table, [lib], {"gsea_permutations": 100}, seed=3)
+    from tearflow.stats import bh_adjust
+
+    for _, group in result.groupby("method"):
+        assert np.allclose(group["fdr"], bh_adjust(group["pvalue"].to_numpy()), equal_nan=True)
+
+
+def test_thresholds_selection_rule():
+    table = _table(50)
+    table["significant"] = False
+    table.loc[[1, 2], ["fdr", "log2fc"]] = [[0.01, 1.5], [0.01, -0.2]]
+    calls = enrichment.direction_calls(
+        table, {"ora_selection": "thresholds", "ora_max_fdr": 0.05, "ora_min_abs_log2fc": 0.5}
+    )
+    assert calls[1] == "up" and calls[2] == ""
+    calls = enrichment.direction_calls(table, enrichment.settings_with_defaults({}))
+    assert (calls == "").all()
+
+
+def test_gene_ranking_one_value_per_gene():
+    table = pd.DataFrame(
+        {
+            "protein": ["P1", "P2", "P3"],
+            "gene": ["A", "A;B", "c"],
+            "t": [1.0, -3.0, 2.0],
+            "pvalue": [0.1, 0.01, 0.05],
+        }
+    )
+    ranking = gene_ranking(table)
+    assert ranking.to_dict() == {"C": 2.0, "A": -3.0, "B": -3.0}
+
+
+def test_gsea_is_reproducible():
+    table = _table(300, planted=[f"G{i}" for i in range(15)])
+    lib = _library({f"L{i}": [f"G{j}" for j in range(i, i + 15)] for i in range(0, 300, 15)})
+    first, _ = contrast_enrichment(table, [lib], {"gsea_permutations": 300}, seed=7)
+    second, _ = contrast_enrichment(table, [lib], {"gsea_permutations": 300}, seed=7)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_gsea_zero_pvalue_is_floored():
+    table = _table(300, planted=[f"G{i}" for i in range(15)], shift=-8)
+    lib = _library({"strong": [f"G{i}" for i in range(15)], "other": [f"G{i}" for i in range(100, 130)]})
+    result, _ = contrast_enrichment(table, [lib], {"gsea_permutations": 99}, seed=7)
+    gsea = result[result["method"] == "gsea"].set_index("gene_set")
+    assert gsea.loc["strong", "pvalue"] >= 1 / 100
+
+
+def test_shipped_focus_gmt_matches_its_builder(tmp_path):
+    sys.path.insert(0, str(GENESETS))
+    sys.dont_write_bytecode, before = True, sys.dont_write_bytecode  # no __pycache__ in resources/
+    try:
+        builder = importlib.import_module("make_focus_gmt")
+    finally:
+        sys.path.remove(str(GENESETS))
+        sys.dont_write_bytecode = before
+    built = builder.focus_gmt_lines()
+    shipped = (GENESETS / "th17_il17_focus.gmt").read_text(encoding="utf-8").splitlines()
+    assert built == shipped
+    focus = read_gmt(GENESETS / "th17_il17_focus.gmt", focus=True)
+    assert len(focus.sets) == 6
+    assert "IL17RA" in focus.sets["IL-17 signaling (Reactome)"]
+    assert all("release" in text or "GO:" in text for text in focus.descriptions.values())
+
+
+def test_bad_gmt_is_a_user_error(tmp_path):
+    from tearflow.errors import TearflowError
+
+    bad = tmp_path / "bad.gmt"
+    bad.write_text("only_a_name\n")
+    with pytest.raises(TearflowError, match="line 1"):
+        read_gmt(bad)
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every attempt to open a connection raises (gseapy must never call the web)."""
+    import gseapy  # noqa: F401  (imported before the cut so its module-level imports work)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    class NoSocket(socket.socket):
+        def __init__(self, *args, **kwargs):
+            refuse()
+
+    monkeypatch.setattr(socket, "socket", NoSocket)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+def test_runs_offline_with_shipped_libraries(no_network, tmp_path):
+    focus = read_gmt(GENESETS / "th17_il17_focus.gmt", FOCUS_LIBRARY, focus=True)
+    reactome = read_gmt(GENESETS / "ReactomePathways_2024-09-18.gmt", "reactome")
+    genes = sorted({g for genes in reactome.sets.values() for g in genes})[:600]
+    genes += ["IL17RA", "TRAF3IP2", "STAT3", "NFKBIZ", "MAPK1", "MAPK3"]
+    genes = list(dict.fromkeys(genes))
+    rng = np.random.default_rng(5)
+    t = rng.normal(size=len(genes))
+    table = pd.DataFrame(
+        {
+            "protein": [f"P{i}" for i in range(len(genes))],
+            "gene": genes,
+            "log2fc": t / 2,
+            "t": t,
+            "pvalue": np.exp(-np.abs(t)),
+            "fdr": 0.5,
+            "significant": np.abs(t) > 1.5,
+        }
+    )
+    result, _ = contrast_enrichment(table, [focus, reactome], {"gsea_permutations": 50}, seed=2)
+    assert set(result["method"]) == {"ora_up", "ora_down", "gsea"}
+    assert result["focus"].sum() == 18
+    with pytest.raises(AssertionError, match="network"):
+        socket.create_connection(("example.org", 80))
+
+
+def test_network_guard_catches_a_web_lookup(no_network):
+    """The guard works: a library *name* (not a file) makes gseapy go to the web and fail here."""
+    import gseapy
+
+    with pytest.raises(AssertionError, match="network"):
+        gseapy.enrich(gene_list=["IL17A", "IL17F"], gene_sets="KEGG_2016", outdir=None, no_plot=True)
+
+
+def test_main_writes_the_contract_tables_offline(no_network, tmp_path):
+    from types import SimpleNamespace
+
+    from tearflow.tables import read_tsv, write_tsv
+
+    table = _table(150, planted=[f"G{i}" for i in range(8)])
+    write_tsv(table, tmp_path / "NSDE.tsv")
+    (tmp_path / "focus.gmt").write_text("IL17 test\tsource X id 1 release 2024\tG0\tG1\tG2\tG3\tNOPE\n")
+    (tmp_path / "lib.gmt").write_text(
+        "".join(f"L{i}\tNA\t" + "\t".join(f"G{j}" for j in range(i, i + 10)) + "\n" for i in range(0, 140, 10))
+    )
+    snakemake = SimpleNamespace(
+        input=SimpleNamespace(
+            table=str(tmp_path / "NSDE.tsv"),
+            focus=str(tmp_path / "focus.gmt"),
+            libraries=[str(tmp_path / "lib.gmt")],
+        ),
+        output=SimpleNamespace(table=str(tmp_path / "out.tsv"), curves=str(tmp_path / "curves.tsv")),
+        params=SimpleNamespace(enrichment={"gsea_permutations": 100}, library_names=["mylib"], seed=4),
+    )
+    enrichment.main(snakemake)
+    out = read_tsv(tmp_path / "out.tsv")
+    assert set(out["source"]) == {"source X id 1 release 2024", "mylib"}
+    focus = out[out["focus"]].set_index("method")
+    assert focus.loc["gsea", "set_size"] == 4 and focus.loc["gsea", "statistic"] < 0
+    curves = read_tsv(tmp_path / "curves.tsv")
+    assert len(curves) == 150 and curves["hit"].sum() == 4
+
+
+def test_figures_draw_from_the_tables(tmp_path):
+    from plot_enrichment import dotplot_figure, gsea_focus_figure
+
+    from tearflow.tables import save_figure
+
+    table = _table(120, planted=["G1", "G2", "G3", "G4", "G5"])
+    focus = _library({"IL-17 (test)": ["G1", "G2", "G3", "G4", "G5"], "absent": ["NOPE"]}, FOCUS_LIBRARY, True)
+    result, curves = contrast_enrichment(table, [focus], {"gsea_permutations": 50}, seed=1)
+    save_figure(dotplot_figure(result, "NSDE"), tmp_path / "dot.png")
+    save_figure(gsea_focus_figure(curves, result, "NSDE"), tmp_path / "gsea.png")
+    assert (tmp_path / "dot.png").stat().st_size > 0 and (tmp_path / "gsea.png").stat().st_size > 0

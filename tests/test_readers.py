@@ -1,0 +1,363 @@
+"""Format readers and gene mapping on real search-engine files and hand-written fixtures.
+
+Expected counts were worked out by hand / with awk on the files (see the comments), not copied from
+the reader's output.
+"""
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO, SHARED_DATA
+
+from tearflow.errors import TearflowError
+from tearflow.genes import (
+    accession_of,
+    assign_genes,
+    gene_from_description,
+    genes_from_fasta_headers,
+    is_excel_mangled,
+    read_fasta_genes,
+    read_gene_map,
+)
+from tearflow.readers import detect_format, file_stem, read_table
+
+FORMATS = SHARED_DATA / "formats"
+FIXTURES = REPO / "tests" / "fixtures" / "formats"
+GENE_MAP = REPO / "resources" / "idmap" / "uniprot_human_swissprot_2020-03-13.tsv"
+
+
+@pytest.fixture(scope="module")
+def gene_map():
+    return read_gene_map(GENE_MAP)
+
+
+# ------------------------------------------------------------------------------ detection
+
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        (FORMATS / "maxquant" / "proteinGroups.txt", "maxquant"),
+        (FORMATS / "diann" / "report_final.pg_matrix.tsv", "diann_matrix"),
+        (FORMATS / "diann" / "report_long_diann1.9.tsv", "diann_report"),
+        (FORMATS / "fragpipe" / "combined_proteins.tsv", "fragpipe"),
+        (FORMATS / "spectronaut" / "results_non_european_comma.tsv", "spectronaut"),
+        (FORMATS / "mztab" / "ProteomicsLFQ_1_out.mzTab", "mztab"),
+        (FORMATS / "mztab" / "maxquant_identification_only.mztab", "mztab"),
+        (FIXTURES / "maxquant_gene_names_proteinGroups.txt", "maxquant"),
+        (FIXTURES / "fragpipe_ionquant_combined_protein.tsv", "fragpipe"),
+        (FIXTURES / "diann18_posix.pg_matrix.tsv", "diann_matrix"),
+        (FIXTURES / "spectronaut_pivot_report.tsv", "spectronaut"),
+        (FIXTURES / "wide_latin1.csv", "wide"),
+        (FIXTURES / "wide_bom.tsv", "wide"),
+    ],
+)
+def test_detect_format(path, expected):
+    assert detect_format(path) == expected
+
+
+def test_auto_logs_the_chosen_format(caplog):
+    with caplog.at_level(logging.INFO):
+        read_table(FIXTURES / "wide_bom.tsv")
+    assert "auto-detected as wide" in caplog.text
+
+
+def test_explicit_format_wins(tmp_path):
+    # a pg_matrix read as "wide" by request: Protein.Group is an accepted wide ID column
+    table = read_table(FIXTURES / "diann18_posix.pg_matrix.tsv", "wide")
+    assert table.format == "wide"
+    with pytest.raises(TearflowError, match="MaxQuant proteinGroups table lacks"):
+        read_table(FIXTURES / "diann18_posix.pg_matrix.tsv", "maxquant")
+
+
+def test_unknown_layout_lists_what_was_looked_for(tmp_path):
+    path = tmp_path / "mystery.tsv"
+    path.write_text("name\tvalue_a\tvalue_b\nx\t1\t2\n")
+    with pytest.raises(TearflowError) as error:
+        read_table(path)
+    message = str(error.value)
+    assert "unknown table layout" in message
+    for hint in ("Majority protein IDs", "Protein.Group", "PG.ProteinGroups", "MaxLFQ Intensity", "MTD"):
+        assert hint in message
+
+
+# ------------------------------------------------------------------------------ real files
+
+
+def test_maxquant_real_file():
+    # 882 groups: Reverse '+' 12, Potential contaminant '+' 31 (none also reverse),
+    # site-only '+' 72 of which 66 are neither reverse nor contaminant -> 773 kept by the reader.
+    table = read_table(FORMATS / "maxquant" / "proteinGroups.txt")
+    assert table.rows_read == 882
+    assert table.removed_count("decoy") == 12
+    assert table.removed_count("contaminant") == 31
+    assert table.removed_count("site_only") == 66
+    assert len(table.data) == 773
+    assert table.runs == ["AC381", "AC384", "AC386_b", "AC392", "AC399", "UT805", "UT812_b", "UT815", "UT821", "UT822"]
+    # no 'Gene names' column: symbols come from GN= in 'Fasta headers'
+    prg2 = table.data.set_index("protein").loc["sp|P13727|PRG2_HUMAN"]  # Majority protein IDs
+    assert prg2["gene"] == "PRG2"
+
+
+def test_maxquant_intensity_instead_of_lfq():
+    table = read_table(FORMATS / "maxquant" / "proteinGroups.txt", options={"maxquant_quantity": "intensity"})
+    lfq = read_table(FORMATS / "maxquant" / "proteinGroups.txt")
+    assert table.runs == lfq.runs
+    # 'Intensity AC381' has 556 quantified kept groups, 'LFQ intensity AC381' 354 (awk count)
+    assert table.data["AC381"].notna().sum() == 556
+    assert lfq.data["AC381"].notna().sum() == 354
+
+
+def test_diann_pg_matrix_real_file():
+    table = read_table(FORMATS / "diann" / "report_final.pg_matrix.tsv")
+    assert table.runs == [f"S{i}" for i in range(1, 21)]
+    assert len(table.data) == 10  # 3 of them are all-empty; dropped later against the sheet
+    row = table.data.set_index("protein").loc[
+        "A0A024R4E5;C9J5E5;C9JBS3;C9JEJ8;C9JES8;C9JHN6;C9JHS7;C9JHZ8;C9JIZ1;C9JK79;C9JT62;C9JZI8"
+    ]
+    assert row["gene"] == "HDLBP"
+    assert row["S1"] == 380503.0 and np.isnan(row["S2"])
+
+
+def test_diann_long_report_real_file():
+    # 1168 precursor rows, 220 groups; PG.Q.Value > 0.01 removes every row of 3 groups.
+    table = read_table(FORMATS / "diann" / "report_long_diann1.9.tsv")
+    assert table.rows_read == 1168
+    assert table.groups_read == 220
+    assert table.removed_count("qvalue_filtered") == 3
+    assert len(table.data) == 217
+    assert len(table.runs) == 6 and "LFQ_Orbitrap_AIF_Condition_A_Sample_Alpha_01" in table.runs
+    assert table.data["gene"].isna().all()  # the Genes column is empty in this report
+    q96 = table.data.set_index("protein").loc["Q96S94"]
+    assert q96["LFQ_Orbitrap_AIF_Condition_A_Sample_Alpha_01"] == pytest.approx(3.76039e6)
+
+
+def test_diann_long_report_without_filters_keeps_every_group():
+    table = read_table(FORMATS / "diann" / "report_long_diann1.9.tsv", options={"diann_qvalue_filters": {}})
+    assert len(table.data) == 220
+
+
+def test_diann_report_missing_filter_column_is_an_error():
+    with pytest.raises(TearflowError, match="Lib.Q.Valu"):
+        read_table(
+            FORMATS / "diann" / "report_long_diann1.9.tsv", options={"diann_qvalue_filters": {"Lib.Q.Valu": 0.01}}
+        )
+
+
+def test_fragpipe_philosopher_real_file():
+    table = read_table(FORMATS / "fragpipe" / "combined_proteins.tsv")
+    assert table.runs == [f"S{i}" for i in range(1, 21)]
+    assert len(table.data) == 10
+    hpx = table.data.set_index("protein").loc["P02790"]
+    assert hpx["gene"] == "HPX" and hpx["S1"] == pytest.approx(2216637.5)
+    assert table.data.set_index("protein").loc["P02792", "S1":"S20"].isna().all()  # zeros are missing
+
+
+def test_spectronaut_long_real_file_with_decimal_commas_elsewhere():
+    table = read_table(FORMATS / "spectronaut" / "results_non_european_comma.tsv")
+    assert table.rows_read == 500
+    assert len(table.data) == 33
+    assert table.runs == ["20221015_EV_TP_40SPD_LITDIA_MS1_Rapid_MS2_Rapid_57w_100ng_03"]
+    value = table.data.set_index("protein").loc["A0A0B4J2D5;P0DPI2"].iloc[-1]
+    assert value == pytest.approx(1449.77978515625)
+
+
+def test_mztab_quantification_real_file():
+    # 43 PRT rows = 25 OpenMS protein_details + 18 groups; 5 groups have a non-zero abundance
+    table = read_table(FORMATS / "mztab" / "ProteomicsLFQ_1_out.mzTab")
+    assert len(table.data) == 18
+    assert table.runs == ["assay[1]", "assay[2]", "assay[3]"]  # each assay spans two fractions
+    assert table.run_aliases["assay[1]"][-2:] == ("BSA1_F1", "BSA1_F2")
+    quantified = table.data.dropna(subset=table.runs, how="all")
+    assert sorted(quantified["protein"]) == sorted(
+        [
+            "P00761|TRYP_PIG",
+            "P02769|ALBU_BOVIN",
+            "sp|O46375|TTHY_BOVIN",
+            "tr|A9EY18|A9EY18_SORC5",
+            "tr|A9G0B6|A9G0B6_SORC5",
+        ]
+    )
+    albumin = table.data.set_index("protein").loc["P02769|ALBU_BOVIN"]
+    assert albumin["assay[2]"] == pytest.approx(1.39633376e8)
+    assert table.data.set_index("protein").loc["sp|O46375|TTHY_BOVIN", "gene"] == "TTR"
+
+
+def test_identification_only_mztab_is_refused():
+    with pytest.raises(TearflowError, match="identification-only mzTab") as error:
+        read_table(FORMATS / "mztab" / "maxquant_identification_only.mztab")
+    assert "protein_abundance_assay" in str(error.value)
+
+
+# ------------------------------------------------------------------------------ fixtures (other versions)
+
+
+def test_maxquant_with_gene_names_fixture():
+    table = read_table(FIXTURES / "maxquant_gene_names_proteinGroups.txt")
+    assert table.removed_count("decoy") == 1
+    assert table.removed_count("contaminant") == 2  # CON__P00761 and the '+'-flagged KRT1
+    assert table.removed_count("site_only") == 1
+    assert list(table.data["protein"]) == ["P02768", "Q15019", "A0A999ZZZ1", "P61626", "P01833", "P25311", "P31025"]
+    assert table.data.set_index("protein").loc["P02768", "P01_baseline"] == 1.4e9  # LFQ, not Intensity
+    assert np.isnan(table.data.set_index("protein").loc["P01833", "P01_week2"])  # 0 → NaN
+
+
+def test_maxquant_falls_back_to_intensity_without_lfq(tmp_path):
+    text = (FIXTURES / "maxquant_gene_names_proteinGroups.txt").read_text().splitlines()
+    header = text[0].split("\t")
+    keep = [i for i, c in enumerate(header) if not c.startswith("LFQ intensity")]
+    path = tmp_path / "proteinGroups.txt"
+    path.write_text("\n".join("\t".join(line.split("\t")[i] for i in keep) for line in text) + "\n")
+    table = read_table(path)
+    assert table.data.set_index("protein").loc["P02768", "P01_baseline"] == 1.5e9
+
+
+def test_fragpipe_ionquant_fixture_prefers_maxlfq():
+    table = read_table(FIXTURES / "fragpipe_ionquant_combined_protein.tsv")
+    assert table.runs == ["P01_baseline", "P01_week2"]
+    assert table.removed_count("contaminant") == 1
+    assert table.data.set_index("protein").loc["P02768", "P01_baseline"] == 1.9e9
+    plain = read_table(FIXTURES / "fragpipe_ionquant_combined_protein.tsv", options={"fragpipe_quantity": "intensity"})
+    assert plain.data.set_index("protein").loc["P02768", "P01_baseline"] == 2.0e9
+
+
+def test_diann18_pg_matrix_posix_paths_fixture():
+    table = read_table(FIXTURES / "diann18_posix.pg_matrix.tsv")
+    assert table.runs[0] == "/data/tearflow/raw/P01_baseline.raw"
+    assert table.removed_count("contaminant") == 1
+    assert pd.isna(table.data.set_index("protein").loc["P01833", "gene"])  # empty Genes cell
+
+
+def test_spectronaut_pivot_fixture_with_decimal_commas():
+    table = read_table(FIXTURES / "spectronaut_pivot_report.tsv")
+    assert table.runs == ["P01_baseline", "P01_week2"]
+    data = table.data.set_index("protein")
+    assert data.loc["P02768", "P01_baseline"] == 1234567.5
+    assert data.loc["P31025", "P01_week2"] == 512.125
+    assert np.isnan(data.loc["P61626;P61626-2", "P01_week2"])  # Filtered
+    assert table.run_aliases["P01_baseline"][0] == "P01_baseline.raw"
+
+
+def test_wide_csv_latin1_fixture(caplog):
+    with caplog.at_level(logging.INFO):
+        table = read_table(FIXTURES / "wide_latin1.csv")
+    assert table.runs == ["P01_baseline", "P01_week2"]  # description column ignored
+    assert "comma-separated" in caplog.text and "Latin-1" in caplog.text
+    assert table.data.set_index("protein").loc["Q15019", "gene"] == "Sep-02"  # repaired later, by genes
+
+
+def test_wide_tsv_with_bom_fixture():
+    table = read_table(FIXTURES / "wide_bom.tsv")
+    assert list(table.data["protein"]) == ["P02768", "P61626", "P31025"]
+    assert table.data["gene"].isna().all()
+    assert np.isnan(table.data.set_index("protein").loc["P61626", "P01_baseline"])
+
+
+# ------------------------------------------------------------------------------ bad input
+
+
+def _write(tmp_path, text, name="table.tsv", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_empty_file_is_an_error(tmp_path):
+    with pytest.raises(TearflowError, match="empty"):
+        read_table(_write(tmp_path, ""))
+
+
+def test_header_only_is_an_error(tmp_path):
+    with pytest.raises(TearflowError, match="no data rows"):
+        read_table(_write(tmp_path, "protein\tS1\n"))
+
+
+def test_missing_id_column_is_an_error(tmp_path):
+    path = _write(tmp_path, "name\tS1\nA\t1\n")
+    with pytest.raises(TearflowError, match="no protein ID column"):
+        read_table(path, "wide")
+
+
+def test_non_numeric_cell_names_file_line_and_column(tmp_path):
+    path = _write(tmp_path, "protein\tS1\tS2\nP1\t1\t2\nP2\t3\tabc\n")
+    with pytest.raises(TearflowError) as error:
+        read_table(path)
+    assert str(path) in str(error.value) and "line 3" in str(error.value) and "'S2'" in str(error.value)
+
+
+def test_negative_intensity_policies(tmp_path):
+    path = _write(tmp_path, "protein\tS1\tS2\nP1\t1\t2\nP2\t-3\t4\n")
+    with pytest.raises(TearflowError, match="line 3, column 'S1': negative"):
+        read_table(path)
+    assert np.isnan(read_table(path, options={"negative_values": "missing"}).data.loc[1, "S1"])
+    assert read_table(path, options={"negative_values": "keep"}).data.loc[1, "S1"] == -3
+
+
+def test_duplicated_ids_are_an_error(tmp_path):
+    path = _write(tmp_path, "protein\tS1\nP1\t1\nP2\t2\nP1\t3\n")
+    with pytest.raises(TearflowError, match="'P1' in column 'protein' appears on lines 2, 4"):
+        read_table(path)
+
+
+def test_semicolon_csv_with_decimal_comma(tmp_path):
+    path = _write(tmp_path, "protein;S1;S2\nP1;1,5;2\nP2;NA;0,25\n", name="table.csv")
+    table = read_table(path)
+    assert table.data.loc[0, "S1"] == 1.5 and table.data.loc[1, "S2"] == 0.25
+
+
+def test_ambiguous_comma_with_point_mode_is_an_error(tmp_path):
+    path = _write(tmp_path, "protein\tS1\nP1\t1,5\nP2\t2.5\n")
+    with pytest.raises(TearflowError, match="import.decimal"):
+        read_table(path)
+
+
+# ------------------------------------------------------------------------------ genes
+
+
+def test_file_stem_windows_posix_and_uri():
+    assert file_stem(r"D:\tearflow\raw\NSDE01_baseline.raw") == "NSDE01_baseline"
+    assert file_stem("/data/raw/NSDE01_baseline.mzML") == "NSDE01_baseline"
+    assert file_stem("file:///x/BSA1_F1.mzML") == "BSA1_F1"
+    assert file_stem("/x/run.d/") == "run"
+    assert file_stem("S1") == "S1"
+
+
+@pytest.mark.parametrize("symbol", ["2-Sep", "02-Sep", "1-Mar", "Sep-02", "1-DEC", "mar-1", "3-Sep-2020"])
+def test_excel_mangled_symbols_detected(symbol):
+    assert is_excel_mangled(symbol)
+
+
+@pytest.mark.parametrize("symbol", ["SEPTIN2", "MARCHF1", "HLA-A", "IGKV3-7", "DEC1", "C1-INH", "MT-CO1"])
+def test_real_symbols_not_flagged(symbol):
+    assert not is_excel_mangled(symbol)
+
+
+def test_accession_parsing():
+    assert accession_of("sp|P02768|ALBU_HUMAN") == "P02768"
+    assert accession_of("CON__P00761", ["CON__"]) == "P00761"
+    assert gene_from_description("Transthyretin OS=Bos taurus GN=TTR PE=1 SV=1") == "TTR"
+    headers = "tr|A8K0Y0|A8K0Y0_HUMAN Opioid ... GN=OPCML PE=1 SV=1;sp|Q14982|OPCM_HUMAN Opioid OS=Homo GN=OPCML PE=1"
+    assert genes_from_fasta_headers(headers, "sp|Q14982|OPCM_HUMAN") == "OPCML"
+
+
+def test_gene_map_primary_symbol(gene_map):
+    assert len(gene_map) > 20000
+    assert gene_map["Q15019"] == "SEPTIN2"
+    assert gene_map["P02768"] == "ALB"
+
+
+def test_fasta_genes_via_pyteomics_gn_not_gene_id():
+    mapping = read_fasta_genes(FIXTURES / "uniprot_small.fasta")
+    assert mapping == {"P01833": "PIGR", "Q15019": "SEPTIN2", "P02768": "ALB"}
+
+
+def test_assign_genes_order_and_excel_repair(gene_map):
+    fasta = {"P01833": "PIGR_FROM_FASTA"}
+    proteins = pd.Series(["P02768", "P01833", "Q15019;Q15019-2", "A0A999ZZZ1", "P61626-2", "X1"])
+    table_genes = pd.Series(["ALB", None, "2-Sep", "1-Mar", None, None])
+    genes, sources, notes = assign_genes(proteins, table_genes, fasta, gene_map)
+    assert list(genes) == ["ALB", "PIGR_FROM_FASTA", "SEPTIN2", "A0A999ZZZ1", "LYZ", "X1"]
+    assert list(sources) == ["table", "fasta", "gene_map", "accession", "gene_map", "accession"]
+    assert len(notes) == 2 and "repaired to 'SEPTIN2'" in notes["reason"].iloc[0]

@@ -1,0 +1,128 @@
+# Th17 / IL-17 pathway enrichment, offline: ORA (up, down) and pre-ranked GSEA per contrast, focus-set
+# scores per sample and their per-patient change, and the figures. Gene sets come only from GMT files
+# (config `enrichment`), never from a web library.
+
+
+def _enrichment_libraries():
+    """(name, resolved path) of every library: config `libraries` (a mapping), then `extra_gmt`."""
+    section = config["enrichment"]
+    named = list((section.get("libraries") or {}).items())
+    named += [(Path(str(path)).stem, path) for path in section.get("extra_gmt") or []]
+    return [(name, resolve_input(path)) for name, path in named]
+
+
+def enrichment_targets():
+    return (
+        expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS)
+        + expand("results/figures/enrichment_dotplot_{contrast}.png", contrast=CONTRASTS)
+        + expand("results/figures/gsea_focus_{contrast}.png", contrast=CONTRASTS)
+        + [
+            "results/enrichment/sample_scores.tsv",
+            "results/enrichment/score_changes.tsv",
+            "results/figures/focus_gene_changes.png",
+        ]
+    )
+
+
+rule enrichment:
+    input:
+        table="results/differential/{contrast}.tsv",
+        focus=resolve_input(config["enrichment"]["focus_gmt"]),
+        libraries=[path for _, path in _enrichment_libraries()],
+    output:
+        table="results/enrichment/{contrast}.tsv",
+        curves="results/enrichment/gsea_curves/{contrast}.tsv",
+    params:
+        enrichment=config["enrichment"],
+        library_names=[name for name, _ in _enrichment_libraries()],
+        seed=config["seed"],
+    log:
+        "logs/enrichment/{contrast}.log",
+    benchmark:
+        "results/benchmarks/enrichment/{contrast}.tsv"
+    conda:
+        "../../envs/tearflow.yaml"
+    script:
+        "../../scripts/enrichment.py"
+
+
+rule pathway_scores:
+    input:
+        abundance="results/abundance/normalized.tsv",
+        sheet=SAMPLE_SHEET,
+        focus=resolve_input(config["enrichment"]["focus_gmt"]),
+    output:
+        scores="results/enrichment/sample_scores.tsv",
+        changes="results/enrichment/score_changes.tsv",
+    params:
+        enrichment=config["enrichment"],
+        timepoints=config["timepoints"],
+    log:
+        "logs/pathway_scores.log",
+    conda:
+        "../../envs/tearflow.yaml"
+    script:
+        "../../scripts/pathway_scores.py"
+
+
+rule plot_enrichment_dotplot:
+    input:
+        table="results/enrichment/{contrast}.tsv",
+    output:
+        report(
+            "results/figures/enrichment_dotplot_{contrast}.png",
+            caption="../report/enrichment_dotplot.rst",
+            category="Enrichment",
+            subcategory="{contrast}",
+        ),
+    params:
+        kind="dotplot",
+        enrichment=config["enrichment"],
+    log:
+        "logs/plot_enrichment_dotplot/{contrast}.log",
+    conda:
+        "../../envs/tearflow.yaml"
+    script:
+        "../../scripts/plot_enrichment.py"
+
+
+rule plot_gsea_focus:
+    input:
+        table="results/enrichment/{contrast}.tsv",
+        curves="results/enrichment/gsea_curves/{contrast}.tsv",
+    output:
+        report(
+            "results/figures/gsea_focus_{contrast}.png",
+            caption="../report/gsea_focus.rst",
+            category="Enrichment",
+            subcategory="{contrast}",
+        ),
+    params:
+        kind="gsea_focus",
+    log:
+        "logs/plot_gsea_focus/{contrast}.log",
+    conda:
+        "../../envs/tearflow.yaml"
+    script:
+        "../../scripts/plot_enrichment.py"
+
+
+rule plot_focus_gene_changes:
+    input:
+        changes="results/differential/patient_changes.tsv",
+        sheet=SAMPLE_SHEET,
+        focus=resolve_input(config["enrichment"]["focus_gmt"]),
+    output:
+        report(
+            "results/figures/focus_gene_changes.png",
+            caption="../report/focus_gene_changes.rst",
+            category="Enrichment",
+        ),
+    params:
+        kind="focus_gene_changes",
+    log:
+        "logs/plot_focus_gene_changes.log",
+    conda:
+        "../../envs/tearflow.yaml"
+    script:
+        "../../scripts/plot_enrichment.py"

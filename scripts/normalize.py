@@ -1,0 +1,613 @@
+"""Normalization of the protein matrix: log2 transform, sample exclusion and per-sample offsets.
+
+Every method except ``quantile`` removes one additive offset per sample from the log2 matrix; they
+differ in *which proteins* the offset is estimated from:
+
+``median``
+    the sample's median log2 intensity (classic median centring). Assumes most proteins do not change,
+    changes are balanced up/down, and missingness is similar across samples.
+``trimmed`` (default)
+    an iterative rank-invariant set: offsets are median log-ratios over the proteins whose corrected
+    log-ratios vary least across samples; the most-changed proteins are dropped and the estimate is
+    repeated until the set is stable. Holds when up to about half the proteins move one way.
+``mode``
+    the mode of each sample's log-ratios (Gaussian KDE, Silverman bandwidth). Holds when the changed
+    proteins move far (≫ noise); a nearby cloud of changed proteins pulls it.
+``reference_set``
+    the median log-ratio over proteins the user names as unchanged (housekeeping proteins, spike-ins).
+``quantile``
+    forces every sample to the same distribution (not an offset; only when the whole distribution
+    is known not to change).
+``none``
+    log2 transform only.
+
+Log-ratios are taken against ``normalization.reference``: ``patient`` (default; two levels — each
+sample against its own patient's mean profile, then the patients' profiles against the per-protein
+median, see :func:`offsets_with`), ``median`` (per-protein median across samples) or a sample name.
+Offsets are centred to mean zero across samples so the overall intensity level is kept.
+"""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tearflow.columns import ANNOTATION, GENE, PROTEIN, SAMPLE
+from tearflow.errors import TearflowError
+
+log = logging.getLogger(__name__)
+
+OFFSET_METHODS = ("median", "mode", "trimmed", "reference_set")
+METHODS = OFFSET_METHODS + ("quantile", "none")
+LOG2_MAX = 64.0  # no log2 intensity reaches 2**64; raw intensities routinely exceed 64
+
+DEFAULTS = {
+    "method": "trimmed",
+    "input_is_log2": "auto",
+    "exclude_samples": [],
+    "reference": "patient",
+    "reference_proteins": [],
+    "mode_bandwidth": "silverman",
+    "trimmed_keep_fraction": 0.5,
+    "trimmed_max_iterations": 20,
+}
+
+
+def settings_with_defaults(settings):
+    """The ``normalization`` config section with every missing key set to its default."""
+    merged = dict(DEFAULTS)
+    merged.update({key: value for key, value in (settings or {}).items() if value is not None})
+    if merged["method"] not in METHODS:
+        raise TearflowError(
+            f"config key normalization.method: found {merged['method']!r}; expected one of {', '.join(METHODS)}"
+        )
+    return merged
+
+
+# --------------------------------------------------------------------------------------- log2 input
+
+
+def looks_log2(values):
+    """True when a matrix looks log-transformed already.
+
+    Rule: any negative value means log scale (intensities cannot be negative); otherwise the data
+    are log2 when the largest value is at most 64 and not every value is an integer (raw intensities
+    run to 1e5-1e11; spectral counts are small but whole numbers, so they stay "raw").
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return False
+    if (finite < 0).any():
+        return True
+    return bool(finite.max() <= LOG2_MAX and not np.all(finite == np.round(finite)))
+
+
+def parse_input_is_log2(value):
+    """``auto`` / ``true`` / ``false`` (YAML booleans accepted) → ``"auto"``, True or False."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("auto", "true", "false"):
+        return {"auto": "auto", "true": True, "false": False}[text]
+    raise TearflowError(f"config key normalization.input_is_log2: found {value!r}; expected auto, true or false")
+
+
+def log2_matrix(intensities, input_is_log2="auto"):
+    """The log2 matrix and whether the input was log2 already.
+
+    Raw intensities ≤ 0 are missing (a zero is "not quantified", not a measured zero). Log-scale
+    input keeps every finite value.
+    """
+    values = intensities.apply(pd.to_numeric, errors="coerce").astype(float)
+    flag = parse_input_is_log2(input_is_log2)
+    already = looks_log2(values.to_numpy()) if flag == "auto" else flag
+    if already:
+        result = values.where(np.isfinite(values))
+    else:
+        if (values.to_numpy()[np.isfinite(values.to_numpy())] < 0).any():
+            raise TearflowError(
+                "normalization.input_is_log2 is false but the abundance table has negative values; "
+                "expected raw intensities (≥ 0) — set normalization.input_is_log2: true for log data"
+            )
+        positive = values.where(values > 0)
+        result = np.log2(positive)
+    return result, bool(already)
+
+
+def kept_samples(samples, exclude):
+    """``samples`` without the ones listed in ``normalization.exclude_samples`` (order kept)."""
+    exclude = [str(name) for name in (exclude or [])]
+    unknown = [name for name in exclude if name not in samples]
+    if unknown:
+        raise TearflowError(
+            f"config key normalization.exclude_samples: unknown sample(s) {', '.join(unknown)}; "
+            f"expected names from the sample sheet: {', '.join(samples)}"
+        )
+    kept = [name for name in samples if name not in exclude]
+    if len(kept) < 2:
+        raise TearflowError(
+            "config key normalization.exclude_samples leaves fewer than 2 samples; "
+            f"exclude fewer of {', '.join(samples)}"
+        )
+    return kept
+
+
+# --------------------------------------------------------------------------------------- references
+
+
+def reference_profile(log2, reference="median"):
+    """The per-protein reference of the one-level log-ratios.
+
+    ``median``: each protein's median across samples (NaN-aware). Otherwise the name of a sample,
+    whose values are the reference (proteins missing there fall back to the median profile).
+    """
+    median = log2.median(axis=1, skipna=True)
+    if reference in (None, "median", "patient"):
+        return median
+    if reference not in log2.columns:
+        raise TearflowError(
+            f"config key normalization.reference: found {reference!r}; expected 'patient', "
+            f"'median' or one of the kept samples: {', '.join(log2.columns)}"
+        )
+    return log2[reference].fillna(median)
+
+
+def log_ratios(log2, reference):
+    """Each sample's log2 ratio to the reference profile (proteins × samples)."""
+    return log2.sub(reference, axis=0)
+
+
+def within_patient_ratios(log2, patients):
+    """Each sample's log-ratio to its own patient's mean profile (proteins × samples).
+
+    Only proteins quantified in every sample of the patient count (others are NaN); samples of a
+    patient with one sample are all NaN. Between-patient biology cancels, so what is left is the
+    within-patient change plus technical noise — the quantity a paired analysis tests.
+    """
+    ratios = pd.DataFrame(np.nan, index=log2.index, columns=log2.columns)
+    for _, samples in patients.groupby(patients, sort=False):
+        columns = list(samples.index)
+        if len(columns) < 2:
+            continue
+        block = log2[columns]
+        complete = block.notna().all(axis=1)
+        ratios.loc[complete, columns] = block[complete].sub(block[complete].mean(axis=1), axis=0)
+    return ratios
+
+
+def silverman_bandwidth(values):
+    """Silverman's rule of thumb, robust version: 0.9 · min(sd, IQR/1.34) · n^(-1/5).
+
+    Silverman (1986), Density Estimation, eq. 3.31.
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return np.nan
+    sd = values.std(ddof=1)
+    q75, q25 = np.percentile(values, [75, 25])
+    spread = min(sd, (q75 - q25) / 1.34) if q75 > q25 else sd
+    if not spread > 0:
+        return np.nan
+    return 0.9 * spread * values.size ** (-0.2)
+
+
+def kde_mode(values, bandwidth="silverman", grid_points=2048):
+    """The mode of a Gaussian kernel density estimate of ``values``.
+
+    ``bandwidth`` is ``"silverman"`` (:func:`silverman_bandwidth`) or a positive number in log2
+    units. The density is evaluated on a grid over the data range, and the grid maximum is refined by
+    mean-shift iterations (Comaniciu & Meer 2002), which converge to the exact local maximum.
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.nan
+    if values.size < 3:
+        return float(np.median(values))
+    width = silverman_bandwidth(values) if bandwidth in (None, "silverman") else float(bandwidth)
+    if not width > 0:
+        return float(np.median(values))
+    grid = np.linspace(values.min(), values.max(), grid_points)
+    density = kde_density(values, grid, width)
+    mode = grid[int(np.argmax(density))]
+    for _ in range(100):
+        weights = np.exp(-0.5 * ((values - mode) / width) ** 2)
+        shifted = float(np.sum(weights * values) / np.sum(weights))
+        if abs(shifted - mode) < 1e-7:
+            mode = shifted
+            break
+        mode = shifted
+    return float(mode)
+
+
+def kde_density(values, grid, width):
+    """Gaussian kernel density of ``values`` on ``grid`` with bandwidth ``width`` (chunked)."""
+    values = np.asarray(values, dtype=float)
+    density = np.zeros(len(grid))
+    for start in range(0, len(grid), 256):
+        block = grid[start : start + 256, None]
+        density[start : start + 256] = np.exp(-0.5 * ((block - values[None, :]) / width) ** 2).sum(1)
+    return density / (len(values) * width * np.sqrt(2 * np.pi))
+
+
+# --------------------------------------------------------------------------------------- estimators
+# An estimator takes a log-ratio matrix (proteins × samples) and returns one "no change" point per
+# sample; the offsets below apply it to the reference the config chooses.
+
+
+def mode_estimate(ratios, bandwidth="silverman"):
+    """Per sample: the KDE mode of its log-ratios (:func:`kde_mode`)."""
+    return ratios.apply(lambda column: kde_mode(column.to_numpy(), bandwidth))
+
+
+def trimmed_estimate(ratios, keep_fraction=0.5, max_iterations=20):
+    """Per sample: the median log-ratio over an iteratively trimmed, rank-invariant protein set.
+
+    Start from every sample's median log-ratio. Then repeat: correct the log-ratios by the current
+    estimates, remove each protein's own median, score every protein by the root-mean-square of what
+    is left across samples (a protein that changes between samples scores high), keep the
+    ``keep_fraction`` of proteins with the lowest score, and re-estimate each sample as its median
+    log-ratio over the kept proteins — until the kept set stops changing or ``max_iterations`` is
+    reached. In the spirit of iterative rank-invariant normalization (Pelz et al. 2008, BMC
+    Bioinformatics 9:520). The kept proteins are in ``result.attrs["proteins"]``.
+    """
+    if not 0 < float(keep_fraction) <= 1:
+        raise TearflowError(
+            f"config key normalization.trimmed_keep_fraction: found {keep_fraction!r}; expected a number in (0, 1]"
+        )
+    usable = ratios[ratios.notna().sum(axis=1) >= 2]
+    estimate = ratios.median(axis=0, skipna=True)
+    if usable.empty:
+        return estimate
+    n_keep = min(len(usable), max(int(round(float(keep_fraction) * len(usable))), 10))
+    kept = usable.index
+    for _ in range(int(max_iterations)):
+        corrected = usable.sub(estimate, axis=1)
+        corrected = corrected.sub(corrected.median(axis=1), axis=0)
+        score = np.sqrt((corrected**2).mean(axis=1, skipna=True))
+        new_kept = score.nsmallest(n_keep).index
+        estimate = usable.loc[new_kept].median(axis=0, skipna=True).fillna(estimate)
+        if set(new_kept) == set(kept):
+            break
+        kept = new_kept
+    estimate.attrs["proteins"] = list(kept)
+    return estimate
+
+
+def reference_set_estimate(ratios, rows):
+    """Per sample: the median log-ratio over the user's reference proteins (``rows``)."""
+    return ratios.loc[rows].median(axis=0, skipna=True)
+
+
+def _centred(offsets):
+    return offsets - offsets.mean()
+
+
+def offsets_with(estimator, log2, reference="patient", patients=None):
+    """Per-sample offsets (centred) from ``estimator`` applied to the configured reference.
+
+    ``reference`` ``median`` or a sample name: one level, the estimator on the log-ratios to that
+    profile. ``patient`` (needs ``patients``, a Series sample → patient): two levels. First each
+    sample against its own patient's mean profile (:func:`within_patient_ratios`), which removes the
+    between-patient biology so the unchanged proteins form a narrow peak; then the patients' mean
+    profiles against the per-protein median across patients (the level shared by a patient's
+    samples). The offset is the sum. Samples of single-sample patients get the second level only, so
+    without patient information ``patient`` equals ``median``.
+    """
+    if reference != "patient":
+        estimate = estimator(log_ratios(log2, reference_profile(log2, reference)))
+        return _centred(estimate.reindex(log2.columns).fillna(0.0))
+    if patients is None:
+        patients = pd.Series(log2.columns, index=log2.columns)
+    patients = patients.reindex(log2.columns).fillna(pd.Series(log2.columns, index=log2.columns))
+    within = pd.Series(0.0, index=log2.columns)
+    ratios = within_patient_ratios(log2, patients)
+    paired = ratios.columns[ratios.notna().any(axis=0)]
+    if len(paired):
+        estimate = estimator(ratios[paired]).fillna(0.0)
+        # keep the patient's level: the within part sums to zero over a patient's samples
+        estimate = estimate - estimate.groupby(patients[paired]).transform("mean")
+        within[paired] = estimate
+    corrected = log2.sub(within, axis=1)
+    profiles = corrected.T.groupby(patients.to_numpy(), sort=False).mean().T
+    between = estimator(log_ratios(profiles, profiles.median(axis=1, skipna=True))).fillna(0.0)
+    return _centred(within + between.reindex(patients.to_numpy()).to_numpy())
+
+
+def median_offsets(log2):
+    """Each sample's median log2 intensity, centred to mean zero (classic median centring)."""
+    return _centred(log2.median(axis=0, skipna=True))
+
+
+def mode_offsets(log2, reference="patient", bandwidth="silverman", patients=None):
+    """Offsets at the KDE mode of each sample's log-ratios (:func:`mode_estimate`)."""
+    return offsets_with(lambda r: mode_estimate(r, bandwidth), log2, reference, patients)
+
+
+def trimmed_offsets(log2, reference="patient", keep_fraction=0.5, max_iterations=20, patients=None):
+    """Offsets from the iteratively trimmed protein set (:func:`trimmed_estimate`)."""
+
+    def estimator(ratios):
+        return trimmed_estimate(ratios, keep_fraction, max_iterations)
+
+    return offsets_with(estimator, log2, reference, patients)
+
+
+def read_reference_proteins(value, base=None):
+    """The ``normalization.reference_proteins`` list: a YAML list, or a path to a one-per-line file.
+
+    Lines starting with ``#`` and blank lines are skipped; the first tab-separated field is used.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        path = Path(value)
+        if base is not None and not path.is_absolute() and not path.exists():
+            path = Path(base) / path
+        if not path.is_file():
+            raise TearflowError(
+                f"config key normalization.reference_proteins: file {value!r} not found; expected a "
+                "list of protein accessions/gene symbols or the path of a one-per-line file"
+            )
+        names = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                names.append(line.split("\t")[0].strip())
+        return names
+    return [str(name).strip() for name in value]
+
+
+def reference_rows(annotation, names):
+    """Row labels of ``annotation`` whose protein or gene is one of ``names`` (case-insensitive).
+
+    A protein group ``P1;P2`` matches when any of its accessions matches; so does a gene ``A;B``.
+    """
+    wanted = {name.upper() for name in names}
+
+    def matches(cell):
+        if pd.isna(cell):
+            return False
+        return any(part.strip().upper() in wanted for part in str(cell).split(";"))
+
+    hit = annotation[PROTEIN].map(matches) | annotation[GENE].map(matches)
+    return annotation.index[hit.to_numpy(dtype=bool)]
+
+
+def reference_set_offsets(log2, annotation, names, reference="patient", patients=None, min_proteins=3):
+    """Offsets at each sample's median log-ratio over the user's reference proteins."""
+    if not names:
+        raise TearflowError(
+            "config key normalization.reference_proteins is empty; method reference_set needs a "
+            "list of unchanged proteins/genes (or the path of a file listing them)"
+        )
+    rows = reference_rows(annotation, names)
+    if len(rows) < min_proteins:
+        raise TearflowError(
+            f"config key normalization.reference_proteins: {len(rows)} of {len(names)} listed "
+            f"proteins/genes found in the abundance table; expected at least {min_proteins} "
+            f"(first listed: {', '.join(names[:5])})"
+        )
+    if len(names) > len(rows):
+        log.warning("reference_set: %d listed names not found in the table", len(names) - len(rows))
+    empty = log2.columns[log2.loc[rows].notna().sum(axis=0) == 0]
+    if len(empty):
+        raise TearflowError(
+            f"config key normalization.reference_proteins: no reference protein is quantified in "
+            f"sample(s) {', '.join(empty)}; expected at least one per sample"
+        )
+    return offsets_with(lambda r: reference_set_estimate(r, rows), log2, reference, patients)
+
+
+def quantile_normalized(log2):
+    """Quantile normalization that keeps missing values missing.
+
+    Each sample's observed values are ranked; the target distribution is the mean, across samples,
+    of each sample's quantile function evaluated at the same probabilities (samples with different
+    numbers of observed values are interpolated), so every sample ends with the same distribution
+    over its observed proteins (Bolstad et al. 2003).
+    """
+    grid = np.linspace(0, 1, 1001)
+    quantiles = []
+    for sample in log2.columns:
+        observed = np.sort(log2[sample].dropna().to_numpy())
+        if observed.size:
+            quantiles.append(np.interp(grid, np.linspace(0, 1, observed.size), observed))
+    target = np.mean(quantiles, axis=0)
+    result = log2.copy()
+    for sample in log2.columns:
+        observed = log2[sample].dropna()
+        if observed.empty:
+            continue
+        ranks = observed.rank(method="average").to_numpy()
+        probabilities = (ranks - 1) / max(observed.size - 1, 1)
+        result.loc[observed.index, sample] = np.interp(probabilities, grid, target)
+    return result
+
+
+def estimated_offsets(log2, annotation, settings, patients=None):
+    """Every offset method that can run on this matrix: DataFrame sample × method (centred).
+
+    ``reference_set`` is included only when reference proteins are configured.
+    """
+    settings = settings_with_defaults(settings)
+    reference = settings["reference"]
+    table = pd.DataFrame(index=log2.columns)
+    table["median"] = median_offsets(log2)
+    table["mode"] = mode_offsets(log2, reference, settings["mode_bandwidth"], patients)
+    table["trimmed"] = trimmed_offsets(
+        log2,
+        reference,
+        settings["trimmed_keep_fraction"],
+        settings["trimmed_max_iterations"],
+        patients,
+    )
+    names = read_reference_proteins(settings["reference_proteins"])
+    if names:
+        table["reference_set"] = reference_set_offsets(log2, annotation, names, reference, patients)
+    return table
+
+
+def normalized_matrix(log2, annotation, settings, patients=None):
+    """Normalize a log2 matrix with ``settings["method"]``.
+
+    ``patients`` (Series sample → patient) is used by ``reference: patient``. Returns the
+    normalized matrix and a per-sample table: ``sample, method, offset`` (the amount subtracted; for
+    quantile the change of the sample's median), the median log2 before and after, and
+    ``offset_<m>`` for every offset method that could be estimated (for the diagnostic figure).
+    """
+    settings = settings_with_defaults(settings)
+    method = settings["method"]
+    if method == "reference_set" and not read_reference_proteins(settings["reference_proteins"]):
+        reference_set_offsets(log2, annotation, [])  # raises the missing-list error
+    candidates = estimated_offsets(log2, annotation, settings, patients)
+    if method in OFFSET_METHODS:
+        offsets = candidates[method]
+        normalized = log2.sub(offsets, axis=1)
+    elif method == "quantile":
+        normalized = quantile_normalized(log2)
+        offsets = log2.median() - normalized.median()
+    else:
+        normalized = log2.copy()
+        offsets = pd.Series(0.0, index=log2.columns)
+    table = pd.DataFrame({SAMPLE: log2.columns, "method": method, "offset": offsets.to_numpy()})
+    table["median_log2_before"] = log2.median().to_numpy()
+    table["median_log2_after"] = normalized.median().to_numpy()
+    for column in candidates.columns:
+        table[f"offset_{column}"] = candidates[column].to_numpy()
+    return normalized, table
+
+
+# --------------------------------------------------------------------------------------- figures
+
+
+def distributions_figure(before, after, method):
+    """Box plots of every sample's log2 intensities before and after normalization."""
+    import matplotlib.pyplot as plt
+
+    width = max(6.0, 0.28 * before.shape[1] + 2)
+    figure, axes = plt.subplots(2, 1, figsize=(width, 7), sharex=True)
+    for axis, matrix, title in ((axes[0], before, "log2, before"), (axes[1], after, f"after: {method}")):
+        data = [matrix[column].dropna().to_numpy() for column in matrix.columns]
+        axis.boxplot(data, showfliers=False)
+        axis.set_ylabel("log2 intensity")
+        axis.set_title(title, fontsize=10)
+    axes[1].set_xticks(range(1, before.shape[1] + 1), before.columns, rotation=90, fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def offsets_figure(log2, offsets, reference="patient", bandwidth="silverman", chosen=None, patients=None, ncols=4):
+    """Each sample's log-ratio density against the reference with every method's offset marked.
+
+    With ``reference: patient`` a sample of a patient with several samples is drawn against its
+    patient's mean profile and each method's offset minus the patient's mean offset is marked (the
+    part that matters for paired changes); other samples are drawn against the per-protein median
+    (or the reference sample) with the offset plus the mean median log-ratio, so each line sits where
+    that method puts the sample's "no change" point.
+    """
+    import matplotlib.pyplot as plt
+
+    ratios = log_ratios(log2, reference_profile(log2, reference))
+    marks = offsets + ratios.median().mean()
+    if reference == "patient" and patients is not None:
+        patients = patients.reindex(log2.columns)
+        within = within_patient_ratios(log2, patients)
+        paired = within.columns[within.notna().any(axis=0)]
+        ratios[paired] = within[paired]
+        patient_mean = offsets.groupby(patients.to_numpy()).transform("mean")
+        marks.loc[paired] = (offsets - patient_mean.to_numpy()).loc[paired]
+    n = ratios.shape[1]
+    nrows = int(np.ceil(n / ncols))
+    figure, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 2.1 * nrows), squeeze=False, sharex=True)
+    colours = {"median": "tab:blue", "mode": "tab:red", "trimmed": "tab:green"}
+    colours["reference_set"] = "tab:purple"
+    finite = ratios.to_numpy()[np.isfinite(ratios.to_numpy())]
+    low, high = np.percentile(finite, [1, 99]) if finite.size else (-1, 1)
+    grid = np.linspace(low - 0.5, high + 0.5, 400)
+    for index, sample in enumerate(ratios.columns):
+        axis = axes[index // ncols][index % ncols]
+        values = ratios[sample].dropna().to_numpy()
+        width = silverman_bandwidth(values) if bandwidth in (None, "silverman") else float(bandwidth)
+        if values.size >= 3 and width > 0:
+            axis.fill_between(grid, kde_density(values, grid, width), color="0.85")
+        for method in offsets.columns:
+            style = "-" if method == chosen else "--"
+            axis.axvline(
+                marks.loc[sample, method],
+                color=colours.get(method, "black"),
+                linestyle=style,
+                linewidth=1.2,
+                label=method,
+            )
+        axis.set_title(sample, fontsize=7)
+        axis.tick_params(labelsize=6)
+    for index in range(n, nrows * ncols):
+        axes[index // ncols][index % ncols].axis("off")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
+    figure.supxlabel(f"log2 ratio to the reference ({reference})", fontsize=9)
+    figure.tight_layout(rect=(0, 0, 1, 0.96))
+    return figure
+
+
+# --------------------------------------------------------------------------------------- main
+
+
+def main(snakemake):
+    from tearflow.columns import PATIENT
+    from tearflow.samples import read_sample_sheet
+    from tearflow.tables import read_tsv, save_figure, write_tsv
+
+    settings = settings_with_defaults(snakemake.params.normalization)
+    reference_file = getattr(snakemake.input, "reference_proteins", None)
+    if reference_file:  # the resolved path when the config gives a file
+        reference_file = reference_file if isinstance(reference_file, str) else reference_file[0]
+        settings["reference_proteins"] = str(reference_file)
+    raw = read_tsv(snakemake.input.raw)
+    sheet = read_sample_sheet(snakemake.input.samples)
+    absent = [sample for sample in sheet[SAMPLE] if sample not in raw.columns]
+    if absent:
+        raise TearflowError(f"{snakemake.input.raw}: no column for sample sheet sample(s) {', '.join(absent)}")
+    kept = kept_samples(list(sheet[SAMPLE]), settings["exclude_samples"])
+    if len(kept) < len(sheet):
+        log.info("left out by normalization.exclude_samples: %s", ", ".join(settings["exclude_samples"]))
+    annotation = raw[list(ANNOTATION)]
+    log2, already = log2_matrix(raw[kept], settings["input_is_log2"])
+    log.info(
+        "input %s (normalization.input_is_log2: %s)",
+        "is log2 already" if already else "is raw intensities; log2-transformed, values ≤ 0 missing",
+        settings["input_is_log2"],
+    )
+    patients = sheet.set_index(SAMPLE)[PATIENT].reindex(kept)
+    normalized, offsets = normalized_matrix(log2, annotation, settings, patients)
+    log.info(
+        "method %s (reference %s): offsets %s",
+        settings["method"],
+        settings["reference"],
+        ", ".join(f"{sample} {offset:+.3f}" for sample, offset in zip(offsets[SAMPLE], offsets["offset"])),
+    )
+    write_tsv(pd.concat([annotation, normalized], axis=1), snakemake.output.normalized)
+    write_tsv(offsets, snakemake.output.offsets)
+    figure = distributions_figure(log2, normalized, settings["method"])
+    save_figure(figure, snakemake.output.distributions)
+    candidates = offsets.set_index(SAMPLE)[[c for c in offsets.columns if c.startswith("offset_")]]
+    candidates.columns = [c.removeprefix("offset_") for c in candidates.columns]
+    figure = offsets_figure(
+        log2,
+        candidates,
+        settings["reference"],
+        settings["mode_bandwidth"],
+        settings["method"],
+        patients,
+    )
+    save_figure(figure, snakemake.output.offsets_figure)
+
+
+if __name__ == "__main__":
+    from tearflow.errors import run_step
+
+    run_step(main, snakemake)  # noqa: F821

@@ -1,0 +1,67 @@
+"""Tests of scripts/normalization_simulation.py: the trial simulation and the HYE check.
+
+The done-when target of the normalization work: the recommended method (``trimmed`` with the
+``patient`` reference, the default) keeps unchanged proteins within ±0.03 log2 of zero when 0-40 %
+of proteins move one way, with FDP ≤ 5 % at BH 0.05 and at least as many true changes as median
+centring; and keeps human proteins of the HYE mixture within ±0.03 of zero.
+"""
+
+import normalization_simulation as sim
+import numpy as np
+import pytest
+from conftest import SHARED_DATA
+from normalize import DEFAULTS
+
+HYE = SHARED_DATA / "formats" / "diann" / "report_long_diann1.9.tsv"
+
+
+def test_simulated_trial_has_the_trial_shape():
+    log2, annotation, sheet, truth = sim.simulate_trial(0.2, seed=1, n_proteins=100)
+    assert log2.shape == (100, 32) and len(sheet) == 32
+    assert sheet["patient"].nunique() == 16
+    assert sheet.groupby("subgroup")["patient"].nunique().to_dict() == {"NSDE": 11, "SSDE": 5}
+    assert (truth["change"] > 0).sum() == 20 and (truth["change"] >= 0).all()
+    assert not truth.loc[truth["reference"], "change"].any()
+    assert 0.02 < log2.isna().to_numpy().mean() < 0.2
+
+
+def test_recommended_method_meets_the_target_and_median_does_not():
+    assert DEFAULTS["method"] == "trimmed" and DEFAULTS["reference"] == "patient"
+    table = sim.simulation_table(
+        methods=("median", "trimmed"), shift_fractions=(0.0, 0.2, 0.4), replicates=1, n_proteins=500
+    ).set_index(["method", "shift_fraction"])
+    trimmed = table.loc["trimmed"]
+    assert (trimmed["bias_unchanged"].abs() <= 0.03).all()
+    assert (trimmed.loc[[0.2, 0.4], "fdp"] <= 0.05).all()
+    for fraction in (0.2, 0.4):
+        assert trimmed.loc[fraction, "true_positives"] >= table.loc[("median", fraction), "true_positives"]
+        assert table.loc[("median", fraction), "bias_unchanged"] < -0.1
+        assert table.loc[("median", fraction), "fdp"] > 0.2
+
+
+def test_simulation_table_columns_and_seeding():
+    kwargs = dict(methods=("median",), shift_fractions=(0.2,), replicates=1, n_proteins=150)
+    first = sim.simulation_table(**kwargs)
+    assert list(first.columns) == [
+        "method",
+        "shift_fraction",
+        "replicates",
+        "bias_unchanged",
+        "max_abs_bias",
+        "median_unchanged",
+        "bias_changed",
+        "n_significant",
+        "true_positives",
+        "fdp",
+    ]
+    assert first.equals(sim.simulation_table(**kwargs))
+    assert not first.equals(sim.simulation_table(seed=1, **kwargs))
+
+
+@pytest.mark.skipif(not HYE.exists(), reason="shared HYE data not available")
+def test_hye_mixture_human_stays_at_zero_with_the_recommended_method():
+    table = sim.hye_table(HYE, methods=("median", "trimmed")).set_index("method")
+    assert abs(table.loc["trimmed", "median_human"]) <= 0.03
+    assert abs(table.loc["median", "median_human"]) > 0.03
+    assert table.loc["trimmed", "median_yeast"] < -0.5 and table.loc["trimmed", "median_ecoli"] > 1
+    assert np.isfinite(table.loc["trimmed", "n_human"])

@@ -1,0 +1,175 @@
+"""Tests of scripts/normalize.py: log2 detection, exclusion, offset methods, quantile, main."""
+
+from types import SimpleNamespace
+
+import normalize
+import numpy as np
+import pandas as pd
+import pytest
+from normalization_simulation import simulate_trial
+
+from tearflow.columns import GENE, PATIENT, PROTEIN, SAMPLE
+from tearflow.errors import TearflowError
+from tearflow.tables import read_tsv, write_tsv
+
+
+def offset_matrix(seed=0, n_proteins=400, n_samples=8, shifted_fraction=0.0, shift=1.0):
+    """Unpaired samples with known offsets; the last half of samples get a one-way shift."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(22, 2, n_proteins)[:, None] + rng.normal(0, 0.2, (n_proteins, n_samples))
+    offsets = rng.normal(0, 0.5, n_samples)
+    offsets -= offsets.mean()
+    moved = rng.random(n_proteins) < shifted_fraction
+    base[np.ix_(moved, np.arange(n_samples // 2, n_samples))] += shift
+    columns = [f"s{i}" for i in range(n_samples)]
+    return pd.DataFrame(base + offsets, columns=columns), pd.Series(offsets, index=columns)
+
+
+def annotation(n):
+    return pd.DataFrame({PROTEIN: [f"P{i}" for i in range(n)], GENE: [f"G{i}" for i in range(n)]})
+
+
+def test_looks_log2_tells_raw_log_and_counts_apart():
+    assert normalize.looks_log2(np.array([20.5, 25.1, np.nan]))
+    assert normalize.looks_log2(np.array([-1.2, 0.4]))
+    assert not normalize.looks_log2(np.array([1.5e6, 3.2e8]))
+    assert not normalize.looks_log2(np.array([0, 3, 12, 40]))  # spectral counts stay raw
+
+
+def test_log2_matrix_makes_zeros_missing_and_respects_the_flag():
+    raw = pd.DataFrame({"a": [0.0, 1024.0, 4096.0], "b": [8.0, np.nan, 2.0**20]})
+    log2, already = normalize.log2_matrix(raw, "auto")
+    assert not already
+    assert np.isnan(log2.loc[0, "a"]) and log2.loc[1, "a"] == 10 and log2.loc[2, "b"] == 20
+    kept, already = normalize.log2_matrix(raw, True)
+    assert already and kept.loc[0, "a"] == 0.0
+    with pytest.raises(TearflowError, match="input_is_log2"):
+        normalize.log2_matrix(raw, "maybe")
+
+
+def test_unknown_excluded_sample_names_the_key_and_the_valid_samples():
+    with pytest.raises(TearflowError, match=r"normalization\.exclude_samples.*s9.*s1, s2, s3"):
+        normalize.kept_samples(["s1", "s2", "s3"], ["s9"])
+    assert normalize.kept_samples(["s1", "s2", "s3"], ["s2"]) == ["s1", "s3"]
+
+
+def test_kde_mode_finds_the_larger_peak():
+    rng = np.random.default_rng(1)
+    values = np.concatenate([rng.normal(0, 0.2, 700), rng.normal(2.0, 0.2, 300)])
+    assert abs(normalize.kde_mode(values)) < 0.05
+    assert abs(normalize.kde_mode(values, bandwidth=0.1)) < 0.05
+
+
+@pytest.mark.parametrize("method", ["median", "mode", "trimmed"])
+def test_offset_methods_recover_known_offsets_without_changes(method):
+    log2, truth = offset_matrix()
+    normalized, table = normalize.normalized_matrix(log2, annotation(len(log2)), {"method": method})
+    tolerance = {"median": 0.1, "mode": 0.12, "trimmed": 0.05}[method]
+    assert np.allclose(table["offset"], truth, atol=tolerance)
+    assert np.allclose(normalized.sub(normalized.mean(axis=1), axis=0).median(), 0, atol=tolerance)
+
+
+def test_one_way_shift_biases_the_median_but_not_trimmed():
+    log2, truth = offset_matrix(shifted_fraction=0.4, shift=1.5)
+    ann = annotation(len(log2))
+    estimates = normalize.estimated_offsets(log2, ann, {"reference": "median"})
+    # the true no-change offsets: shifted samples should NOT absorb the shift
+    assert np.abs(estimates["median"] - truth).max() > 0.25
+    assert np.allclose(estimates["trimmed"], truth, atol=0.05)
+
+
+def test_patient_reference_removes_between_patient_noise():
+    log2, ann, sheet, truth = simulate_trial(0.4, seed=3, n_proteins=400, missing_fraction=0.0)
+    patients = sheet.set_index(SAMPLE)[PATIENT]
+    changed = truth["change"].to_numpy() != 0
+    biases = {}
+    for method, reference in [
+        ("trimmed", "median"),
+        ("trimmed", "patient"),
+        ("mode", "patient"),
+        ("median", "patient"),
+    ]:
+        normalized, _ = normalize.normalized_matrix(log2, ann, {"method": method, "reference": reference}, patients)
+        base = normalized[[s for s in normalized.columns if s.endswith("baseline")]].to_numpy()
+        follow = normalized[[s for s in normalized.columns if s.endswith("week2")]].to_numpy()
+        biases[method, reference] = np.nanmean((follow - base)[~changed])
+    assert abs(biases["trimmed", "patient"]) < 0.03
+    assert abs(biases["trimmed", "patient"]) < abs(biases["trimmed", "median"])
+    assert abs(biases["mode", "patient"]) < abs(biases["median", "patient"]) / 2
+    assert biases["median", "patient"] < -0.2  # median centring absorbs the one-way shift
+
+
+def test_within_patient_ratios_leave_single_sample_patients_empty():
+    log2 = pd.DataFrame({"a1": [1.0, 2.0, np.nan], "a2": [2.0, 2.0, 5.0], "b1": [3.0, 3.0, 3.0]})
+    ratios = normalize.within_patient_ratios(log2, pd.Series({"a1": "A", "a2": "A", "b1": "B"}))
+    assert ratios["b1"].isna().all()
+    assert ratios.loc[0, "a1"] == -0.5 and ratios.loc[0, "a2"] == 0.5
+    assert np.isnan(ratios.loc[2, "a2"])  # not quantified in both of the patient's samples
+
+
+def test_reference_set_matches_genes_and_proteins_and_checks_the_list(tmp_path):
+    log2, truth = offset_matrix(shifted_fraction=0.0)
+    ann = annotation(len(log2))
+    names = [f"G{i}" for i in range(0, 40)] + ["P41", "NOT_THERE"]
+    offsets = normalize.reference_set_offsets(log2, ann, names, reference="median")
+    assert np.allclose(offsets, truth, atol=0.08)
+    listing = tmp_path / "reference.txt"
+    listing.write_text("# unchanged\nG1\nG2\tcomment\n\nG3\n", encoding="utf-8")
+    assert normalize.read_reference_proteins(str(listing)) == ["G1", "G2", "G3"]
+    with pytest.raises(TearflowError, match="reference_proteins"):
+        normalize.reference_set_offsets(log2, ann, ["NOPE1", "NOPE2"])
+    with pytest.raises(TearflowError, match="reference_proteins.*not found"):
+        normalize.read_reference_proteins(str(tmp_path / "missing.txt"))
+    with pytest.raises(TearflowError, match="reference_proteins is empty"):
+        normalize.normalized_matrix(log2, ann, {"method": "reference_set"})
+
+
+def test_unknown_reference_sample_and_method_are_user_errors():
+    log2, _ = offset_matrix()
+    with pytest.raises(TearflowError, match=r"normalization\.reference.*s0"):
+        normalize.reference_profile(log2, "nope")
+    with pytest.raises(TearflowError, match=r"normalization\.method"):
+        normalize.settings_with_defaults({"method": "loess"})
+    profile = normalize.reference_profile(log2, "s1")
+    assert profile.equals(log2["s1"])
+
+
+def test_quantile_gives_equal_distributions_and_keeps_missing():
+    log2, _ = offset_matrix(n_samples=4)
+    log2.iloc[:5, 0] = np.nan
+    result = normalize.quantile_normalized(log2)
+    assert result.iloc[:5, 0].isna().all()
+    complete = result.iloc[5:]
+    assert np.allclose(np.sort(complete["s1"])[::50], np.sort(complete["s2"])[::50], atol=0.02)
+    # the order of proteins within a sample is unchanged
+    assert (result["s1"].rank() == log2["s1"].rank()).all()
+
+
+def test_main_writes_matrix_offsets_and_figures(tmp_path):
+    log2, ann, sheet, _ = simulate_trial(0.2, seed=5, n_proteins=120)
+    raw = pd.concat([ann, np.power(2.0, log2)], axis=1)
+    write_tsv(raw, tmp_path / "raw.tsv")
+    sheet.to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
+    excluded = sheet[SAMPLE].iloc[-1]
+    out = {
+        "normalized": tmp_path / "normalized.tsv",
+        "offsets": tmp_path / "normalization.tsv",
+        "distributions": tmp_path / "distributions.png",
+        "offsets_figure": tmp_path / "offsets.png",
+    }
+    snakemake = SimpleNamespace(
+        input=SimpleNamespace(
+            raw=str(tmp_path / "raw.tsv"), samples=str(tmp_path / "samples.tsv"), reference_proteins=[]
+        ),
+        output=SimpleNamespace(**{key: str(value) for key, value in out.items()}),
+        params=SimpleNamespace(normalization={"method": "trimmed", "exclude_samples": [excluded]}),
+    )
+    normalize.main(snakemake)
+    normalized = read_tsv(out["normalized"])
+    assert list(normalized.columns[:2]) == [PROTEIN, GENE]
+    assert excluded not in normalized.columns and len(normalized.columns) == 2 + len(sheet) - 1
+    assert normalized.iloc[:, 2:].max().max() < 40  # log2 scale
+    assert normalized.iloc[:, 2:].isna().sum().sum() == log2.drop(columns=excluded).isna().sum().sum()
+    table = read_tsv(out["offsets"])
+    assert set(table["method"]) == {"trimmed"} and abs(table["offset"].mean()) < 1e-9
+    assert out["distributions"].stat().st_size > 0 and out["offsets_figure"].stat().st_size > 0

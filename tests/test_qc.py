@@ -1,0 +1,107 @@
+"""Tests of scripts/qc.py: robust z, outlier rule, sample/protein tables, figures via main."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import qc
+from normalization_simulation import simulate_trial
+
+from tearflow.columns import GENE, PROTEIN, SAMPLE, TIMEPOINT
+from tearflow.errors import TearflowError
+from tearflow.tables import read_tsv, write_tsv
+
+
+def trial(seed=2, n_proteins=200):
+    log2, ann, sheet, _ = simulate_trial(0.2, seed=seed, n_proteins=n_proteins)
+    return log2, ann, sheet
+
+
+def test_robust_z_uses_median_and_mad_with_a_floor():
+    z = qc.robust_z(pd.Series([1.0, 2.0, 3.0, 4.0, 100.0]))
+    assert z.iloc[2] == 0 and z.iloc[4] == pytest.approx(97 / 1.4826)
+    flat = qc.robust_z(pd.Series([5.0, 5.0, 5.0, 5.1]), min_scale=0.1)
+    assert flat.iloc[3] == pytest.approx(1.0)
+
+
+def test_clean_trial_has_no_outliers():
+    log2, _, sheet = trial()
+    table = qc.sample_qc(log2, sheet)
+    assert not table["outlier"].any()
+    assert table["outlier_reason"].isna().all()
+    expected = [
+        SAMPLE,
+        "patient",
+        "subgroup",
+        TIMEPOINT,
+        "n_quantified",
+        "missing_fraction",
+        "median_log2",
+        "mean_correlation",
+        "pc1",
+        "pc2",
+    ]
+    assert list(table.columns[: len(expected)]) == expected
+    assert {"outlier", "outlier_reason", "pca_distance"} <= set(table.columns)
+
+
+def test_a_damaged_sample_is_flagged_with_its_reason_and_kept():
+    log2, _, sheet = trial()
+    bad = log2.columns[3]
+    rng = np.random.default_rng(0)
+    log2[bad] = log2[bad].where(rng.random(len(log2)) > 0.6)  # 60 % lost
+    log2[bad] = log2[bad] + rng.normal(0, 2.0, len(log2))  # and noisy
+    table = qc.sample_qc(log2, sheet).set_index(SAMPLE)
+    assert table.loc[bad, "outlier"]
+    assert "missing_fraction" in table.loc[bad, "outlier_reason"]
+    assert table["outlier"].sum() == 1 and len(table) == log2.shape[1]
+    only_median = qc.sample_qc(log2, sheet, {"outlier_metrics": ["median_log2"]})
+    assert not only_median["outlier"].any()
+
+
+def test_unknown_outlier_metric_is_a_user_error():
+    with pytest.raises(TearflowError, match=r"qc\.outlier_metrics.*bogus"):
+        qc.settings_with_defaults({"outlier_metrics": ["bogus"]})
+    with pytest.raises(TearflowError, match=r"qc\.outlier_z"):
+        qc.settings_with_defaults({"outlier_z": -1})
+
+
+def test_protein_qc_cv_and_missingness():
+    log2 = pd.DataFrame({"a": [10.0, 10.0, np.nan], "b": [11.0, 10.0, 5.0], "c": [12.0, 10.0, np.nan]})
+    sheet = pd.DataFrame({SAMPLE: ["a", "b", "c"], TIMEPOINT: ["baseline", "week2", "week2"]})
+    ann = pd.DataFrame({PROTEIN: ["P1", "P2", "P3"], GENE: ["G1", "G2", "G3"]})
+    table = qc.protein_qc(log2, ann, sheet, min_values=2)
+    linear = np.array([1024.0, 2048.0, 4096.0])
+    assert table.loc[0, "cv"] == pytest.approx(linear.std(ddof=1) / linear.mean())
+    assert table.loc[1, "cv"] == 0
+    assert np.isnan(table.loc[2, "cv"]) and table.loc[2, "missing_fraction"] == pytest.approx(2 / 3)
+    assert np.isnan(table.loc[0, "cv_baseline"])  # one value only
+    assert table.loc[0, "cv_week2"] == pytest.approx(np.std([2048, 4096], ddof=1) / 3072)
+
+
+def test_pca_falls_back_to_mean_filled_proteins_when_few_are_complete():
+    log2, _, _ = trial(n_proteins=60)
+    log2.iloc[::2, 0] = np.nan
+    scores, explained = qc.pca_scores(log2, min_proteins=50)
+    assert scores.notna().all().all() and len(scores) == log2.shape[1]
+    assert 0 < explained[0] <= 1
+
+
+def test_main_writes_tables_and_figures(tmp_path):
+    log2, ann, sheet = trial(n_proteins=80)
+    write_tsv(pd.concat([ann, log2], axis=1), tmp_path / "normalized.tsv")
+    sheet.to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
+    names = ["sample_qc", "protein_qc", "missingness", "distributions", "correlation", "pca", "cv"]
+    outputs = {name: str(tmp_path / (f"{name}.tsv" if name.endswith("_qc") else f"{name}.png")) for name in names}
+    snakemake = SimpleNamespace(
+        input=SimpleNamespace(normalized=str(tmp_path / "normalized.tsv"), samples=str(tmp_path / "samples.tsv")),
+        output=SimpleNamespace(**outputs),
+        params=SimpleNamespace(qc={}),
+    )
+    qc.main(snakemake)
+    samples = read_tsv(outputs["sample_qc"])
+    assert len(samples) == log2.shape[1] and samples["outlier"].dtype == bool
+    assert len(read_tsv(outputs["protein_qc"])) == len(log2)
+    for name in names[2:]:
+        assert (tmp_path / f"{name}.png").stat().st_size > 0

@@ -1,0 +1,78 @@
+"""The whole DAG on the shipped example, run once in a temporary copy: the output contract of every
+step, the planted effects recovered (resources/example/README.md), and nothing left to do after."""
+
+import pytest
+
+from tearflow.tables import read_tsv
+from workflow_runner import planned_jobs, run_snakemake, shared_local_run
+
+CONTRASTS = ["NSDE", "SSDE", "all", "interaction"]
+PLANTED_FOCUS_GENES = [
+    "IL17A", "IL17F", "IL17RA", "TRAF3IP2", "IL6", "IL1B", "IL22", "STAT3", "MAPK14", "MAPK3",
+    "CEBPB", "NFKBIZ", "HSP90AA1", "PPP2R1A",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return shared_local_run(tmp_path_factory)
+
+
+def columns_of(run, relative):
+    return list(read_tsv(run / relative, nrows=0).columns)
+
+
+def test_abundance_tables_keep_the_contract(run):
+    sheet = read_tsv(run / "config/samples.tsv", dtype=str)
+    normalized = read_tsv(run / "results/abundance/normalized.tsv")
+    assert list(normalized.columns[:2]) == ["protein", "gene"]
+    assert list(normalized.columns[2:]) == sheet["sample"].tolist()
+    assert not normalized["protein"].str.startswith("Cont_").any()
+    assert normalized.iloc[:, 2:].isna().any().any(), "missing values must stay missing"
+
+
+@pytest.mark.parametrize("contrast", CONTRASTS)
+def test_differential_tables_keep_the_contract(run, contrast):
+    table = read_tsv(run / f"results/differential/{contrast}.tsv")
+    for column in ["protein", "gene", "log2fc", "t", "pvalue", "fdr", "n_pairs"]:
+        assert column in table.columns
+    untested = table["pvalue"].isna()
+    assert (table.loc[~untested, "pvalue"] > 0).all()
+    assert table.loc[untested, "t"].isna().all()
+
+
+def test_planted_changes_are_found_where_planted(run):
+    nsde = read_tsv(run / "results/differential/NSDE.tsv").set_index("gene")
+    found = nsde.loc[nsde.index.intersection(PLANTED_FOCUS_GENES)]
+    assert (found["fdr"] < 0.05).sum() >= 10
+    assert (found.loc[found["fdr"] < 0.05, "log2fc"] < 0).all()
+    assert nsde.loc["MUC5AC", "log2fc"] > 0.5 and nsde.loc["MUC5AC", "fdr"] < 0.05
+    unplanted = nsde.drop(index=PLANTED_FOCUS_GENES + ["S100A8", "S100A9", "LCN2", "MUC5AC"], errors="ignore")
+    assert (unplanted["fdr"] < 0.05).sum() <= 3
+
+
+def test_focus_sets_enriched_in_nsde_down(run):
+    table = read_tsv(run / "results/enrichment/NSDE.tsv")
+    for column in ["gene_set", "method", "statistic", "pvalue", "fdr", "genes"]:
+        assert column in table.columns
+    focus_down = table[table["focus"].astype(str).eq("True") & table["method"].eq("ora_down")]
+    assert (focus_down["fdr"] < 0.05).sum() >= 3
+    focus_up = table[table["focus"].astype(str).eq("True") & table["method"].eq("ora_up")]
+    assert not (focus_up["fdr"] < 0.05).any()
+
+
+def test_elisa_and_joined_tables_exist(run):
+    tests = read_tsv(run / "results/elisa/paired_tests.tsv")
+    assert set(tests["analyte"]) >= {"IL6", "IL17A", "MUC5AC", "CCL20", "IL23A"}
+    for name in ["analytes", "patients", "correlations"]:
+        assert len(read_tsv(run / f"results/joined/{name}.tsv")) > 0
+
+
+def test_second_run_has_nothing_to_do(run):
+    assert planned_jobs(run) == {}
+
+
+def test_report_is_written(run, tmp_path):
+    report = tmp_path / "report.html"
+    run_snakemake(run, "--report", report)
+    assert report.stat().st_size > 100_000

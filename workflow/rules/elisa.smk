@@ -1,0 +1,219 @@
+# ELISA tear cytokines: read the lab table (and, optionally, raw plates through a 4PL standard curve),
+# normalise analytes/units, censor by policy, test baseline vs follow-up per analyte and contrast,
+# and join the results with the mass-spec proteome and the Th17/IL-17 focus-set scores.
+# Uses from common.smk: ELISA_ENABLED, SAMPLE_SHEET, CONTRASTS, SUBGROUPS, resolve_input.
+
+from tearflow.errors import TearflowError as _ElisaError  # noqa: E402
+
+ELISA_SETTINGS = config.get("elisa_analysis") or {}
+ELISA_ANALYTES = ELISA_SETTINGS.get("analytes") or "resources/elisa/analytes.tsv"
+ELISA_PLATES = ELISA_SETTINGS.get("plates")
+
+
+def _elisa_plate_names():
+    """One standard-curve figure per plate: the plate names, read once when plates are set."""
+    if not (ELISA_ENABLED and ELISA_PLATES):
+        return []
+    from elisa_plates import plate_names
+
+    try:
+        return plate_names(resolve_input(ELISA_PLATES))
+    except _ElisaError as error:
+        sys.exit(f"tearflow: config key 'elisa_analysis.plates': {error}")
+
+
+ELISA_PLATE_NAMES = _elisa_plate_names()
+
+
+def elisa_targets():
+    if not ELISA_ENABLED:
+        return []
+    targets = [
+        "results/elisa/values.tsv",
+        "results/elisa/paired_tests.tsv",
+        "results/elisa/patient_changes.tsv",
+        "results/joined/analytes.tsv",
+        "results/joined/patients.tsv",
+        "results/joined/correlations.tsv",
+        "results/figures/elisa_paired.png",
+        "results/figures/elisa_vs_focus_score.png",
+        "results/figures/correlation_heatmap.png",
+    ]
+    if ELISA_PLATES:
+        targets += [
+            "results/elisa/plate_fits.tsv",
+            "results/elisa/plate_concentrations.tsv",
+        ]
+        targets += expand(
+            "results/figures/elisa_standard_curve_{plate}.png", plate=ELISA_PLATE_NAMES
+        )
+    return targets
+
+
+def elisa_value_inputs(wildcards):
+    """The lab table (config `elisa`) and, when `elisa_analysis.plates` is set, the plate
+    concentrations; the analyte map and the sample sheet."""
+    inputs = {"analytes": resolve_input(ELISA_ANALYTES), "sheet": SAMPLE_SHEET}
+    if config.get("elisa") is not None:
+        inputs["tables"] = [resolve_input(config["elisa"])]
+    if ELISA_PLATES:
+        inputs["plates"] = "results/elisa/plate_concentrations.tsv"
+    return inputs
+
+
+rule elisa_plates:
+    input:
+        plates=resolve_input(ELISA_PLATES) if ELISA_PLATES else [],
+    output:
+        concentrations="results/elisa/plate_concentrations.tsv",
+        fits=report(
+            "results/elisa/plate_fits.tsv",
+            caption="../report/elisa_plate_fits.rst",
+            category="ELISA",
+            labels={"table": "4PL standard curves"},
+        ),
+        figures=[
+            report(
+                f"results/figures/elisa_standard_curve_{plate}.png",
+                caption="../report/elisa_standard_curve.rst",
+                category="ELISA",
+                labels={"figure": "standard curve", "plate": plate},
+            )
+            for plate in ELISA_PLATE_NAMES
+        ],
+    log:
+        "logs/elisa_plates.log",
+    benchmark:
+        "results/benchmarks/elisa_plates.tsv"
+    conda:
+        "../../envs/tearflow.yaml"
+    params:
+        settings=ELISA_SETTINGS,
+    script:
+        "../../scripts/elisa_plates.py"
+
+
+rule elisa_values:
+    input:
+        unpack(elisa_value_inputs),
+    output:
+        values=report(
+            "results/elisa/values.tsv",
+            caption="../report/elisa_values.rst",
+            category="ELISA",
+            labels={"table": "values (pg/mL, censored)"},
+        ),
+    log:
+        "logs/elisa_values.log",
+    conda:
+        "../../envs/tearflow.yaml"
+    params:
+        settings=ELISA_SETTINGS,
+        timepoints=config["timepoints"],
+    script:
+        "../../scripts/elisa.py"
+
+
+rule elisa_tests:
+    input:
+        values="results/elisa/values.tsv",
+        sheet=SAMPLE_SHEET,
+    output:
+        tests=report(
+            "results/elisa/paired_tests.tsv",
+            caption="../report/elisa_paired_tests.rst",
+            category="ELISA",
+            labels={"table": "paired tests"},
+        ),
+        changes="results/elisa/patient_changes.tsv",
+    log:
+        "logs/elisa_tests.log",
+    conda:
+        "../../envs/tearflow.yaml"
+    params:
+        settings=ELISA_SETTINGS,
+        timepoints=config["timepoints"],
+        contrasts=CONTRASTS,
+        subgroups=SUBGROUPS,
+    script:
+        "../../scripts/elisa.py"
+
+
+rule join_results:
+    input:
+        tests="results/elisa/paired_tests.tsv",
+        changes="results/elisa/patient_changes.tsv",
+        differential=expand("results/differential/{contrast}.tsv", contrast=CONTRASTS),
+        enrichment=expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS),
+        ms_changes="results/differential/patient_changes.tsv",
+        scores="results/enrichment/score_changes.tsv",
+        sheet=SAMPLE_SHEET,
+    output:
+        analytes=report(
+            "results/joined/analytes.tsv",
+            caption="../report/joined_analytes.rst",
+            category="ELISA",
+            labels={"table": "ELISA + mass spec + focus sets"},
+        ),
+        patients=report(
+            "results/joined/patients.tsv",
+            caption="../report/joined_patients.rst",
+            category="ELISA",
+            labels={"table": "per-patient changes"},
+        ),
+        correlations=report(
+            "results/joined/correlations.tsv",
+            caption="../report/joined_correlations.rst",
+            category="ELISA",
+            labels={"table": "correlations"},
+        ),
+    log:
+        "logs/join_results.log",
+    benchmark:
+        "results/benchmarks/join_results.tsv"
+    conda:
+        "../../envs/tearflow.yaml"
+    params:
+        settings=ELISA_SETTINGS,
+        contrasts=CONTRASTS,
+        timepoints=config["timepoints"],
+        seed=config["seed"],
+    script:
+        "../../scripts/join_results.py"
+
+
+rule plot_elisa:
+    input:
+        changes="results/elisa/patient_changes.tsv",
+        tests="results/elisa/paired_tests.tsv",
+        patients="results/joined/patients.tsv",
+        correlations="results/joined/correlations.tsv",
+        sheet=SAMPLE_SHEET,
+    output:
+        paired=report(
+            "results/figures/elisa_paired.png",
+            caption="../report/elisa_paired.rst",
+            category="ELISA",
+            labels={"figure": "paired before/after"},
+        ),
+        scatter=report(
+            "results/figures/elisa_vs_focus_score.png",
+            caption="../report/elisa_vs_focus_score.rst",
+            category="ELISA",
+            labels={"figure": "ELISA vs focus score"},
+        ),
+        heatmap=report(
+            "results/figures/correlation_heatmap.png",
+            caption="../report/correlation_heatmap.rst",
+            category="ELISA",
+            labels={"figure": "correlation heatmap"},
+        ),
+    log:
+        "logs/plot_elisa.log",
+    conda:
+        "../../envs/tearflow.yaml"
+    params:
+        settings=ELISA_SETTINGS,
+        timepoints=config["timepoints"],
+    script:
+        "../../scripts/plot_elisa.py"

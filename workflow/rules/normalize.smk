@@ -1,0 +1,141 @@
+# Normalization (log2, sample exclusion, per-sample offsets), optional imputation, and quality
+# control of the normalized matrix. Config sections `normalization`, `imputation`, `qc`.
+
+
+def _imputation_enabled():
+    return (config.get("imputation") or {}).get("method", "none") != "none"
+
+
+def _reference_proteins_file():
+    """The resolved file of `normalization.reference_proteins` when it is a path, else nothing."""
+    value = (config.get("normalization") or {}).get("reference_proteins")
+    return [resolve_input(value)] if isinstance(value, str) else []
+
+
+def normalize_targets():
+    targets = [
+        "results/abundance/normalized.tsv",
+        "results/qc/normalization.tsv",
+        "results/figures/normalization_distributions.png",
+        "results/figures/normalization_offsets.png",
+        "results/qc/sample_qc.tsv",
+        "results/qc/protein_qc.tsv",
+        "results/figures/qc_missingness.png",
+        "results/figures/qc_distributions.png",
+        "results/figures/qc_correlation.png",
+        "results/figures/qc_pca.png",
+        "results/figures/qc_cv.png",
+    ]
+    if _imputation_enabled():
+        targets += [
+            "results/abundance/imputed.tsv",
+            "results/abundance/imputed_mask.tsv",
+            "results/qc/imputation_summary.tsv",
+        ]
+    return targets
+
+
+rule normalize:
+    input:
+        raw="results/abundance/raw.tsv",
+        samples=SAMPLE_SHEET,
+        reference_proteins=_reference_proteins_file(),
+    output:
+        normalized="results/abundance/normalized.tsv",
+        offsets=report(
+            "results/qc/normalization.tsv",
+            caption="../report/normalization_table.rst",
+            category="Quality control",
+        ),
+        distributions=report(
+            "results/figures/normalization_distributions.png",
+            caption="../report/normalization_distributions.rst",
+            category="Quality control",
+        ),
+        offsets_figure=report(
+            "results/figures/normalization_offsets.png",
+            caption="../report/normalization_offsets.rst",
+            category="Quality control",
+        ),
+    params:
+        normalization=config.get("normalization") or {},
+    log:
+        "logs/normalize.log",
+    benchmark:
+        "results/benchmarks/normalize.tsv"
+    conda:
+        "../../envs/tearflow.yaml"
+    script:
+        "../../scripts/normalize.py"
+
+
+rule impute:
+    input:
+        normalized="results/abundance/normalized.tsv",
+    output:
+        imputed="results/abundance/imputed.tsv",
+        mask="results/abundance/imputed_mask.tsv",
+        summary=report(
+            "results/qc/imputation_summary.tsv",
+            caption="../report/qc_imputation.rst",
+            category="Quality control",
+        ),
+    params:
+        imputation=config.get("imputation") or {},
+        seed=config["seed"],
+    log:
+        "logs/impute.log",
+    benchmark:
+        "results/benchmarks/impute.tsv"
+    conda:
+        "../../envs/tearflow.yaml"
+    script:
+        "../../scripts/impute.py"
+
+
+rule qc:
+    input:
+        normalized="results/abundance/normalized.tsv",
+        samples=SAMPLE_SHEET,
+    output:
+        sample_qc=report(
+            "results/qc/sample_qc.tsv",
+            caption="../report/qc_samples.rst",
+            category="Quality control",
+        ),
+        protein_qc="results/qc/protein_qc.tsv",
+        missingness=report(
+            "results/figures/qc_missingness.png",
+            caption="../report/qc_missingness.rst",
+            category="Quality control",
+        ),
+        distributions=report(
+            "results/figures/qc_distributions.png",
+            caption="../report/qc_distributions.rst",
+            category="Quality control",
+        ),
+        correlation=report(
+            "results/figures/qc_correlation.png",
+            caption="../report/qc_correlation.rst",
+            category="Quality control",
+        ),
+        pca=report(
+            "results/figures/qc_pca.png",
+            caption="../report/qc_pca.rst",
+            category="Quality control",
+        ),
+        cv=report(
+            "results/figures/qc_cv.png",
+            caption="../report/qc_cv.rst",
+            category="Quality control",
+        ),
+    params:
+        qc=config.get("qc") or {},
+    log:
+        "logs/qc.log",
+    benchmark:
+        "results/benchmarks/qc.tsv"
+    conda:
+        "../../envs/tearflow.yaml"
+    script:
+        "../../scripts/qc.py"

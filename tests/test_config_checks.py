@@ -9,6 +9,7 @@ import yaml
 from tearflow.config_checks import (
     check_config,
     check_sample_sheet,
+    check_sheet_references,
     check_sheet_schema,
     unknown_keys,
 )
@@ -111,3 +112,16 @@ def test_sheet_schema_names_row_and_column():
     table.loc[2, "patient"] = ""
     with pytest.raises(TearflowError, match=r"row 4, column 'patient'"):
         check_sheet_schema(table, schema, "s.tsv")
+
+
+def test_excluded_sample_must_exist():
+    config = {"normalization": {"exclude_samples": ["A0_baseline", "nope"]}}
+    with pytest.raises(TearflowError, match=r"normalization.exclude_samples': 'nope' not in the sample sheet"):
+        check_sheet_references(config, trial_sheet(), "s.tsv")
+
+
+def test_covariate_must_be_a_sheet_column():
+    table = trial_sheet().assign(age="50")
+    check_sheet_references({"differential": {"covariates": ["age"]}}, table, "s.tsv")
+    with pytest.raises(TearflowError, match=r"'sex' is not a covariate column .* expected one of: age"):
+        check_sheet_references({"differential": {"covariates": ["sex"]}}, table, "s.tsv")

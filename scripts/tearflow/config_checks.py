@@ -142,3 +142,24 @@ def check_sheet_schema(sheet, schema, path):
                 f"sample sheet {path}: row {index + 2}, column '{column}': {error.message}"
                 + (f" (expected: {described})" if described else "")
             )
+
+
+def check_sheet_references(config, sheet, path):
+    """Config keys that name samples or sheet columns must name ones the sheet has."""
+    known = set(sheet[SAMPLE])
+    excluded = (config.get("normalization") or {}).get("exclude_samples") or []
+    unknown = [name for name in excluded if name not in known]
+    if unknown:
+        raise TearflowError(
+            f"config key 'normalization.exclude_samples': {', '.join(map(repr, unknown))} not in the "
+            f"sample sheet {path}; expected sample names from its 'sample' column"
+        )
+    covariates = (config.get("differential") or {}).get("covariates") or []
+    reserved = {SAMPLE, PATIENT, SUBGROUP, TIMEPOINT}
+    for name in covariates:
+        if name in reserved or name not in sheet.columns:
+            extra = [column for column in sheet.columns if column not in reserved]
+            raise TearflowError(
+                f"config key 'differential.covariates': '{name}' is not a covariate column of the "
+                f"sample sheet {path}; expected one of: {', '.join(extra) or '(the sheet has no extra columns)'}"
+            )

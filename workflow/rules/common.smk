@@ -20,6 +20,7 @@ from tearflow.columns import CONTRAST_ALL, CONTRAST_INTERACTION  # noqa: E402
 from tearflow.config_checks import (  # noqa: E402
     check_config,
     check_sample_sheet,
+    check_sheet_references,
     check_sheet_schema,
 )
 from tearflow.errors import TearflowError  # noqa: E402
@@ -72,6 +73,7 @@ def _check_inputs(config):
     notes = check_sample_sheet(
         sheet, sheet_path, config["timepoints"], config["differential"]["min_pairs"]
     )
+    check_sheet_references(config, sheet, sheet_path)
     for note in notes:
         logging.getLogger("tearflow").info("%s", note)
     return sheet_path, sheet

@@ -191,10 +191,15 @@ def hye_matrix(path):
     return log2, annotation, species, condition
 
 
-def hye_table(path, methods=("none", "median", "quantile", "mode", "trimmed")):
-    """Median log2 ratio (second condition − first) per species after each normalization."""
+def hye_table(path, methods=("none", "median", "quantile", "mode", "trimmed"), fdr=0.05):
+    """Per normalization method on the HYE mixture: median log2 ratio (second condition − first) per
+    species, and the paired moderated t at BH ``fdr`` — runs paired by replicate number (the i-th run
+    of each condition), human proteins (1:1) counted as false discoveries, yeast and E. coli as true.
+    """
     log2, annotation, species, condition = hye_matrix(path)
     first, second = sorted(condition.unique())[:2]
+    first_runs = list(condition.index[condition == first])
+    second_runs = list(condition.index[condition == second])
     records = []
     for method in methods:
         normalized, _ = normalized_matrix(log2, annotation, {"method": method})
@@ -203,5 +208,13 @@ def hye_table(path, methods=("none", "median", "quantile", "mode", "trimmed")):
         for name in ("HUMAN", "YEAST", "ECOLI"):
             record[f"median_{name.lower()}"] = float(ratio[species == name].median())
             record[f"n_{name.lower()}"] = int(ratio[species == name].notna().sum())
+        changes = pd.DataFrame(
+            normalized[second_runs].to_numpy() - normalized[first_runs].to_numpy(), index=normalized.index
+        )
+        _, adjusted = moderated_pvalues(changes, min_pairs=len(first_runs))
+        significant = adjusted < fdr
+        record["n_significant"] = int(significant.sum())
+        record["true_positives"] = int((significant & species.isin(["YEAST", "ECOLI"]).to_numpy()).sum())
+        record["fdp"] = float((significant & (species == "HUMAN").to_numpy()).sum() / max(significant.sum(), 1))
         records.append(record)
     return pd.DataFrame(records)

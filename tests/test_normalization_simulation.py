@@ -65,3 +65,9 @@ def test_hye_mixture_human_stays_at_zero_with_the_recommended_method():
     assert abs(table.loc["median", "median_human"]) > 0.03
     assert table.loc["trimmed", "median_yeast"] < -0.5 and table.loc["trimmed", "median_ecoli"] > 1
     assert np.isfinite(table.loc["trimmed", "n_human"])
+    # Paired moderated t on the 3 replicate pairs: the recommended method finds every true change
+    # median centring finds, with fewer false ones. (This 220-protein subsample has human proteins
+    # with consistent per-protein offsets that no sample-wise normalization removes, so its FDP stays
+    # far above 5 % for every method, none included; see the README.)
+    assert table.loc["trimmed", "true_positives"] >= table.loc["median", "true_positives"]
+    assert table.loc["trimmed", "fdp"] < table.loc["median", "fdp"]

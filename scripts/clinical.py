@@ -22,7 +22,7 @@ import pandas as pd
 from tearflow.columns import CONTRAST_ALL, N_PAIRS, PATIENT, SUBGROUP
 from tearflow.errors import TearflowError
 from tearflow.samples import read_sample_sheet, subgroup_order
-from tearflow.stats import bh_adjust
+from tearflow.stats import WILCOXON_METHODS, bh_adjust, one_sample_t_p, wilcoxon_signed_rank_p
 from tearflow.tables import write_tsv
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,6 @@ MEAN = "mean"
 EYE_SPELLINGS = {"od": "OD", "r": "OD", "re": "OD", "right": "OD",
                  "os": "OS", "l": "OS", "le": "OS", "left": "OS"}  # fmt: skip
 EYE_SUMMARIES = ("mean", "worse")
-WILCOXON_METHODS = ("auto", "exact", "asymptotic")
 MISSING_CELLS = {"", "NA", "N/A", "NaN", "nan", "na", "n/a", "."}
 ID_COLUMNS = (PATIENT, VISIT, EYE, SUBGROUP)
 DECIMALS = 10  # eye means and changes are rounded here, so 0.3 − 0.1 is written as 0.2
@@ -432,31 +431,6 @@ def changes_from_baseline(values, definitions, baseline, visits, subgroups=()):
     return out[columns].reset_index(drop=True)
 
 
-def paired_pvalues(changes, min_pairs=3, wilcoxon_method="auto"):
-    """Two-sided paired Wilcoxon signed-rank and paired t p-values of visit − baseline changes.
-
-    Wilcoxon (zero differences dropped, Wilcoxon 1945) with scipy's ``method``: ``auto`` is exact
-    for up to 50 distinct non-zero changes and an exhaustive permutation of signs for up to 13
-    changes with ties or zeros, normal approximation beyond. Paired t = one-sample t of the changes.
-    Fewer than ``min_pairs`` changes, all changes zero, or no variance → NaN (never p = 0).
-    """
-    from scipy import stats
-
-    changes = np.asarray(changes, dtype=float)
-    changes = changes[~np.isnan(changes)]
-    if len(changes) < max(min_pairs, 2):
-        return np.nan, np.nan
-    if np.all(changes == 0):
-        wilcoxon_p = np.nan
-    else:
-        wilcoxon_p = float(stats.wilcoxon(changes, method=wilcoxon_method).pvalue)
-    if np.ptp(changes) == 0:
-        ttest_p = np.nan
-    else:
-        ttest_p = float(stats.ttest_1samp(changes, 0.0).pvalue)
-    return wilcoxon_p, ttest_p
-
-
 def is_improved(median_change, better):
     """True when the median change points the better way (down for ``lower``, up for ``higher``),
     False when it points the other way or is zero, missing (NA) when there is no change."""
@@ -472,7 +446,10 @@ def endpoint_tests(values, definitions, subgroups, baseline, visits, min_pairs=3
     Columns: endpoint, unit, role, better, subgroup, visit, n_pairs (patients with both values),
     median_baseline, median_visit, median_change, mean_change, wilcoxon_p, ttest_p, wilcoxon_fdr,
     ttest_fdr (Benjamini–Hochberg across endpoints within each subgroup × visit), improved.
-    Visits without any value are left out.
+    Tests of the visit − baseline changes: Wilcoxon signed-rank with scipy's ``wilcoxon_method``
+    (:func:`tearflow.stats.wilcoxon_signed_rank_p`) and paired t
+    (:func:`tearflow.stats.one_sample_t_p`); fewer than ``min_pairs`` pairs, all changes zero, or
+    no variance → NaN (never p = 0). Visits without any value are left out.
     """
     present = [v for v in visits if v != baseline and v in set(values[VISIT])]
     endpoints = [e for e in definitions[ENDPOINT] if e in set(values[ENDPOINT])]
@@ -484,7 +461,8 @@ def endpoint_tests(values, definitions, subgroups, baseline, visits, min_pairs=3
             at_visit = in_group[in_group[VISIT] == visit]
             for endpoint in endpoints:
                 these = at_visit[at_visit[ENDPOINT] == endpoint]
-                wilcoxon_p, ttest_p = paired_pvalues(these[CHANGE], min_pairs, wilcoxon_method)
+                wilcoxon_p = wilcoxon_signed_rank_p(these[CHANGE], method=wilcoxon_method, min_n=min_pairs)
+                ttest_p = one_sample_t_p(these[CHANGE], min_n=min_pairs)
                 median_change = these[CHANGE].median() if len(these) else np.nan
                 better = definitions.loc[endpoint, BETTER]
                 rows.append(

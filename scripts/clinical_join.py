@@ -22,11 +22,11 @@ import logging
 import numpy as np
 import pandas as pd
 from clinical import CHANGE, ENDPOINT, IMPROVEMENT, N_PATIENTS, VISIT, clinical_settings
-from join_results import ELISA_PREFIX, spearman_permutation
+from join_results import ELISA_PREFIX
 
 from tearflow.columns import CONTRAST_ALL, FDR, GENE, GENE_SET, PATIENT, PROTEIN, PVALUE, SUBGROUP
 from tearflow.errors import TearflowError
-from tearflow.stats import bh_adjust
+from tearflow.stats import bh_adjust, spearman_permutation
 from tearflow.tables import read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,8 @@ def elisa_features(joined_patients):
 
 def spearman(x, y, min_n=5, permutations=9999, rng=None):
     """Spearman's rho over the complete pairs of ``x`` and ``y`` with a two-sided permutation p
-    (the ELISA join's :func:`join_results.spearman_permutation`: exact over all n! pairings when
-    n! ≤ ``permutations`` and n ≤ 9, else ``permutations`` random pairings, p never 0).
+    (:func:`tearflow.stats.spearman_permutation`: exact over all n! pairings when n! ≤
+    ``permutations`` and n ≤ 9, else ``permutations`` random pairings, p never 0).
 
     Fewer than ``min_n`` complete pairs (at least 3), or a constant vector → (NaN, NaN, n).
     """
@@ -135,7 +135,7 @@ def spearman(x, y, min_n=5, permutations=9999, rng=None):
     y = np.asarray(y, dtype=float)
     both = ~np.isnan(x) & ~np.isnan(y)
     n = int(both.sum())
-    if n < max(int(min_n), 3) or np.ptp(x[both]) == 0 or np.ptp(y[both]) == 0:
+    if n < max(int(min_n), 3):
         return np.nan, np.nan, n
     rho, pvalue = spearman_permutation(x[both], y[both], int(permutations), rng)
     return float(rho), float(pvalue), n

@@ -20,6 +20,14 @@ import pandas as pd
 
 from tearflow.columns import CONTRAST, CONTRAST_ALL, CONTRAST_INTERACTION, GENE, N_PAIRS, PATIENT, SUBGROUP, TIMEPOINT
 from tearflow.errors import TearflowError
+from tearflow.stats import (
+    WILCOXON_ZERO_METHODS,
+    ZERO_TOL,
+    bh_adjust,
+    one_sample_t_p,
+    two_group_p,
+    wilcoxon_signed_rank_p,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +86,6 @@ ABOVE_ULOQ = "above_uloq"
 NOT_MEASURED = "not_measured"
 
 CENSORING_POLICIES = ("lloq_half", "lloq_sqrt2", "exclude")
-ZERO_METHODS = ("wilcox", "pratt", "zsplit")
 
 DEFAULTS = {
     "analytes": "resources/elisa/analytes.tsv",
@@ -104,10 +111,10 @@ def settings_with_defaults(section):
             f"config key 'elisa_analysis.censoring': found {settings['censoring']!r}; "
             f"expected one of {', '.join(CENSORING_POLICIES)}"
         )
-    if settings["zero_method"] not in ZERO_METHODS:
+    if settings["zero_method"] not in WILCOXON_ZERO_METHODS:
         raise TearflowError(
             f"config key 'elisa_analysis.zero_method': found {settings['zero_method']!r}; "
-            f"expected one of {', '.join(ZERO_METHODS)}"
+            f"expected one of {', '.join(WILCOXON_ZERO_METHODS)}"
         )
     if settings["blank"] not in (BELOW_LLOQ, NOT_MEASURED):
         raise TearflowError(
@@ -752,65 +759,19 @@ def patient_changes(values, timepoints):
     return pairs[columns].sort_values([ANALYTE, SUBGROUP, PATIENT]).reset_index(drop=True)
 
 
-def wilcoxon_signed_rank_p(differences, zero_method="wilcox", exact_max_n=50):
-    """Two-sided Wilcoxon signed-rank p of paired differences (Wilcoxon 1945).
-
-    Zero differences (e.g. both visits censored at the same LLOQ): ``wilcox`` drops them before
-    ranking, ``pratt`` ranks them and then drops them, ``zsplit`` splits their ranks between the
-    signs. The exact null distribution (scipy ``method="exact"``) is used up to ``exact_max_n``
-    differences, the normal approximation above. NaN when no non-zero difference is left.
-    """
-    from scipy import stats
-
-    differences = np.asarray(differences, dtype=float)
-    nonzero = int(np.sum(np.abs(differences) > 1e-12))
-    if nonzero == 0:
-        return math.nan
-    method = "exact" if len(differences) <= exact_max_n else "approx"
-    cleaned = np.where(np.abs(differences) > 1e-12, differences, 0.0)
-    return float(stats.wilcoxon(cleaned, zero_method=zero_method, method=method).pvalue)
-
-
-def paired_t_p(differences):
-    """Two-sided one-sample t p of log2 ratios (the paired t on the log scale); NaN if sd = 0."""
-    from scipy import stats
-
-    differences = np.asarray(differences, dtype=float)
-    if len(differences) < 2 or np.std(differences, ddof=1) < 1e-12:
-        return math.nan
-    return float(stats.ttest_1samp(differences, 0.0).pvalue)
-
-
-def _between_groups_p(first, second, exact_max_n):
-    """Mann–Whitney (Wilcoxon rank-sum) and Welch t p of log2 ratios, second vs first subgroup."""
-    from scipy import stats
-
-    method = "exact" if len(first) + len(second) <= exact_max_n else "asymptotic"
-    pooled = np.concatenate([first, second])
-    if np.ptp(pooled) < 1e-12:
-        return math.nan, math.nan
-    ties = len(np.unique(np.round(pooled, 12))) < len(pooled)
-    wilcoxon = stats.mannwhitneyu(
-        second, first, alternative="two-sided", method="asymptotic" if ties else method
-    ).pvalue
-    if np.std(first, ddof=1) < 1e-12 and np.std(second, ddof=1) < 1e-12:
-        ttest = math.nan
-    else:
-        ttest = stats.ttest_ind(second, first, equal_var=False).pvalue
-    return float(wilcoxon), float(ttest)
-
-
 def paired_tests(pairs, analyte_genes, contrasts, subgroups, settings):
     """One row per analyte × contrast (``PAIRED_TEST_COLUMNS``), BH within each contrast.
 
-    Subgroup contrasts and ``all``: Wilcoxon signed-rank and paired t on log2(follow-up/baseline).
-    ``interaction`` (two subgroups): Mann–Whitney and Welch t on the log2 ratios, second − first
-    subgroup; ``median_log2_ratio`` is the difference of the subgroup medians. Fewer than
-    ``min_pairs`` pairs (per subgroup for the interaction) → NaN p-values, never 0.
+    Subgroup contrasts and ``all``: Wilcoxon signed-rank (``zero_method``, exact up to
+    ``exact_max_n`` pairs; :func:`tearflow.stats.wilcoxon_signed_rank_p`) and paired t
+    (:func:`tearflow.stats.one_sample_t_p`) on log2(follow-up/baseline). ``interaction`` (two
+    subgroups): Mann–Whitney and Welch t on the log2 ratios, second − first subgroup
+    (:func:`tearflow.stats.two_group_p`); ``median_log2_ratio`` is the difference of the subgroup
+    medians. Fewer than ``min_pairs`` pairs (per subgroup for the interaction), no non-zero ratio or
+    no variance → NaN p-values, never 0.
     """
-    from tearflow.stats import bh_adjust
-
     min_pairs = int(settings["min_pairs"])
+    exact_max_n = int(settings["exact_max_n"])
     rows = []
     for analyte, gene in analyte_genes.items():
         mine = pairs[pairs[ANALYTE] == analyte]
@@ -830,32 +791,26 @@ def paired_tests(pairs, analyte_genes, contrasts, subgroups, settings):
                         MEDIAN_LOG2_RATIO: (
                             float(np.median(second) - np.median(first)) if len(first) and len(second) else math.nan
                         ),
-                        N_NONZERO: int(np.sum(np.abs(used[LOG2_RATIO]) > 1e-12)),
+                        N_NONZERO: int(np.sum(np.abs(used[LOG2_RATIO]) > ZERO_TOL)),
                         TEST: "mann_whitney;welch_t",
                     }
                 )
-                if min(len(first), len(second)) >= min_pairs:
-                    row[WILCOXON_P], row[TTEST_P] = _between_groups_p(first, second, int(settings["exact_max_n"]))
-                else:
-                    row[WILCOXON_P], row[TTEST_P] = math.nan, math.nan
+                row[WILCOXON_P], row[TTEST_P] = two_group_p(first, second, exact_max_n, min_n=min_pairs)
             else:
                 used = mine if contrast == CONTRAST_ALL else mine[mine[SUBGROUP] == contrast]
                 d = used[LOG2_RATIO].to_numpy(float)
-                enough = len(d) >= min_pairs
                 row.update(
                     {
                         N_PAIRS: len(d),
                         MEDIAN_BASELINE: float(np.median(used[BASELINE])) if len(d) else math.nan,
                         MEDIAN_FOLLOWUP: float(np.median(used[FOLLOWUP])) if len(d) else math.nan,
                         MEDIAN_LOG2_RATIO: float(np.median(d)) if len(d) else math.nan,
-                        N_NONZERO: int(np.sum(np.abs(d) > 1e-12)),
+                        N_NONZERO: int(np.sum(np.abs(d) > ZERO_TOL)),
                         TEST: "wilcoxon_signed_rank;paired_t_log2",
-                        WILCOXON_P: (
-                            wilcoxon_signed_rank_p(d, settings["zero_method"], int(settings["exact_max_n"]))
-                            if enough
-                            else math.nan
+                        WILCOXON_P: wilcoxon_signed_rank_p(
+                            d, settings["zero_method"], exact_max_n=exact_max_n, min_n=min_pairs
                         ),
-                        TTEST_P: paired_t_p(d) if enough else math.nan,
+                        TTEST_P: one_sample_t_p(d, min_n=min_pairs),
                     }
                 )
             censored = (used[BASELINE_STATUS] != MEASURED) | (used[FOLLOWUP_STATUS] != MEASURED)

@@ -13,7 +13,6 @@ Three tables (``results/joined/``):
   (``group``), with n, a permutation p and BH within each group.
 """
 
-import itertools
 import logging
 import math
 
@@ -37,6 +36,7 @@ from tearflow.columns import (
     SUBGROUP,
 )
 from tearflow.errors import TearflowError
+from tearflow.genesets import split_genes
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +60,12 @@ CORRELATION_COLUMNS = [
     "pvalue",
     "fdr",
 ]
-MAX_EXACT_N = 9  # 9! = 362,880 orderings: the most enumerated in memory
 DEFAULTS = {"top_proteins": 10, "correlation_min_n": 4, "correlation_permutations": 9999}
 
 
 def _tokens(gene):
-    if gene is None or (isinstance(gene, float) and math.isnan(gene)):
-        return set()
-    return {token.strip().upper() for token in str(gene).replace(",", ";").split(";") if token}
+    """Upper-case symbols of a gene cell; ``,`` separates symbols as ``;`` does."""
+    return set(split_genes(gene.replace(",", ";") if isinstance(gene, str) else gene))
 
 
 def proteins_of_gene(table, gene):
@@ -220,41 +218,6 @@ def joined_patients(elisa_changes, scores, ms_changes, sheet_pairs, analyte_gene
     return table.reset_index(drop=True)
 
 
-def _ranks(values):
-    from scipy.stats import rankdata
-
-    return rankdata(values, axis=-1)
-
-
-def spearman_permutation(x, y, permutations=9999, rng=None):
-    """(rho, p): Spearman ρ with a two-sided permutation p.
-
-    Exact (all n! orderings) when n! ≤ ``permutations`` and n ≤ 9; otherwise ``permutations`` random
-    orderings with p = (1 + #{|ρ*| ≥ |ρ|}) / (permutations + 1), so p is never 0. NaN when either
-    variable is constant or n < 3.
-    """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    n = len(x)
-    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return math.nan, math.nan
-    rx, ry = _ranks(x), _ranks(y)
-    rx = (rx - rx.mean()) / np.sqrt(np.sum((rx - rx.mean()) ** 2))
-    ry_centered = ry - ry.mean()
-    scale = np.sqrt(np.sum(ry_centered**2))
-    rho = float(np.dot(rx, ry_centered) / scale)
-    tolerance = 1e-12
-    if n <= MAX_EXACT_N and math.factorial(n) <= permutations:
-        shuffled = np.array(list(itertools.permutations(ry_centered)))
-        null = shuffled @ rx / scale
-        p = float(np.mean(np.abs(null) >= abs(rho) - tolerance))
-    else:
-        rng = rng or np.random.default_rng()
-        shuffled = rng.permuted(np.tile(ry_centered, (permutations, 1)), axis=1)
-        null = shuffled @ rx / scale
-        p = float((1 + np.sum(np.abs(null) >= abs(rho) - tolerance)) / (permutations + 1))
-    return rho, min(p, 1.0)
-
-
 def correlations(patients, analyte_genes, focus_sets, protein_changes, subgroups, settings, seed):
     """correlations.tsv: Spearman ρ of each ELISA change with each feature, per group.
 
@@ -263,7 +226,7 @@ def correlations(patients, analyte_genes, focus_sets, protein_changes, subgroups
     analyte's own protein (``same_gene``). Groups: each subgroup and ``all``. Fewer than
     ``correlation_min_n`` patients with both values → NaN. BH within each group.
     """
-    from tearflow.stats import bh_adjust
+    from tearflow.stats import bh_adjust, spearman_permutation
 
     rng = np.random.default_rng(seed)
     min_n = int(settings["correlation_min_n"])

@@ -25,6 +25,7 @@ import pandas as pd
 
 from tearflow.columns import GENE, GENE_SET, PATIENT, PROTEIN, SAMPLE, SUBGROUP, TIMEPOINT
 from tearflow.errors import TearflowError
+from tearflow.genesets import read_gmt, set_membership
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +34,6 @@ CHANGE = "change"
 SCORE_COLUMNS = [GENE_SET, SAMPLE, PATIENT, SUBGROUP, TIMEPOINT, SCORE]
 CHANGE_COLUMNS = [GENE_SET, PATIENT, SUBGROUP, CHANGE]
 DEFAULT_MIN_GENES = 2
-
-
-def set_membership(genes, gene_sets):
-    """Boolean matrix (proteins × sets): the protein's gene (any of a ``;`` group) is in the set."""
-    from enrichment import split_genes
-
-    symbols = [set(split_genes(value)) for value in genes]
-    columns = {}
-    for name, members in gene_sets.items():
-        members = set(members)
-        columns[name] = [bool(symbol & members) for symbol in symbols]
-    return pd.DataFrame(columns, index=range(len(symbols)), dtype=bool)
 
 
 def single_sample_scores(abundance, membership, min_genes=DEFAULT_MIN_GENES):
@@ -108,8 +97,6 @@ def score_changes(scores, pairs):
 
 
 def main(snakemake):
-    from enrichment import read_gmt
-
     from tearflow.samples import paired_samples, read_sample_sheet
     from tearflow.tables import read_tsv, write_tsv
 

@@ -8,29 +8,14 @@ import logging
 import numpy as np
 
 from tearflow.columns import FDR, GENE, LOG2FC, PATIENT, PROTEIN, PVALUE, SIGNIFICANT, SUBGROUP
-from tearflow.errors import TearflowError
+from tearflow.genesets import library_genes, read_gmt
 
 log = logging.getLogger("tearflow.plot_differential")
 
 
 def focus_genes_from_gmt(path):
     """All gene symbols of a GMT file (name<TAB>description<TAB>gene...), upper-cased."""
-    genes = set()
-    try:
-        with open(path, encoding="utf-8") as stream:
-            for number, line in enumerate(stream, start=1):
-                fields = line.rstrip("\n\r").split("\t")
-                if not line.strip() or line.startswith("#"):
-                    continue
-                if len(fields) < 3:
-                    raise TearflowError(
-                        f"focus gene sets {path}: line {number} has {len(fields)} field(s); "
-                        "expected name, description, then genes (tab-separated GMT)"
-                    )
-                genes.update(g.strip().upper() for g in fields[2:] if g.strip())
-    except OSError as error:
-        raise TearflowError(f"focus gene sets {path}: cannot be read ({error})") from error
-    return genes
+    return library_genes(read_gmt(path))
 
 
 def _display_name(row):
@@ -122,6 +107,9 @@ def significant_proteins(tables, max_proteins):
     return ranked[:max_proteins]
 
 
+MAX_PATIENT_LABELS = 60  # more patients than this: no patient names, fixed figure width
+
+
 def heatmap_figure(changes, patient_subgroups, proteins, subgroups, title=""):
     """Per-patient changes of ``proteins`` (rows, ordered by mean change), patients grouped by subgroup."""
     import matplotlib
@@ -143,13 +131,18 @@ def heatmap_figure(changes, patient_subgroups, proteins, subgroups, title=""):
     limit = np.nanpercentile(np.abs(values), 98) if np.isfinite(values).any() else 1.0
     limit = limit if limit > 0 else 1.0
     height = max(2.5, 0.18 * len(proteins) + 1.5)
-    figure, axes = plt.subplots(figsize=(max(5, 0.35 * len(patients) + 2.5), height))
+    # one labelled column per patient up to MAX_PATIENT_LABELS; a larger cohort keeps a fixed width
+    figure, axes = plt.subplots(figsize=(max(5, 0.35 * min(len(patients), MAX_PATIENT_LABELS) + 2.5), height))
     cmap = plt.get_cmap("RdBu_r").with_extremes(bad="0.55")
     image = axes.imshow(
         np.ma.masked_invalid(values), aspect="auto", cmap=cmap, vmin=-limit, vmax=limit, interpolation="nearest"
     )
     axes.set_yticks(range(len(labels)), labels, fontsize=7)
-    axes.set_xticks(range(len(patients)), patients, rotation=90, fontsize=7)
+    if len(patients) <= MAX_PATIENT_LABELS:
+        axes.set_xticks(range(len(patients)), patients, rotation=90, fontsize=7)
+    else:
+        axes.set_xticks([])
+        axes.set_xlabel(f"{len(patients)} patients")
     start = 0
     for group in subgroups:
         n = sum(1 for p in patients if patient_subgroups[p] == group)

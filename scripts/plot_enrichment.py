@@ -158,7 +158,7 @@ def gsea_focus_figure(curves, table, contrast):
 
 def focus_gene_matrix(changes, gene_sets, patient_subgroups):
     """Rows of ``patient_changes`` whose gene is in a focus set; columns patients by subgroup."""
-    from pathway_scores import set_membership
+    from tearflow.genesets import set_membership
 
     membership = set_membership(changes[GENE].tolist(), gene_sets)
     keep = membership.any(axis=1).to_numpy()
@@ -171,11 +171,16 @@ def focus_gene_matrix(changes, gene_sets, patient_subgroups):
     return matrix.iloc[order]
 
 
+MAX_PATIENT_LABELS = 60  # more patients than this: no patient names, fixed figure width
+
+
 def focus_gene_figure(matrix, patient_subgroups):
     import matplotlib.pyplot as plt
 
     height = max(3.0, 0.18 * len(matrix) + 2)
-    figure, axis = plt.subplots(figsize=(max(6.0, 0.45 * matrix.shape[1] + 3), height))
+    # one labelled column per patient up to MAX_PATIENT_LABELS; a larger cohort keeps a fixed width
+    width = 0.45 * min(matrix.shape[1], MAX_PATIENT_LABELS) + 3
+    figure, axis = plt.subplots(figsize=(max(6.0, width), height))
     if matrix.empty:
         axis.text(0.5, 0.5, "no protein of a focus set was quantified", ha="center", va="center")
         axis.axis("off")
@@ -197,8 +202,12 @@ def focus_gene_figure(matrix, patient_subgroups):
     axis.set_yticks(range(len(matrix)))
     axis.set_yticklabels(matrix.index, fontsize=6)
     patients = list(matrix.columns)
-    axis.set_xticks(range(len(patients)))
-    axis.set_xticklabels(patients, rotation=90, fontsize=7)
+    if len(patients) <= MAX_PATIENT_LABELS:
+        axis.set_xticks(range(len(patients)))
+        axis.set_xticklabels(patients, rotation=90, fontsize=7)
+    else:
+        axis.set_xticks([])
+        axis.set_xlabel(f"{len(patients)} patients")
     groups = patient_subgroups.loc[patients].tolist()
     start = 0
     for i in range(1, len(groups) + 1):
@@ -219,8 +228,7 @@ def focus_gene_figure(matrix, patient_subgroups):
 
 
 def main(snakemake):
-    from enrichment import read_gmt
-
+    from tearflow.genesets import read_gmt
     from tearflow.samples import read_sample_sheet
     from tearflow.tables import read_tsv, save_figure
 

@@ -217,16 +217,6 @@ def test_is_improved_reads_the_direction():
     assert clinical.is_improved(np.nan, "lower") is pd.NA
 
 
-def test_paired_pvalues_exact_wilcoxon_and_untestable_cases():
-    wilcoxon_p, ttest_p = clinical.paired_pvalues([1.0, 2.0, 3.0, 4.0, 5.0], min_pairs=3)
-    assert wilcoxon_p == pytest.approx(0.0625)  # 2 / 2**5: all five signs positive
-    assert ttest_p == pytest.approx(0.01324, abs=1e-4)  # t = 4.243, df = 4
-    assert np.isnan(clinical.paired_pvalues([1.0, 2.0], min_pairs=3)).all()
-    assert np.isnan(clinical.paired_pvalues([0.0, 0.0, 0.0, 0.0], min_pairs=3)).all()
-    wilcoxon_p, ttest_p = clinical.paired_pvalues([1.0, 1.0, 1.0, 1.0], min_pairs=3)
-    assert wilcoxon_p == pytest.approx(0.125) and np.isnan(ttest_p)  # no variance: no t
-
-
 def test_endpoint_tests_per_subgroup_and_all_with_bh_across_endpoints(definitions):
     rng = np.random.default_rng(7)
     patients = [f"NSDE{i:02d}" for i in range(1, 7)] + [f"SSDE{i:02d}" for i in range(1, 4)]
@@ -249,6 +239,35 @@ def test_endpoint_tests_per_subgroup_and_all_with_bh_across_endpoints(definition
     family = tests[(tests["subgroup"] == "all") & (tests[clinical.VISIT] == "week2")]
     assert np.allclose(family[clinical.WILCOXON_FDR], bh_adjust(family[clinical.WILCOXON_P]))
     assert np.allclose(family[clinical.TTEST_FDR], bh_adjust(family[clinical.TTEST_P]))
+
+
+def test_wilcoxon_method_and_untestable_endpoints(definitions):
+    """``clinical_analysis.wilcoxon_method`` reaches the signed-rank test; an endpoint that did not
+    change, or changed by the same amount in everyone, gets NaN rather than p = 0 (the rules
+    themselves are tested in test_stats.py)."""
+    from scipy import stats
+
+    changes = [-10.0, -6.0, -6.0, -3.0, 2.0, -8.0]  # a tie: auto = exhaustive sign permutation
+    rows = []
+    for i, change in enumerate(changes):
+        patient = f"NSDE{i + 1:02d}"
+        rows += [(patient, "baseline", "OSDI", 40.0), (patient, "week2", "OSDI", 40.0 + change)]
+        rows += [(patient, "baseline", "SIT", 6.0), (patient, "week2", "SIT", 6.0)]
+        rows += [(patient, "baseline", "TMH", 0.2), (patient, "week2", "TMH", 0.3)]
+    values = values_table(definitions, rows)
+
+    def row(method, endpoint):
+        tests = clinical.endpoint_tests(values, definitions, ["NSDE"], "baseline", VISITS, 3, method)
+        return tests.set_index(["subgroup", clinical.ENDPOINT]).loc[("NSDE", endpoint)]
+
+    for method in ("auto", "exact", "asymptotic"):
+        expected = stats.wilcoxon(changes, method=stats.PermutationMethod() if method == "auto" else method)
+        assert row(method, "OSDI")[clinical.WILCOXON_P] == pytest.approx(expected.pvalue)
+        assert row(method, "OSDI")[clinical.TTEST_P] == pytest.approx(stats.ttest_1samp(changes, 0.0).pvalue)
+    assert row("auto", "OSDI")[clinical.WILCOXON_P] != pytest.approx(row("asymptotic", "OSDI")[clinical.WILCOXON_P])
+    unchanged, shifted = row("auto", "SIT"), row("auto", "TMH")
+    assert np.isnan(unchanged[clinical.WILCOXON_P]) and np.isnan(unchanged[clinical.TTEST_P])
+    assert shifted[clinical.WILCOXON_P] == pytest.approx(2 / 2**6) and np.isnan(shifted[clinical.TTEST_P])
 
 
 def test_subgroup_clash_with_the_sheet_is_an_error(definitions):

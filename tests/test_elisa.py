@@ -338,11 +338,25 @@ def test_too_few_pairs_give_nan_never_zero():
     assert tests[["wilcoxon_p", "ttest_p", "wilcoxon_fdr"]].isna().all(axis=None)
 
 
-def test_zero_differences_rule():
-    d = np.array([0.0, 0.0, 1.0, 0.5, -0.2, 0.8])
-    assert elisa.wilcoxon_signed_rank_p(d, "wilcox") == pytest.approx(stats.wilcoxon(d[2:], method="exact").pvalue)
-    assert math.isnan(elisa.wilcoxon_signed_rank_p(np.zeros(4)))
-    assert elisa.wilcoxon_signed_rank_p(d, "pratt") != elisa.wilcoxon_signed_rank_p(d, "wilcox")
+def test_zero_method_and_exact_max_n_reach_the_wilcoxon():
+    """Config ``zero_method`` and ``exact_max_n`` choose the signed-rank test (tearflow.stats tests
+    the rule itself): zeros dropped first (wilcox) and the exact null up to exact_max_n pairs."""
+    base = [10.0, 10.0, 10.0, 10.0, 10.0, 10.0]
+    follow = [10.0, 10.0, 20.0, 10.0 * 2**0.5, 10.0 * 2**-0.2, 10.0 * 2**0.8]  # log2 ratios 0, 0, 1, ...
+    pairs = pairs_for(base, follow, ["A"] * 6)
+    d = pairs["log2_ratio"].to_numpy()
+
+    def wilcoxon_p(**config):
+        return elisa.paired_tests(pairs, {"IL6": "IL6"}, ["A"], ["A"], settings(**config)).iloc[0]["wilcoxon_p"]
+
+    assert wilcoxon_p() == pytest.approx(stats.wilcoxon(d[2:], method="exact").pvalue)
+    pratt = stats.wilcoxon(d, zero_method="pratt", method="exact").pvalue
+    assert wilcoxon_p(zero_method="pratt") == pytest.approx(pratt)
+    assert wilcoxon_p(zero_method="pratt") != pytest.approx(wilcoxon_p())
+    asymptotic = stats.wilcoxon(d[2:], method="asymptotic").pvalue
+    assert wilcoxon_p(exact_max_n=5) == pytest.approx(asymptotic) != pytest.approx(wilcoxon_p())
+    tests = elisa.paired_tests(pairs, {"IL6": "IL6"}, ["A"], ["A"], settings())
+    assert tests.iloc[0]["n_nonzero"] == 4
 
 
 def test_config_is_checked():

@@ -11,14 +11,14 @@ import pytest
 from conftest import REPO
 from enrichment import (  # noqa: E402
     FOCUS_LIBRARY,
-    GeneSetLibrary,
     background_genes,
     contrast_enrichment,
     gene_ranking,
     ora,
-    read_gmt,
 )
 from scipy.stats import hypergeom
+
+from tearflow.genesets import GeneSetLibrary, read_gmt
 
 GENESETS = REPO / "resources" / "genesets"
 

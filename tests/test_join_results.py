@@ -6,7 +6,6 @@ import join_results
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 PATIENTS = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4"]
 SUBGROUP = {p: p[0] for p in PATIENTS}
@@ -146,23 +145,6 @@ def test_joined_patients(elisa_changes, scores, ms_changes):
     assert list(table["patient"]) == PATIENTS
     assert table["ms_IL6"].tolist() == list(range(8))  # the protein with most measured patients
     assert table["ms_IL23A"].isna().all() and table["elisa_IL6"].notna().all()
-
-
-def test_spearman_permutation_exact_matches_theory():
-    x = [1.0, 2.0, 3.0, 4.0, 5.0]
-    rho, p = join_results.spearman_permutation(x, x, permutations=9999)
-    assert rho == pytest.approx(1.0) and p == pytest.approx(2 / 120)
-    y = [2.0, 1.0, 4.0, 3.0, 5.0]
-    rho, p = join_results.spearman_permutation(x, y, permutations=9999)
-    assert rho == pytest.approx(stats.spearmanr(x, y).statistic)
-    assert 0 < p <= 1
-
-
-def test_spearman_monte_carlo_never_zero_and_nan_for_constant():
-    x = np.arange(12.0)
-    rho, p = join_results.spearman_permutation(x, x, permutations=999, rng=np.random.default_rng(1))
-    assert rho == pytest.approx(1.0) and p == pytest.approx(1 / 1000)
-    assert all(math.isnan(v) for v in join_results.spearman_permutation(x, np.ones(12)))
 
 
 def test_correlations_table(elisa_changes, scores, ms_changes, differential):

@@ -22,9 +22,8 @@ import logging
 import numpy as np
 import pandas as pd
 from clinical import CHANGE, ENDPOINT, IMPROVEMENT, N_PATIENTS, VISIT, clinical_settings
-from join_results import ELISA_PREFIX
 
-from tearflow.columns import CONTRAST_ALL, FDR, GENE, GENE_SET, PATIENT, PROTEIN, PVALUE, SUBGROUP
+from tearflow.columns import CONTRAST_ALL, ELISA_PREFIX, FDR, GENE, GENE_SET, PATIENT, PROTEIN, PVALUE, SUBGROUP
 from tearflow.errors import TearflowError
 from tearflow.stats import bh_adjust, spearman_permutation
 from tearflow.tables import read_tsv, write_tsv

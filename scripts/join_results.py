@@ -22,6 +22,7 @@ import pandas as pd
 from tearflow.columns import (
     CONTRAST,
     CONTRAST_ALL,
+    ELISA_PREFIX,
     FDR,
     GENE,
     GENE_SET,
@@ -45,7 +46,6 @@ LOG2_RATIO = "log2_ratio"
 FOCUS = "focus"
 CHANGE = "change"
 MS_NOT_DETECTED = "not detected by mass spec"
-ELISA_PREFIX = "elisa_"
 SCORE_PREFIX = "score_"
 MS_PREFIX = "ms_"
 CORRELATION_COLUMNS = [

@@ -8,7 +8,7 @@ import logging
 import numpy as np
 
 from tearflow.columns import FDR, GENE, LOG2FC, PATIENT, PROTEIN, PVALUE, SIGNIFICANT, SUBGROUP
-from tearflow.genesets import library_genes, read_gmt
+from tearflow.genesets import library_genes, read_gmt, split_genes
 
 log = logging.getLogger("tearflow.plot_differential")
 
@@ -27,9 +27,14 @@ def volcano_labels(table, focus_genes, n_top):
     """Rows to label: the ``n_top`` tested proteins with the smallest p-value, plus tested focus genes."""
     tested = table[table[PVALUE].notna()]
     top = tested.nsmallest(n_top, PVALUE).index if n_top else []
-    genes = tested[GENE].fillna("").astype(str).str.upper()
-    focus = tested.index[genes.isin(focus_genes)]
+    focus = tested.index[has_focus_gene(tested[GENE], focus_genes)]
     return list(dict.fromkeys(list(top) + list(focus)))
+
+
+def has_focus_gene(genes, focus_genes):
+    """Boolean Series: any gene of the protein's group (``;``-joined) is a focus gene."""
+    focus_genes = {gene.upper() for gene in focus_genes}
+    return genes.map(lambda value: bool(set(split_genes(value)) & focus_genes)).astype(bool)
 
 
 def volcano_figure(table, contrast, focus_genes=(), n_labels=10, fdr=0.05, min_abs_log2fc=0.0):
@@ -64,7 +69,7 @@ def volcano_figure(table, contrast, focus_genes=(), n_labels=10, fdr=0.05, min_a
         lw=0,
         label=f"FDR < {fdr:g}" + (f", |log2FC| ≥ {min_abs_log2fc:g}" if min_abs_log2fc else ""),
     )
-    is_focus = tested[GENE].fillna("").astype(str).str.upper().isin(focus_genes)
+    is_focus = has_focus_gene(tested[GENE], focus_genes)
     if is_focus.any():
         axes.scatter(
             tested.loc[is_focus, LOG2FC],
@@ -83,13 +88,13 @@ def volcano_figure(table, contrast, focus_genes=(), n_labels=10, fdr=0.05, min_a
             xytext=(3, 3),
             textcoords="offset points",
             fontsize=7,
-            color="#1f4e9c" if str(row[GENE]).upper() in focus_genes else "black",
+            color="#1f4e9c" if set(split_genes(row[GENE])) & focus_genes else "black",
         )
     axes.axvline(0, color="0.3", lw=0.6)
     if min_abs_log2fc:
         for x in (-min_abs_log2fc, min_abs_log2fc):
             axes.axvline(x, color="0.5", lw=0.6, ls="--")
-    axes.set_xlabel("log2 fold change (week 2 − baseline)")
+    axes.set_xlabel("log2 fold change (follow-up − baseline)")
     axes.set_ylabel("−log10 p (moderated t)")
     axes.set_title(f"{contrast}: {int(significant.sum())} of {len(tested)} tested proteins significant")
     axes.legend(loc="upper left", fontsize=7, frameon=False)

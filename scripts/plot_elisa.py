@@ -69,15 +69,16 @@ def paired_figure(changes, tests, subgroups, timepoints):
                         facecolor="white" if censored else colours[subgroup],
                         edgecolor=colours[subgroup],
                     )
-            if len(mine):
+            test = tests[(tests["analyte"] == analyte) & (tests["contrast"] == subgroup)]
+            if len(test) and len(mine):
+                # the medians the paired test reports (results/elisa/paired_tests.tsv), not recomputed
                 axis.plot(
                     [0, 1],
-                    [mine["baseline"].median(), mine["followup"].median()],
+                    [test.iloc[0]["median_baseline"], test.iloc[0]["median_followup"]],
                     color="black",
                     linewidth=2.2,
                     zorder=4,
                 )
-            test = tests[(tests["analyte"] == analyte) & (tests["contrast"] == subgroup)]
             label = f"{subgroup}: {analyte}"
             if len(test):
                 row = test.iloc[0]

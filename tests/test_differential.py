@@ -276,3 +276,11 @@ def test_figures_are_drawn(tmp_path):
     bad.write_text("onlyname\n")
     with pytest.raises(TearflowError, match="line 1"):
         plots.focus_genes_from_gmt(bad)
+
+
+def test_volcano_focus_genes_match_any_member_of_a_protein_group():
+    import pandas as pd
+    from plot_differential import has_focus_gene
+
+    genes = pd.Series(["S100A8;S100A9", "ALB", None, "il6"])
+    assert has_focus_gene(genes, {"S100A9", "IL6"}).tolist() == [True, False, False, True]

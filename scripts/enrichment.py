@@ -16,21 +16,22 @@ Choices (config section ``enrichment``, documented in config/README.md):
 * Up / down. ``ora_selection: significant`` takes the table's ``significant`` column and the sign of
   ``log2fc``; ``ora_selection: thresholds`` takes ``fdr <= ora_max_fdr`` and
   ``|log2fc| >= ora_min_abs_log2fc``. A gene is up if any of its proteins is up (likewise down).
-* ORA p-value: hypergeometric upper tail ``P(X >= x)`` = ``scipy.stats.hypergeom.sf(x - 1, N, m,
-  k)`` with N background genes, m set genes in the background and k selected genes — the same call
-  gseapy ``enrich`` makes (gseapy.stats.calc_pvalues), made directly so the step does not import
-  gseapy (seconds of start-up per job); verified in ``tests/test_enrichment.py``. Sets with no
-  selected gene get ``pvalue = 1``, ``overlap = 0``. A set is untestable (``pvalue`` NaN) when
+* ORA p-value: gseapy ``enrich`` (hypergeometric upper tail ``P(X >= x)``,
+  ``hypergeom.sf(x - 1, N, m, k)`` with N background genes, m set genes in the background and k
+  selected genes; verified against scipy in ``tests/test_enrichment.py``). Sets are passed as dicts,
+  so gseapy never looks a library name up on the web. gseapy leaves out sets with no selected gene;
+  they are put back with ``pvalue = 1``, ``overlap = 0``; a set whose overlap or size gseapy counts
+  differently from tearflow stops the step (the background was not applied). A set is untestable (``pvalue`` NaN) when
   none of its genes is in the background or no gene was selected in that direction.
 * ORA ``statistic`` = fold enrichment ``(x / k) / (m / N)`` (observed over expected overlap; 0 when
   there is no overlap). It is finite for every testable set, unlike an odds ratio with empty cells.
 * GSEA (Subramanian et al. 2005, weighted KS score, weight 1) on the moderated t (``t`` column),
   gene-permutation null seeded by the config ``seed`` (identical numbers on every run).
-  ``gsea_engine: tearflow`` (default) computes it vectorized in numpy from the hit ranks only, one
-  null per set size (:func:`_permutation_gsea`) — seconds where gseapy ``prerank`` took minutes on
-  10,000 proteins; ``gsea_engine: gseapy`` runs gseapy ``prerank`` (permutation method,
-  ``threads=1``). Both follow gseapy's NES and nominal-p formulas; p-values differ between the
-  engines only by permutation noise. One value per gene: the protein with the
+  ``gsea_engine: gseapy`` (default) runs gseapy ``prerank`` (permutation method, ``threads=1``);
+  ``gsea_engine: tearflow`` computes the same score vectorized in numpy from the hit ranks only, one
+  null per set size (:func:`_permutation_gsea`) — seconds where gseapy ``prerank`` takes minutes on
+  10,000 proteins. Both follow gseapy's NES and nominal-p formulas; NES agree to r > 0.999 and
+  p-values differ between the engines only by permutation noise. One value per gene: the protein with the
   largest ``|t|``. ``statistic`` = NES, ``genes`` = leading edge, ``overlap`` = leading-edge size,
   ``set_size`` = set genes in the ranking. A nominal p of 0 (no permutation as extreme) is reported
   as ``1 / (gsea_permutations + 1)``, the smallest p that many permutations can support.
@@ -92,7 +93,7 @@ DEFAULTS = {
     "min_set_size": 5,
     "max_set_size": 500,
     "gsea_permutations": 1000,
-    "gsea_engine": "tearflow",
+    "gsea_engine": "gseapy",
 }
 
 # --------------------------------------------------------------------------------------------
@@ -211,8 +212,8 @@ def ora(query, background, gene_sets):
 
     ``gene_sets``: {name: genes}; a set's genes outside the background are ignored. Returns one row
     per set (all of them, in the given order): gene_set, statistic (fold enrichment), pvalue,
-    genes (overlap, sorted, ``;``-joined), set_size (m), overlap (x). p-values: the hypergeometric
-    upper tail, as gseapy ``enrich`` computes it; sets without overlap (x = 0) get p = 1. Untestable
+    genes (overlap, sorted, ``;``-joined), set_size (m), overlap (x). p-values come from gseapy
+    ``enrich`` (offline: the sets are a dict); rows gseapy leaves out (x = 0) get p = 1. Untestable
     sets (m = 0, or k = 0 selected genes) get NaN statistic and p-value.
     """
     background = set(background)
@@ -228,7 +229,7 @@ def ora(query, background, gene_sets):
     with np.errstate(divide="ignore", invalid="ignore"):
         fold = np.where(testable, (x / k) / (m / n_background), np.nan)
     if k > 0 and (x > 0).any():
-        pvalue = _hypergeometric_pvalues(n_background, k, members, x, pvalue)
+        pvalue = _gseapy_ora_pvalues(query, background, names, members, x, pvalue)
     return pd.DataFrame(
         {
             GENE_SET: names,
@@ -241,15 +242,33 @@ def ora(query, background, gene_sets):
     )
 
 
-def _hypergeometric_pvalues(n_background, k, members, overlap, pvalue):
-    """``hypergeom.sf(x - 1, N, m, k)`` for the sets with an overlap — the very call gseapy
-    ``enrich`` makes (gseapy.stats.calc_pvalues), vectorized and without importing gseapy."""
-    from scipy.stats import hypergeom
+def _gseapy_ora_pvalues(query, background, names, members, overlap, pvalue):
+    import gseapy
 
+    with_hits = {name: sorted(genes) for name, genes, x in zip(names, members, overlap) if x > 0}
+    result = gseapy.enrich(
+        gene_list=sorted(query),
+        gene_sets=with_hits,
+        background=sorted(background),
+        outdir=None,
+        no_plot=True,
+        verbose=False,
+    ).res2d
+    found = result.set_index("Term")
     pvalue = pvalue.copy()
-    found = overlap > 0
-    m = np.array([len(genes) for genes in members], dtype=float)
-    pvalue[found] = hypergeom.sf(overlap[found] - 1, n_background, m[found], k)
+    for i, (name, x) in enumerate(zip(names, overlap)):
+        if x == 0:
+            continue
+        if name not in found.index:
+            raise RuntimeError(f"gseapy enrich returned no row for set {name!r} with overlap {x}")
+        gseapy_x = int(str(found.at[name, "Overlap"]).split("/")[0])
+        gseapy_m = int(str(found.at[name, "Overlap"]).split("/")[1])
+        if gseapy_x != x or gseapy_m != len(members[i]):
+            raise RuntimeError(
+                f"gseapy enrich counted {gseapy_x}/{gseapy_m} for {name!r}, tearflow "
+                f"{int(x)}/{len(members[i])}: the background was not applied as expected"
+            )
+        pvalue[i] = float(found.at[name, "P-value"])
     return pvalue
 
 

@@ -43,19 +43,19 @@ rule differential:
             for contrast in CONTRASTS
         ],
         changes="results/differential/patient_changes.tsv",
-    params:
-        differential=config["differential"],
-        timepoints=config["timepoints"],
-        contrasts=CONTRASTS,
-    resources:
-        mem_mb=mem_mb_for(base_mb=1000, per_input_mb=20),
-        runtime=runtime_for(base_min=10, per_input_mb=1),
     log:
         "logs/differential.log",
     benchmark:
         "results/benchmarks/differential.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    resources:
+        mem_mb=mem_mb_for(base_mb=1000, per_input_mb=20),
+        runtime=runtime_for(base_min=10, per_input_mb=1),
+    params:
+        differential=config["differential"],
+        timepoints=config["timepoints"],
+        contrasts=CONTRASTS,
     script:
         "../../scripts/differential.py"
 
@@ -71,12 +71,14 @@ rule plot_volcano:
             category="Differential abundance",
             labels={"contrast": "{contrast}", "type": "volcano"},
         ),
-    params:
-        differential=config["differential"],
     log:
         "logs/plot_volcano/{contrast}.log",
+    benchmark:
+        "results/benchmarks/plot_volcano/{contrast}.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    params:
+        differential=config["differential"],
     script:
         "../../scripts/plot_differential.py"
 
@@ -93,12 +95,14 @@ rule plot_heatmap_significant:
             category="Differential abundance",
             labels={"contrast": "any", "type": "heatmap"},
         ),
+    log:
+        "logs/plot_heatmap_significant.log",
+    benchmark:
+        "results/benchmarks/plot_heatmap_significant.tsv"
+    conda:
+        "../../envs/tearflow.yaml"
     params:
         differential=config["differential"],
         timepoints=config["timepoints"],
-    log:
-        "logs/plot_heatmap_significant.log",
-    conda:
-        "../../envs/tearflow.yaml"
     script:
         "../../scripts/plot_differential.py"

@@ -14,7 +14,9 @@ def _enrichment_libraries():
 def enrichment_targets():
     return (
         expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS)
-        + expand("results/figures/enrichment_dotplot_{contrast}.png", contrast=CONTRASTS)
+        + expand(
+            "results/figures/enrichment_dotplot_{contrast}.png", contrast=CONTRASTS
+        )
         + expand("results/figures/gsea_focus_{contrast}.png", contrast=CONTRASTS)
         + [
             "results/enrichment/sample_scores.tsv",
@@ -32,16 +34,16 @@ rule enrichment:
     output:
         table="results/enrichment/{contrast}.tsv",
         curves="results/enrichment/gsea_curves/{contrast}.tsv",
-    params:
-        enrichment=config["enrichment"],
-        library_names=[name for name, _ in _enrichment_libraries()],
-        seed=config["seed"],
     log:
         "logs/enrichment/{contrast}.log",
     benchmark:
         "results/benchmarks/enrichment/{contrast}.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    params:
+        enrichment=config["enrichment"],
+        library_names=[name for name, _ in _enrichment_libraries()],
+        seed=config["seed"],
     script:
         "../../scripts/enrichment.py"
 
@@ -54,13 +56,15 @@ rule pathway_scores:
     output:
         scores="results/enrichment/sample_scores.tsv",
         changes="results/enrichment/score_changes.tsv",
+    log:
+        "logs/pathway_scores.log",
+    benchmark:
+        "results/benchmarks/pathway_scores.tsv"
+    conda:
+        "../../envs/tearflow.yaml"
     params:
         enrichment=config["enrichment"],
         timepoints=config["timepoints"],
-    log:
-        "logs/pathway_scores.log",
-    conda:
-        "../../envs/tearflow.yaml"
     script:
         "../../scripts/pathway_scores.py"
 
@@ -75,13 +79,15 @@ rule plot_enrichment_dotplot:
             category="Enrichment",
             subcategory="{contrast}",
         ),
+    log:
+        "logs/plot_enrichment_dotplot/{contrast}.log",
+    benchmark:
+        "results/benchmarks/plot_enrichment_dotplot/{contrast}.tsv"
+    conda:
+        "../../envs/tearflow.yaml"
     params:
         kind="dotplot",
         enrichment=config["enrichment"],
-    log:
-        "logs/plot_enrichment_dotplot/{contrast}.log",
-    conda:
-        "../../envs/tearflow.yaml"
     script:
         "../../scripts/plot_enrichment.py"
 
@@ -97,12 +103,14 @@ rule plot_gsea_focus:
             category="Enrichment",
             subcategory="{contrast}",
         ),
-    params:
-        kind="gsea_focus",
     log:
         "logs/plot_gsea_focus/{contrast}.log",
+    benchmark:
+        "results/benchmarks/plot_gsea_focus/{contrast}.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    params:
+        kind="gsea_focus",
     script:
         "../../scripts/plot_enrichment.py"
 
@@ -118,11 +126,13 @@ rule plot_focus_gene_changes:
             caption="../report/focus_gene_changes.rst",
             category="Enrichment",
         ),
-    params:
-        kind="focus_gene_changes",
     log:
         "logs/plot_focus_gene_changes.log",
+    benchmark:
+        "results/benchmarks/plot_focus_gene_changes.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    params:
+        kind="focus_gene_changes",
     script:
         "../../scripts/plot_enrichment.py"

@@ -97,6 +97,9 @@ rule clinical_endpoints:
         "results/benchmarks/clinical_endpoints.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    resources:
+        mem_mb=mem_mb_for(1000, 0),
+        runtime=runtime_for(10, 0),
     params:
         clinical=clinical_section(),
         baseline=config["timepoints"]["baseline"],
@@ -119,6 +122,9 @@ rule clinical_correlations:
         "results/benchmarks/clinical_correlations.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    resources:
+        mem_mb=mem_mb_for(1000, 20),
+        runtime=runtime_for(10, 1),
     params:
         clinical=clinical_section(),
         seed=config.get("seed"),
@@ -139,6 +145,9 @@ rule clinical_trajectories_plot:
         ),
     log:
         "logs/clinical_trajectories_plot.log",
+    benchmark:
+        "results/benchmarks/clinical_trajectories_plot.tsv"
+    localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:
@@ -159,6 +168,9 @@ rule clinical_correlation_heatmap_plot:
         ),
     log:
         "logs/clinical_correlation_heatmap_plot.log",
+    benchmark:
+        "results/benchmarks/clinical_correlation_heatmap_plot.tsv"
+    localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:

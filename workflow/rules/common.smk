@@ -11,7 +11,9 @@ min_version("9.0")
 
 # The workflow's own folder (the one holding workflow/, scripts/, resources/), wherever it is
 # deployed; shipped files are reached from here, never from the working directory.
-WORKFLOW_ROOT = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[1]
+WORKFLOW_ROOT = Path(
+    workflow.current_basedir.get_path_or_uri(secret_free=True)
+).parents[1]
 sys.path.insert(0, str(WORKFLOW_ROOT / "scripts"))
 
 import yaml  # noqa: E402
@@ -30,7 +32,8 @@ from tearflow.samples import read_sample_sheet, subgroup_order  # noqa: E402
 def resolve_input(path):
     """The file a config path means: as given (absolute, or relative to the working directory);
     a relative path that does not exist there falls back to the workflow's own folder, so the
-    shipped example data and gene sets are found when tearflow runs as a deployed module."""
+    shipped example data and gene sets are found when tearflow runs as a deployed module.
+    """
     if path is None:
         return None
     given = Path(str(path)).expanduser()
@@ -48,7 +51,10 @@ def resolve_input(path):
 def _config_paths(config):
     """(config key, path) of every input file the config names, optional ones only when set."""
     named = [("samples", config["samples"])]
-    named += [(f"proteomics[{i}].path", table["path"]) for i, table in enumerate(config["proteomics"])]
+    named += [
+        (f"proteomics[{i}].path", table["path"])
+        for i, table in enumerate(config["proteomics"])
+    ]
     for key in ("fasta", "gene_map", "elisa", "clinical"):
         if config.get(key) is not None:
             named.append((key, config[key]))
@@ -56,7 +62,9 @@ def _config_paths(config):
 
 
 def _load_schema(name):
-    with open(WORKFLOW_ROOT / "workflow" / "schemas" / name, encoding="utf-8") as stream:
+    with open(
+        WORKFLOW_ROOT / "workflow" / "schemas" / name, encoding="utf-8"
+    ) as stream:
         return yaml.safe_load(stream)
 
 
@@ -85,7 +93,9 @@ except TearflowError as error:
     sys.exit(f"tearflow: {error}")
 
 SUBGROUPS = subgroup_order(SAMPLES)
-CONTRASTS = SUBGROUPS + [CONTRAST_ALL] + ([CONTRAST_INTERACTION] if len(SUBGROUPS) == 2 else [])
+CONTRASTS = (
+    SUBGROUPS + [CONTRAST_ALL] + ([CONTRAST_INTERACTION] if len(SUBGROUPS) == 2 else [])
+)
 ELISA_ENABLED = config.get("elisa") is not None
 CLINICAL_ENABLED = config.get("clinical") is not None
 

@@ -75,6 +75,7 @@ rule plot_volcano:
         "logs/plot_volcano/{contrast}.log",
     benchmark:
         "results/benchmarks/plot_volcano/{contrast}.tsv"
+    localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:
@@ -99,6 +100,7 @@ rule plot_heatmap_significant:
         "logs/plot_heatmap_significant.log",
     benchmark:
         "results/benchmarks/plot_heatmap_significant.tsv"
+    localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:

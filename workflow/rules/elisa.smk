@@ -87,6 +87,9 @@ rule elisa_plates:
         "results/benchmarks/elisa_plates.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    resources:
+        mem_mb=mem_mb_for(1000, 0),
+        runtime=runtime_for(10, 0),
     params:
         settings=ELISA_SETTINGS,
     script:
@@ -105,6 +108,9 @@ rule elisa_values:
         ),
     log:
         "logs/elisa_values.log",
+    benchmark:
+        "results/benchmarks/elisa_values.tsv"
+    localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:
@@ -128,6 +134,9 @@ rule elisa_tests:
         changes="results/elisa/patient_changes.tsv",
     log:
         "logs/elisa_tests.log",
+    benchmark:
+        "results/benchmarks/elisa_tests.tsv"
+    localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:
@@ -171,6 +180,7 @@ rule join_results:
         "logs/join_results.log",
     benchmark:
         "results/benchmarks/join_results.tsv"
+    localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:
@@ -210,6 +220,9 @@ rule plot_elisa:
         ),
     log:
         "logs/plot_elisa.log",
+    benchmark:
+        "results/benchmarks/plot_elisa.tsv"
+    localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:

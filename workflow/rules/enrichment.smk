@@ -40,6 +40,9 @@ rule enrichment:
         "results/benchmarks/enrichment/{contrast}.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    resources:
+        mem_mb=mem_mb_for(2000, 20),
+        runtime=runtime_for(20, 2),
     params:
         enrichment=config["enrichment"],
         library_names=[name for name, _ in _enrichment_libraries()],
@@ -62,6 +65,9 @@ rule pathway_scores:
         "results/benchmarks/pathway_scores.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    resources:
+        mem_mb=mem_mb_for(2000, 20),
+        runtime=runtime_for(20, 2),
     params:
         enrichment=config["enrichment"],
         timepoints=config["timepoints"],
@@ -83,6 +89,7 @@ rule plot_enrichment_dotplot:
         "logs/plot_enrichment_dotplot/{contrast}.log",
     benchmark:
         "results/benchmarks/plot_enrichment_dotplot/{contrast}.tsv"
+    localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:
@@ -107,6 +114,7 @@ rule plot_gsea_focus:
         "logs/plot_gsea_focus/{contrast}.log",
     benchmark:
         "results/benchmarks/plot_gsea_focus/{contrast}.tsv"
+    localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:
@@ -130,6 +138,7 @@ rule plot_focus_gene_changes:
         "logs/plot_focus_gene_changes.log",
     benchmark:
         "results/benchmarks/plot_focus_gene_changes.tsv"
+    localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:

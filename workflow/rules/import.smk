@@ -47,6 +47,9 @@ rule import_abundance:
         "results/benchmarks/import_abundance.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    resources:
+        mem_mb=mem_mb_for(1000, 20),
+        runtime=runtime_for(10, 1),
     params:
         tables=import_table_entries(),
         options=config.get("import", {}),

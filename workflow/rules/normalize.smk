@@ -57,14 +57,17 @@ rule normalize:
             caption="../report/normalization_offsets.rst",
             category="Quality control",
         ),
-    params:
-        normalization=config.get("normalization") or {},
     log:
         "logs/normalize.log",
     benchmark:
         "results/benchmarks/normalize.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    resources:
+        mem_mb=mem_mb_for(1000, 20),
+        runtime=runtime_for(10, 1),
+    params:
+        normalization=config.get("normalization") or {},
     script:
         "../../scripts/normalize.py"
 
@@ -80,15 +83,18 @@ rule impute:
             caption="../report/qc_imputation.rst",
             category="Quality control",
         ),
-    params:
-        imputation=config.get("imputation") or {},
-        seed=config["seed"],
     log:
         "logs/impute.log",
     benchmark:
         "results/benchmarks/impute.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    resources:
+        mem_mb=mem_mb_for(1000, 20),
+        runtime=runtime_for(10, 1),
+    params:
+        imputation=config.get("imputation") or {},
+        seed=config["seed"],
     script:
         "../../scripts/impute.py"
 
@@ -129,13 +135,16 @@ rule qc:
             caption="../report/qc_cv.rst",
             category="Quality control",
         ),
-    params:
-        qc=config.get("qc") or {},
     log:
         "logs/qc.log",
     benchmark:
         "results/benchmarks/qc.tsv"
     conda:
         "../../envs/tearflow.yaml"
+    resources:
+        mem_mb=mem_mb_for(1000, 20),
+        runtime=runtime_for(10, 1),
+    params:
+        qc=config.get("qc") or {},
     script:
         "../../scripts/qc.py"

@@ -830,14 +830,21 @@ def paired_tests(pairs, analyte_genes, contrasts, subgroups, settings):
 # Snakemake adapters
 
 
-def elisa_values(table_paths, plate_path, analytes_path, sheet, timepoints, settings):
-    """values.tsv from the lab table(s) and/or the plate concentrations (all steps above)."""
+def elisa_values(table_paths, plate_path, analytes_path, sheet, timepoints, settings, table_names=None):
+    """values.tsv from the lab table(s) and/or the plate concentrations (all steps above).
+
+    ``table_names``: how the config names each lab table (default: its path); ``source_file``
+    records that name, so the table does not depend on where tearflow is installed.
+    """
     analyte_map = read_analyte_map(analytes_path)
+    paths = list(table_paths) + ([plate_path] if plate_path else [])
+    names = list(table_names or table_paths) + ([plate_path] if plate_path else [])
     parts = []
-    for path in list(table_paths) + ([plate_path] if plate_path else []):
+    for path, name in zip(paths, names):
         long = long_measurements(read_elisa_table(path), path)
         values = normalise_values(long, analyte_map, settings, path, analytes_path)
         values = attach_sample_sheet(values, sheet, timepoints, path)
+        values[SOURCE_FILE] = str(name)
         parts.append(values)
     values = pd.concat(parts, ignore_index=True)
     if len(parts) > 1:  # the same measurement in two inputs (lab table and plates)
@@ -864,7 +871,8 @@ def main(snakemake):
     if snakemake.rule == "elisa_values":
         tables = list(snakemake.input.tables) if "tables" in snakemake.input.keys() else []
         plates = snakemake.input.plates if "plates" in snakemake.input.keys() else None
-        values = elisa_values(tables, plates, snakemake.input.analytes, sheet, timepoints, settings)
+        names = [snakemake.params.table_name] if tables else None
+        values = elisa_values(tables, plates, snakemake.input.analytes, sheet, timepoints, settings, names)
         write_tsv(values, snakemake.output.values)
         return
     values = read_tsv(snakemake.input.values, dtype={PATIENT: str, SUBGROUP: str, TIMEPOINT: str})

@@ -56,7 +56,10 @@ def table_entries(proteomics):
             raise TearflowError(f"config proteomics[{position}]: missing 'path'; expected {{path, format, batch}}")
         path = str(entry["path"])
         batch = entry.get("batch") or os.path.splitext(os.path.basename(path))[0]
-        entries.append({"path": path, "format": entry.get("format") or "auto", "batch": str(batch)})
+        # `name` is the path as the config wrote it: the tables record it, so results do not depend
+        # on where tearflow is installed (`path` is resolved by common.smk for reading).
+        name = str(entry.get("name") or path)
+        entries.append({"path": path, "name": name, "format": entry.get("format") or "auto", "batch": str(batch)})
     batches = [e["batch"] for e in entries]
     repeated = sorted({b for b in batches if batches.count(b) > 1})
     if repeated:
@@ -80,15 +83,18 @@ def _run_matches(sample, runs, aliases):
     ]
 
 
-def match_samples(sheet, runs_by_batch, aliases_by_batch=None, tables_by_batch=None):
+def match_samples(sheet, runs_by_batch, aliases_by_batch=None, tables_by_batch=None, text_by_batch=None):
     """One row per sheet sample: ``sample, batch, table, run`` (its column in the table it is in).
 
     A sample's name is matched to run names exactly, then by file stem (``D:\\raw\\S1.raw`` → ``S1``)
     and the reader's aliases. A sheet sample no table has, a sample in two tables or matching two
-    runs, and a ``batch`` in the sheet that names a different table are errors. Runs of a table that
-    no sheet sample claims are logged and left out.
+    runs, and a ``batch`` in the sheet that names a different table are errors; the message for a
+    missing sample lists the runs no sheet sample matched and, when the sample's column is one of a
+    table's text columns (``text_by_batch``: {batch: {column: first cell}}), says so. Runs of a
+    table that no sheet sample claims are logged and left out.
     """
     aliases_by_batch = aliases_by_batch or {}
+    text_by_batch = text_by_batch or {}
     tables_by_batch = tables_by_batch or {b: b for b in runs_by_batch}
     sheet_batch = sheet[BATCH] if BATCH in sheet.columns else pd.Series("", index=sheet.index)
     rows, missing = [], []
@@ -119,10 +125,22 @@ def match_samples(sheet, runs_by_batch, aliases_by_batch=None, tables_by_batch=N
             )
         rows.append((sample, batch, tables_by_batch[batch], run))
     if missing:
-        available = "; ".join(f"{tables_by_batch[b]}: {', '.join(_shorten(runs))}" for b, runs in runs_by_batch.items())
+        claimed = {(batch, run) for _sample, batch, _table, run in rows}
+        unmatched = {b: [r for r in runs if (b, r) not in claimed] for b, runs in runs_by_batch.items()}
+        available = "; ".join(
+            f"{tables_by_batch[b]}: {', '.join(_shorten(runs))}" for b, runs in unmatched.items() if runs
+        )
+        texts = [
+            f"column {column!r} of {tables_by_batch[b]} holds no numbers (first cell {first!r})"
+            for sample in missing
+            for b, columns in text_by_batch.items()
+            for column, first in columns.items()
+            if sample in (column, file_stem(column))
+        ]
         raise TearflowError(
             f"sample sheet: {len(missing)} sample(s) not found in any protein table: {', '.join(_shorten(missing))}. "
-            f"Runs in the tables (matched exactly or by file stem): {available}"
+            + (f"{'; '.join(texts)}; expected intensities in a sample's column. " if texts else "")
+            + f"Runs no sheet sample matched (matched exactly or by file stem): {available or 'none'}"
         )
     matches = pd.DataFrame(rows, columns=RUNS_COLUMNS)
     used = set(zip(matches[BATCH], matches[RUN]))
@@ -220,12 +238,13 @@ def import_tables(entries, sheet, options=None, fasta_map=None, gene_map=None):
     for entry in entries:
         table = read_table(entry["path"], entry["format"], options)
         read[entry["batch"]] = (entry, table, *with_genes(table, fasta_map, gene_map, prefixes))
-    tables_by_batch = {batch: item[0]["path"] for batch, item in read.items()}
+    tables_by_batch = {batch: item[0]["name"] for batch, item in read.items()}
     matches = match_samples(
         sheet,
         {batch: item[1].runs for batch, item in read.items()},
         {batch: item[1].run_aliases for batch, item in read.items()},
         tables_by_batch,
+        {batch: item[1].text_columns for batch, item in read.items()},
     )
     frames, removed, summary = [], [], []
     for batch, (entry, table, data, dropped, sources, notes) in read.items():
@@ -234,9 +253,9 @@ def import_tables(entries, sheet, options=None, fasta_map=None, gene_map=None):
         kept_sources = sources[data[PROTEIN].isin(kept[PROTEIN]).to_numpy()]
         frames.append(kept)
         removed += [
-            dropped.assign(**{TABLE: entry["path"]}),
-            all_missing.assign(**{REASON: ALL_MISSING, TABLE: entry["path"]}),
-            notes.assign(**{TABLE: entry["path"]}),
+            dropped.assign(**{TABLE: entry["name"]}),
+            all_missing.assign(**{REASON: ALL_MISSING, TABLE: entry["name"]}),
+            notes.assign(**{TABLE: entry["name"]}),
         ]
         unmapped = int((kept_sources == SOURCE_ACCESSION).sum())
         if unmapped:
@@ -248,7 +267,7 @@ def import_tables(entries, sheet, options=None, fasta_map=None, gene_map=None):
             )
         summary.append(
             {
-                TABLE: entry["path"],
+                TABLE: entry["name"],
                 BATCH: batch,
                 "format": table.format,
                 "rows_read": table.rows_read,

@@ -16,6 +16,7 @@ RUNNER_ONLY = {
     "snakefmt",
     "ruff",
     "snakedeploy",
+    "websocket-client",
 }
 # Conda package name -> the pip name it provides; None: not a Python package pin.
 CONDA_TO_PIP = {"matplotlib-base": "matplotlib", "python": None, "pip": None}

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, SHARED_DATA
+
 from tearflow.samples import paired_samples, read_sample_sheet
 
 EXAMPLE = REPO / "resources" / "example"

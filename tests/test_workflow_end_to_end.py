@@ -2,9 +2,9 @@
 step, the planted effects recovered (resources/example/README.md), and nothing left to do after."""
 
 import pytest
+from workflow_runner import planned_jobs, run_snakemake, shared_local_run
 
 from tearflow.tables import read_tsv
-from workflow_runner import planned_jobs, run_snakemake, shared_local_run
 
 CONTRASTS = ["NSDE", "SSDE", "all", "interaction"]
 PLANTED_FOCUS_GENES = [

@@ -11,6 +11,13 @@ min_version("9.0")
 
 # The workflow's own folder (the one holding workflow/, scripts/, resources/), wherever it is
 # deployed; shipped files are reached from here, never from the working directory.
+if not workflow.current_basedir.is_local:
+    # The step scripts import the shared package in scripts/tearflow/ and read resources/, which
+    # need the whole workflow folder on disk; a module fetched file by file from a git host has not.
+    sys.exit(
+        "tearflow: deploy tearflow from a local clone of a release (see 'Using a tagged release as a Snakemake module' "
+        "in its README); a module loaded from a git host is not supported yet"
+    )
 WORKFLOW_ROOT = Path(
     workflow.current_basedir.get_path_or_uri(secret_free=True)
 ).parents[1]
@@ -102,6 +109,259 @@ CLINICAL_ENABLED = config.get("clinical") is not None
 
 wildcard_constraints:
     contrast="|".join(CONTRASTS),
+
+
+# --- Import (import.smk) ------------------------------------------------------
+
+
+def import_targets():
+    return ["results/abundance/raw.tsv", "results/qc/import_summary.tsv"]
+
+
+def import_table_entries():
+    """The configured tables: [{path (resolved, to read), name (as configured, written into the
+    tables), format, batch}]."""
+    return [
+        {
+            "path": resolve_input(table["path"]),
+            "name": table["path"],
+            "format": table.get("format") or "auto",
+            "batch": table.get("batch"),
+        }
+        for table in config["proteomics"]
+    ]
+
+
+def import_optional_inputs(wildcards):
+    """gene_map and fasta, each only when the config names one."""
+    optional = {}
+    for key in ("gene_map", "fasta"):
+        if config.get(key) is not None:
+            optional[key] = resolve_input(config[key])
+    return optional
+
+
+# --- Normalization, imputation, QC (normalize.smk) ----------------------------
+
+
+def _imputation_enabled():
+    return (config.get("imputation") or {}).get("method", "none") != "none"
+
+
+def _reference_proteins_file():
+    """The resolved file of `normalization.reference_proteins` when it is a path, else nothing."""
+    value = (config.get("normalization") or {}).get("reference_proteins")
+    return [resolve_input(value)] if isinstance(value, str) else []
+
+
+def normalize_targets():
+    targets = [
+        "results/abundance/normalized.tsv",
+        "results/qc/normalization.tsv",
+        "results/figures/normalization_distributions.png",
+        "results/figures/normalization_offsets.png",
+        "results/qc/sample_qc.tsv",
+        "results/qc/protein_qc.tsv",
+        "results/figures/qc_missingness.png",
+        "results/figures/qc_distributions.png",
+        "results/figures/qc_correlation.png",
+        "results/figures/qc_pca.png",
+        "results/figures/qc_cv.png",
+    ]
+    if _imputation_enabled():
+        targets += [
+            "results/abundance/imputed.tsv",
+            "results/abundance/imputed_mask.tsv",
+            "results/qc/imputation_summary.tsv",
+        ]
+    return targets
+
+
+# --- Differential abundance (differential.smk) --------------------------------
+
+
+def differential_input(wildcards):
+    """The abundance matrix to test: imputed (+ its mask) when imputation is on, else normalized."""
+    if config["imputation"]["method"] != "none":
+        return {
+            "matrix": "results/abundance/imputed.tsv",
+            "mask": "results/abundance/imputed_mask.tsv",
+            "samples": SAMPLE_SHEET,
+        }
+    return {"matrix": "results/abundance/normalized.tsv", "samples": SAMPLE_SHEET}
+
+
+def focus_gmt_input(wildcards):
+    """The Th17/IL-17 focus gene sets labelled on the volcano plots (none when not configured)."""
+    path = config.get("enrichment", {}).get("focus_gmt")
+    return {"focus_gmt": resolve_input(path)} if path else {}
+
+
+def differential_targets():
+    return (
+        expand("results/differential/{contrast}.tsv", contrast=CONTRASTS)
+        + ["results/differential/patient_changes.tsv"]
+        + expand("results/figures/volcano_{contrast}.png", contrast=CONTRASTS)
+        + ["results/figures/heatmap_significant.png"]
+    )
+
+
+# --- Enrichment (enrichment.smk) ----------------------------------------------
+
+
+def _enrichment_libraries():
+    """(name, resolved path) of every library: config `libraries` (a mapping), then `extra_gmt`."""
+    section = config["enrichment"]
+    named = list((section.get("libraries") or {}).items())
+    named += [(Path(str(path)).stem, path) for path in section.get("extra_gmt") or []]
+    return [(name, resolve_input(path)) for name, path in named]
+
+
+def enrichment_targets():
+    return (
+        expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS)
+        + expand(
+            "results/figures/enrichment_dotplot_{contrast}.png", contrast=CONTRASTS
+        )
+        + expand("results/figures/gsea_focus_{contrast}.png", contrast=CONTRASTS)
+        + [
+            "results/enrichment/sample_scores.tsv",
+            "results/enrichment/score_changes.tsv",
+            "results/figures/focus_gene_changes.png",
+        ]
+    )
+
+
+# --- ELISA and the joins (elisa.smk) ------------------------------------------
+
+
+ELISA_SETTINGS = config.get("elisa_analysis") or {}
+ELISA_ANALYTES = ELISA_SETTINGS.get("analytes") or "resources/elisa/analytes.tsv"
+ELISA_PLATES = ELISA_SETTINGS.get("plates")
+
+
+def _elisa_plate_names():
+    """One standard-curve figure per plate: the plate names, read once when plates are set."""
+    if not (ELISA_ENABLED and ELISA_PLATES):
+        return []
+    from elisa_plates import plate_names
+
+    try:
+        return plate_names(resolve_input(ELISA_PLATES))
+    except TearflowError as error:
+        sys.exit(f"tearflow: config key 'elisa_analysis.plates': {error}")
+
+
+ELISA_PLATE_NAMES = _elisa_plate_names()
+
+
+def elisa_targets():
+    if not ELISA_ENABLED:
+        return []
+    targets = [
+        "results/elisa/values.tsv",
+        "results/elisa/paired_tests.tsv",
+        "results/elisa/patient_changes.tsv",
+        "results/joined/analytes.tsv",
+        "results/joined/patients.tsv",
+        "results/joined/correlations.tsv",
+        "results/figures/elisa_paired.png",
+        "results/figures/elisa_vs_focus_score.png",
+        "results/figures/correlation_heatmap.png",
+    ]
+    if ELISA_PLATES:
+        targets += [
+            "results/elisa/plate_fits.tsv",
+            "results/elisa/plate_concentrations.tsv",
+        ]
+        targets += expand(
+            "results/figures/elisa_standard_curve_{plate}.png", plate=ELISA_PLATE_NAMES
+        )
+    return targets
+
+
+def elisa_value_inputs(wildcards):
+    """The lab table (config `elisa`) and, when `elisa_analysis.plates` is set, the plate
+    concentrations; the analyte map and the sample sheet."""
+    inputs = {"analytes": resolve_input(ELISA_ANALYTES), "sheet": SAMPLE_SHEET}
+    if config.get("elisa") is not None:
+        inputs["tables"] = [resolve_input(config["elisa"])]
+    if ELISA_PLATES:
+        inputs["plates"] = "results/elisa/plate_concentrations.tsv"
+    return inputs
+
+
+# --- Clinical endpoints (clinical.smk) ----------------------------------------
+
+
+CLINICAL_SCHEMA = workflow.source_path("../schemas/clinical.schema.yaml")
+
+
+def clinical_section():
+    """The config's clinical_analysis section (defaults are filled in by scripts/clinical.py)."""
+    return config.get("clinical_analysis") or {}
+
+
+def _clinical_endpoint_table():
+    import clinical as clinical_step
+
+    return resolve_input(
+        clinical_step.clinical_settings(clinical_section())["endpoints"]
+    )
+
+
+def _check_clinical_table():
+    """Validate the clinical table before any rule runs (columns, spellings, numbers, visits)."""
+    import clinical as clinical_step
+    from tearflow.errors import TearflowError
+
+    try:
+        settings = clinical_step.clinical_settings(clinical_section())
+        definitions = clinical_step.read_endpoint_definitions(
+            _clinical_endpoint_table()
+        )
+        with open(CLINICAL_SCHEMA, encoding="utf-8") as stream:
+            schema = yaml.safe_load(stream)
+        clinical_step.load_clinical(
+            resolve_input(config["clinical"]),
+            definitions,
+            schema,
+            settings,
+            config["timepoints"]["baseline"],
+        )
+    except TearflowError as error:
+        sys.exit(f"tearflow: {error}")
+
+
+if CLINICAL_ENABLED:
+    _check_clinical_table()
+
+
+def clinical_targets():
+    """Final outputs of the clinical step; none when config["clinical"] is null."""
+    if not CLINICAL_ENABLED:
+        return []
+    return [
+        "results/clinical/values.tsv",
+        "results/clinical/summary.tsv",
+        "results/clinical/endpoint_tests.tsv",
+        "results/clinical/correlations.tsv",
+        "results/figures/clinical_trajectories.png",
+        "results/figures/clinical_correlation_heatmap.png",
+    ]
+
+
+def clinical_join_inputs(wildcards):
+    """Tear changes to correlate with: gene-set scores and proteins always, ELISA when enabled."""
+    inputs = {
+        "values": "results/clinical/values.tsv",
+        "score_changes": "results/enrichment/score_changes.tsv",
+        "differential": f"results/differential/{CONTRAST_ALL}.tsv",
+        "patient_changes": "results/differential/patient_changes.tsv",
+    }
+    if ELISA_ENABLED:
+        inputs["elisa"] = "results/joined/patients.tsv"  # elisa_<analyte>: log2 change
+    return inputs
 
 
 def all_targets():

@@ -1,32 +1,7 @@
 # Paired differential abundance (week 2 − baseline per patient), limma-style moderated t per
 # contrast; volcano plots and a heatmap of the significant per-patient changes.
 # Uses from common.smk: SAMPLE_SHEET, CONTRASTS, resolve_input.
-
-
-def differential_input(wildcards):
-    """The abundance matrix to test: imputed (+ its mask) when imputation is on, else normalized."""
-    if config["imputation"]["method"] != "none":
-        return {
-            "matrix": "results/abundance/imputed.tsv",
-            "mask": "results/abundance/imputed_mask.tsv",
-            "samples": SAMPLE_SHEET,
-        }
-    return {"matrix": "results/abundance/normalized.tsv", "samples": SAMPLE_SHEET}
-
-
-def focus_gmt_input(wildcards):
-    """The Th17/IL-17 focus gene sets labelled on the volcano plots (none when not configured)."""
-    path = config.get("enrichment", {}).get("focus_gmt")
-    return {"focus_gmt": resolve_input(path)} if path else {}
-
-
-def differential_targets():
-    return (
-        expand("results/differential/{contrast}.tsv", contrast=CONTRASTS)
-        + ["results/differential/patient_changes.tsv"]
-        + expand("results/figures/volcano_{contrast}.png", contrast=CONTRASTS)
-        + ["results/figures/heatmap_significant.png"]
-    )
+# Input functions and targets of these rules: common.smk.
 
 
 rule differential:

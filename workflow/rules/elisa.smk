@@ -2,63 +2,7 @@
 # normalise analytes/units, censor by policy, test baseline vs follow-up per analyte and contrast,
 # and join the results with the mass-spec proteome and the Th17/IL-17 focus-set scores.
 # Uses from common.smk: ELISA_ENABLED, SAMPLE_SHEET, CONTRASTS, SUBGROUPS, resolve_input.
-
-from tearflow.errors import TearflowError as _ElisaError  # noqa: E402
-
-ELISA_SETTINGS = config.get("elisa_analysis") or {}
-ELISA_ANALYTES = ELISA_SETTINGS.get("analytes") or "resources/elisa/analytes.tsv"
-ELISA_PLATES = ELISA_SETTINGS.get("plates")
-
-
-def _elisa_plate_names():
-    """One standard-curve figure per plate: the plate names, read once when plates are set."""
-    if not (ELISA_ENABLED and ELISA_PLATES):
-        return []
-    from elisa_plates import plate_names
-
-    try:
-        return plate_names(resolve_input(ELISA_PLATES))
-    except _ElisaError as error:
-        sys.exit(f"tearflow: config key 'elisa_analysis.plates': {error}")
-
-
-ELISA_PLATE_NAMES = _elisa_plate_names()
-
-
-def elisa_targets():
-    if not ELISA_ENABLED:
-        return []
-    targets = [
-        "results/elisa/values.tsv",
-        "results/elisa/paired_tests.tsv",
-        "results/elisa/patient_changes.tsv",
-        "results/joined/analytes.tsv",
-        "results/joined/patients.tsv",
-        "results/joined/correlations.tsv",
-        "results/figures/elisa_paired.png",
-        "results/figures/elisa_vs_focus_score.png",
-        "results/figures/correlation_heatmap.png",
-    ]
-    if ELISA_PLATES:
-        targets += [
-            "results/elisa/plate_fits.tsv",
-            "results/elisa/plate_concentrations.tsv",
-        ]
-        targets += expand(
-            "results/figures/elisa_standard_curve_{plate}.png", plate=ELISA_PLATE_NAMES
-        )
-    return targets
-
-
-def elisa_value_inputs(wildcards):
-    """The lab table (config `elisa`) and, when `elisa_analysis.plates` is set, the plate
-    concentrations; the analyte map and the sample sheet."""
-    inputs = {"analytes": resolve_input(ELISA_ANALYTES), "sheet": SAMPLE_SHEET}
-    if config.get("elisa") is not None:
-        inputs["tables"] = [resolve_input(config["elisa"])]
-    if ELISA_PLATES:
-        inputs["plates"] = "results/elisa/plate_concentrations.tsv"
-    return inputs
+# Input functions and targets of these rules: common.smk.
 
 
 rule elisa_plates:
@@ -114,6 +58,7 @@ rule elisa_values:
     conda:
         "../../envs/tearflow.yaml"
     params:
+        table_name=config.get("elisa"),
         settings=ELISA_SETTINGS,
         timepoints=config["timepoints"],
     script:

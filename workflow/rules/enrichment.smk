@@ -1,29 +1,7 @@
 # Th17 / IL-17 pathway enrichment, offline: ORA (up, down) and pre-ranked GSEA per contrast, focus-set
 # scores per sample and their per-patient change, and the figures. Gene sets come only from GMT files
 # (config `enrichment`), never from a web library.
-
-
-def _enrichment_libraries():
-    """(name, resolved path) of every library: config `libraries` (a mapping), then `extra_gmt`."""
-    section = config["enrichment"]
-    named = list((section.get("libraries") or {}).items())
-    named += [(Path(str(path)).stem, path) for path in section.get("extra_gmt") or []]
-    return [(name, resolve_input(path)) for name, path in named]
-
-
-def enrichment_targets():
-    return (
-        expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS)
-        + expand(
-            "results/figures/enrichment_dotplot_{contrast}.png", contrast=CONTRASTS
-        )
-        + expand("results/figures/gsea_focus_{contrast}.png", contrast=CONTRASTS)
-        + [
-            "results/enrichment/sample_scores.tsv",
-            "results/enrichment/score_changes.tsv",
-            "results/figures/focus_gene_changes.png",
-        ]
-    )
+# Input functions and targets of these rules: common.smk.
 
 
 rule enrichment:

@@ -1,30 +1,6 @@
 # Import: search-engine protein tables (one per batch) → results/abundance/raw.tsv (protein × sample).
 # Formats, gene symbols and sample matching: scripts/tearflow/readers/, scripts/tearflow/genes.py.
-
-
-def import_targets():
-    return ["results/abundance/raw.tsv", "results/qc/import_summary.tsv"]
-
-
-def import_table_entries():
-    """The configured tables with resolved paths: [{path, format, batch}]."""
-    return [
-        {
-            "path": resolve_input(table["path"]),
-            "format": table.get("format") or "auto",
-            "batch": table.get("batch"),
-        }
-        for table in config["proteomics"]
-    ]
-
-
-def import_optional_inputs(wildcards):
-    """gene_map and fasta, each only when the config names one."""
-    optional = {}
-    for key in ("gene_map", "fasta"):
-        if config.get(key) is not None:
-            optional[key] = resolve_input(config[key])
-    return optional
+# Input functions and targets of these rules: common.smk.
 
 
 rule import_abundance:

@@ -1,38 +1,6 @@
 # Normalization (log2, sample exclusion, per-sample offsets), optional imputation, and quality
 # control of the normalized matrix. Config sections `normalization`, `imputation`, `qc`.
-
-
-def _imputation_enabled():
-    return (config.get("imputation") or {}).get("method", "none") != "none"
-
-
-def _reference_proteins_file():
-    """The resolved file of `normalization.reference_proteins` when it is a path, else nothing."""
-    value = (config.get("normalization") or {}).get("reference_proteins")
-    return [resolve_input(value)] if isinstance(value, str) else []
-
-
-def normalize_targets():
-    targets = [
-        "results/abundance/normalized.tsv",
-        "results/qc/normalization.tsv",
-        "results/figures/normalization_distributions.png",
-        "results/figures/normalization_offsets.png",
-        "results/qc/sample_qc.tsv",
-        "results/qc/protein_qc.tsv",
-        "results/figures/qc_missingness.png",
-        "results/figures/qc_distributions.png",
-        "results/figures/qc_correlation.png",
-        "results/figures/qc_pca.png",
-        "results/figures/qc_cv.png",
-    ]
-    if _imputation_enabled():
-        targets += [
-            "results/abundance/imputed.tsv",
-            "results/abundance/imputed_mask.tsv",
-            "results/qc/imputation_summary.tsv",
-        ]
-    return targets
+# Input functions and targets of these rules: common.smk.
 
 
 rule normalize:

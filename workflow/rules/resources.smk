@@ -4,8 +4,7 @@
 #
 # Use in a rule:
 #
-#     rule differential:
-#         ...
+#     (in the definition of the differential step)
 #         threads: threads_for(max_threads=4, mb_per_thread=50)
 #         resources:
 #             mem_mb=mem_mb_for(base_mb=1000, per_input_mb=20),

@@ -382,14 +382,13 @@ def read_elisa_table(path):
             table = pd.read_excel(path, dtype=str, keep_default_na=False)
         else:
             sep = "," if path.lower().endswith(".csv") else "\t"
-            table = pd.read_csv(
-                path,
-                sep=sep,
-                dtype=str,
-                keep_default_na=False,
-                comment="#",
-                skip_blank_lines=True,
-            )
+            options = {"sep": sep, "dtype": str, "keep_default_na": False, "comment": "#", "skip_blank_lines": True}
+            try:
+                table = pd.read_csv(path, encoding="utf-8-sig", **options)
+            except UnicodeDecodeError:
+                # lab exports from Windows software are often Latin-1 (µg/mL)
+                log.warning("ELISA table %s is not UTF-8; read as Latin-1", path)
+                table = pd.read_csv(path, encoding="latin-1", **options)
     except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as error:
         raise TearflowError(f"ELISA table {path}: cannot be read ({error})") from error
     table.columns = [str(column).strip() for column in table.columns]

@@ -480,6 +480,13 @@ def contrast_enrichment(table, libraries, settings, seed, source="differential t
     min_size, max_size = int(settings["min_set_size"]), int(settings["max_set_size"])
     parts, curves = [], []
     for library in libraries:
+        if not set().union(*library.sets.values()) & background:
+            log.warning(
+                "library %s shares no gene with the %d tested genes: are its identifiers gene "
+                "symbols of the same species?",
+                library.name,
+                len(background),
+            )
         ora_sets = sets_to_test(library, background, min_size, max_size)
         gsea_sets = sets_to_test(library, set(ranking.index), min_size, max_size)
         log.info(

@@ -125,3 +125,18 @@ def test_covariate_must_be_a_sheet_column():
     check_sheet_references({"differential": {"covariates": ["age"]}}, table, "s.tsv")
     with pytest.raises(TearflowError, match=r"'sex' is not a covariate column .* expected one of: age"):
         check_sheet_references({"differential": {"covariates": ["sex"]}}, table, "s.tsv")
+
+
+def test_normalization_reference_must_be_a_mode_or_a_sample():
+    check_sheet_references({"normalization": {"reference": "A0_baseline"}}, trial_sheet(), "s.tsv")
+    with pytest.raises(TearflowError, match="normalization.reference': 'A9'"):
+        check_sheet_references({"normalization": {"reference": "A9"}}, trial_sheet(), "s.tsv")
+
+
+@pytest.mark.parametrize("subgroup", ["all", "interaction", "<b>SSDE</b>"])
+def test_subgroup_names_that_would_clash_are_refused(subgroup):
+    schema = yaml.safe_load((REPO / "workflow/schemas/samples.schema.yaml").read_text())
+    table = trial_sheet()
+    table.loc[0, "subgroup"] = subgroup
+    with pytest.raises(TearflowError, match=r"row 2, column 'subgroup'"):
+        check_sheet_schema(table, schema, "s.tsv")

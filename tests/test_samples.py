@@ -49,3 +49,12 @@ def test_pairs_leave_out_other_visits_and_single_visits(caplog):
     assert pairs["age"].tolist() == ["50", "70"]
     assert "w4" in caplog.text and "p2" in caplog.text
     assert subgroup_order(sheet) == ["B", "A"]
+
+
+def test_empty_and_header_only_sheets_are_named(tmp_path):
+    path = write_sheet(tmp_path, "")
+    with pytest.raises(TearflowError, match="the file is empty"):
+        read_sample_sheet(path)
+    path = write_sheet(tmp_path, "sample\tpatient\tsubgroup\ttimepoint\n")
+    with pytest.raises(TearflowError, match="no sample rows below the header"):
+        read_sample_sheet(path)

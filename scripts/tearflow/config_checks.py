@@ -154,6 +154,12 @@ def check_sheet_references(config, sheet, path):
             f"config key 'normalization.exclude_samples': {', '.join(map(repr, unknown))} not in the "
             f"sample sheet {path}; expected sample names from its 'sample' column"
         )
+    reference = (config.get("normalization") or {}).get("reference", "patient")
+    if reference not in ("patient", "median") and reference not in known:
+        raise TearflowError(
+            f"config key 'normalization.reference': {reference!r} is neither 'patient', 'median' nor a "
+            f"sample of the sample sheet {path}"
+        )
     covariates = (config.get("differential") or {}).get("covariates") or []
     reserved = {SAMPLE, PATIENT, SUBGROUP, TIMEPOINT}
     for name in covariates:

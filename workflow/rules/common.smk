@@ -65,6 +65,22 @@ def _config_paths(config):
     for key in ("fasta", "gene_map", "elisa", "clinical"):
         if config.get(key) is not None:
             named.append((key, config[key]))
+    enrichment = config.get("enrichment") or {}
+    if enrichment.get("focus_gmt"):
+        named.append(("enrichment.focus_gmt", enrichment["focus_gmt"]))
+    for name, path in (enrichment.get("libraries") or {}).items():
+        named.append((f"enrichment.libraries.{name}", path))
+    for i, path in enumerate(enrichment.get("extra_gmt") or []):
+        named.append((f"enrichment.extra_gmt[{i}]", path))
+    reference = (config.get("normalization") or {}).get("reference_proteins")
+    if isinstance(reference, str):
+        named.append(("normalization.reference_proteins", reference))
+    analytes = (config.get("elisa_analysis") or {}).get("analytes")
+    if config.get("elisa") is not None and analytes:
+        named.append(("elisa_analysis.analytes", analytes))
+    endpoints = (config.get("clinical_analysis") or {}).get("endpoints")
+    if config.get("clinical") is not None and endpoints:
+        named.append(("clinical_analysis.endpoints", endpoints))
     return named
 
 
@@ -90,7 +106,8 @@ def _check_inputs(config):
     )
     check_sheet_references(config, sheet, sheet_path)
     for note in notes:
-        logging.getLogger("tearflow").info("%s", note)
+        # Snakemake does not show a Snakefile's log records; the notes must reach the console.
+        print(f"tearflow note: {note}", file=sys.stderr)
     return sheet_path, sheet
 
 

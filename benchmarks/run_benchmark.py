@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run_benchmark.py                       # paper, medium, large
     .venv/bin/python benchmarks/run_benchmark.py --scales paper large --cores 2
+    .venv/bin/python benchmarks/run_benchmark.py --scales large --set enrichment.gsea_engine=tearflow
 
 For each scale: generate the cohort (``benchmarks/make_cohort.py``, seeded; not timed), copy the
 workflow into ``benchmarks/runs/<scale>/tearflow`` (a clean start: no results, no .snakemake),
@@ -17,8 +18,11 @@ run ``snakemake --cores N --configfile <cohort>/config.yaml`` there, and collect
   matrix (``results/differential/patient_changes.tsv``), beside the ``differential`` row, and the
   ratio tearflow / limma (wall and CPU; ≤ 1 means tearflow is no slower).
 
-Rows are written to ``--out`` (default ``benchmarks/results.tsv``); rows of scales not run this time
-are kept, so scales can be (re)run one at a time.
+``--set KEY=VALUE`` (dotted key, YAML value; repeatable) changes one config key on top of the
+shipped config for the run; the ``config`` column names the changes (``shipped`` when none).
+
+Rows are written to ``--out`` (default ``benchmarks/results.tsv``); rows of (scale, config) pairs not
+run this time are kept, so scales can be (re)run one at a time.
 """
 
 import argparse
@@ -44,11 +48,13 @@ from workflow_runner import PYTHON, copy_workflow, snakemake_env  # noqa: E402
 
 DEFAULT_SCALES = ("paper", "medium", "large")
 TOTAL = "TOTAL"
+SHIPPED = "shipped"  # the `config` value of a run with the shipped config (only the data swapped)
 COLUMNS = [
     "scale",
     "samples",
     "patients",
     "proteins",
+    "config",
     "rule",
     "jobs",
     "wall_s",
@@ -129,13 +135,14 @@ def rule_rows(benchmarks, log_times):
     return rows
 
 
-def scale_table(scale, patients, proteins, rows, total, limma=None):
+def scale_table(scale, patients, proteins, rows, total, limma=None, config=SHIPPED):
     """The rows of one scale: every rule, then TOTAL; limma beside the ``differential`` row."""
     table = pd.DataFrame(rows + [{"rule": TOTAL, **total}])
     table.insert(0, "scale", scale)
     table.insert(1, "samples", 2 * patients)
     table.insert(2, "patients", patients)
     table.insert(3, "proteins", proteins)
+    table.insert(4, "config", config)
     for column in COLUMNS:
         if column not in table.columns:
             table[column] = math.nan
@@ -149,9 +156,17 @@ def scale_table(scale, patients, proteins, rows, total, limma=None):
 
 
 def merge_results(previous, new):
-    """``previous`` rows of scales not in ``new``, then ``new`` (scale order: tiny → large)."""
+    """``previous`` rows of (scale, config) pairs not in ``new``, then ``new`` (scale order: tiny →
+    large; a table from before the ``config`` column counts as ``shipped``)."""
     order = {name: i for i, name in enumerate(make_cohort.SCALES)}
-    kept = previous[~previous["scale"].isin(new["scale"].unique())] if previous is not None else None
+    if previous is not None and "config" not in previous.columns:
+        previous = previous.assign(config=SHIPPED)[COLUMNS]
+    runs = set(zip(new["scale"], new["config"]))
+    kept = (
+        previous[[pair not in runs for pair in zip(previous["scale"], previous["config"])]]
+        if previous is not None
+        else None
+    )
     merged = pd.concat([kept, new], ignore_index=True) if kept is not None and len(kept) else new
     rank = merged["scale"].map(order).fillna(len(order))
     return merged.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
@@ -214,8 +229,48 @@ def run_limma(workdir, min_pairs=3):
     return {"wall_s": wall, "cpu_s": cpu, "compute_s": float(compute.group(1)) if compute else math.nan}
 
 
-def run_scale(scale, runs, cores, seed, patients=None, proteins=None, limma=True):
-    """Generate, run and measure one scale; return its rows (DataFrame)."""
+def parse_settings(pairs):
+    """``["enrichment.gsea_engine=tearflow", ...]`` → a nested dict of config changes (values YAML)."""
+    import yaml
+
+    changes = {}
+    for pair in pairs or []:
+        key, separator, value = pair.partition("=")
+        if not separator or not key.strip():
+            raise SystemExit(f"--set {pair!r}: expected KEY=VALUE, e.g. enrichment.gsea_engine=tearflow")
+        *parents, leaf = key.strip().split(".")
+        node = changes
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
+    return changes
+
+
+def settings_label(pairs):
+    """The ``config`` column: ``shipped``, or the ``--set`` pairs joined by ``; ``."""
+    return "; ".join(pairs) if pairs else SHIPPED
+
+
+def apply_settings(config_path, changes):
+    """Merge ``changes`` (nested dict) into the cohort's config overrides file."""
+    import yaml
+
+    config = yaml.safe_load(Path(config_path).read_text()) or {}
+
+    def merge(target, update):
+        for key, value in update.items():
+            if isinstance(value, dict) and isinstance(target.get(key), dict):
+                merge(target[key], value)
+            else:
+                target[key] = value
+
+    merge(config, changes)
+    Path(config_path).write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def run_scale(scale, runs, cores, seed, patients=None, proteins=None, limma=True, settings=None):
+    """Generate, run and measure one scale; return its rows (DataFrame). ``settings``: ``--set``
+    pairs applied on top of the shipped config."""
     default_patients, default_proteins = make_cohort.SCALES[scale]
     patients = patients or default_patients
     proteins = proteins or default_proteins
@@ -225,6 +280,9 @@ def run_scale(scale, runs, cores, seed, patients=None, proteins=None, limma=True
     base.mkdir(parents=True)
     print(f"[{scale}] generating {patients} patients x 2 visits x {proteins} proteins", flush=True)
     config = make_cohort.write_cohort(base / "cohort", patients, proteins, seed)
+    if settings:
+        apply_settings(config, parse_settings(settings))
+        print(f"[{scale}] config changes: {settings_label(settings)}", flush=True)
     workdir = copy_workflow(base)
     shutil.copy(base / "cohort" / "samples.tsv", workdir / "cohort_samples.tsv")
 
@@ -252,7 +310,7 @@ def run_scale(scale, runs, cores, seed, patients=None, proteins=None, limma=True
     limma_times = run_limma(workdir) if limma else None
     if limma_times is not None:
         print(f"[{scale}] limma: {limma_times['wall_s']:.2f} s wall, {limma_times['cpu_s']:.2f} s CPU")
-    return scale_table(scale, patients, proteins, rows, total, limma_times)
+    return scale_table(scale, patients, proteins, rows, total, limma_times, settings_label(settings))
 
 
 def parse_args(argv):
@@ -265,13 +323,23 @@ def parse_args(argv):
     parser.add_argument("--runs", default=str(HERE / "runs"), help="scratch folder (default: benchmarks/runs)")
     parser.add_argument("--out", default=str(HERE / "results.tsv"), help="table (default: benchmarks/results.tsv)")
     parser.add_argument("--no-limma", action="store_true", help="skip the limma comparison")
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change one config key for the run (dotted key, YAML value), e.g. enrichment.gsea_engine=tearflow",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     tables = [
-        run_scale(scale, args.runs, args.cores, args.seed, args.patients, args.proteins, not args.no_limma)
+        run_scale(
+            scale, args.runs, args.cores, args.seed, args.patients, args.proteins, not args.no_limma, args.settings
+        )
         for scale in args.scales
     ]
     new = pd.concat(tables, ignore_index=True)

@@ -28,6 +28,7 @@ Offsets are centred to mean zero across samples so the overall intensity level i
 """
 
 import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +101,10 @@ def log2_matrix(intensities, input_is_log2="auto"):
     Raw intensities ≤ 0 are missing (a zero is "not quantified", not a measured zero). Log-scale
     input keeps every finite value.
     """
-    values = intensities.apply(pd.to_numeric, errors="coerce").astype(float)
+    if all(pd.api.types.is_numeric_dtype(dtype) for dtype in intensities.dtypes):
+        values = intensities.astype(float)
+    else:
+        values = intensities.apply(pd.to_numeric, errors="coerce").astype(float)
     flag = parse_input_is_log2(input_is_log2)
     already = looks_log2(values.to_numpy()) if flag == "auto" else flag
     if already:
@@ -164,17 +168,30 @@ def within_patient_ratios(log2, patients):
 
     Only proteins quantified in every sample of the patient count (others are NaN); samples of a
     patient with one sample are all NaN. Between-patient biology cancels, so what is left is the
-    within-patient change plus technical noise — the quantity a paired analysis tests.
+    within-patient change plus technical noise — the quantity a paired analysis tests. Vectorized:
+    the patients with the same number of samples are handled as one proteins × patients × k block.
     """
-    ratios = pd.DataFrame(np.nan, index=log2.index, columns=log2.columns)
-    for _, samples in patients.groupby(patients, sort=False):
-        columns = list(samples.index)
-        if len(columns) < 2:
-            continue
-        block = log2[columns]
-        complete = block.notna().all(axis=1)
-        ratios.loc[complete, columns] = block[complete].sub(block[complete].mean(axis=1), axis=0)
-    return ratios
+    values = log2.to_numpy(dtype=float)
+    ratios = np.full(values.shape, np.nan)
+    codes, _ = pd.factorize(patients.reindex(log2.columns).to_numpy(), sort=False)
+    groups = {}
+    for position, code in enumerate(codes):
+        if code >= 0:
+            groups.setdefault(code, []).append(position)
+    by_size = {}
+    for members in groups.values():
+        if len(members) >= 2:
+            by_size.setdefault(len(members), []).append(members)
+    for size, members in by_size.items():
+        columns = np.asarray(members)  # patients × size, sample positions in column order
+        block = values[:, columns]  # proteins × patients × size
+        total = block[:, :, 0].copy()
+        for j in range(1, size):  # summed in column order, as pandas' row mean does
+            total += block[:, :, j]
+        complete = ~np.isnan(block).any(axis=2)
+        centred = block - (total / size)[:, :, None]
+        ratios[:, columns] = np.where(complete[:, :, None], centred, np.nan)
+    return pd.DataFrame(ratios, index=log2.index, columns=log2.columns)
 
 
 def silverman_bandwidth(values):
@@ -198,8 +215,9 @@ def kde_mode(values, bandwidth="silverman", grid_points=2048):
     """The mode of a Gaussian kernel density estimate of ``values``.
 
     ``bandwidth`` is ``"silverman"`` (:func:`silverman_bandwidth`) or a positive number in log2
-    units. The density is evaluated on a grid over the data range, and the grid maximum is refined by
-    mean-shift iterations (Comaniciu & Meer 2002), which converge to the exact local maximum.
+    units. The density is evaluated on a grid over the data range (:func:`grid_density_argmax`),
+    and the grid maximum is refined by mean-shift iterations (Comaniciu & Meer 2002), which converge
+    to the exact local maximum.
     """
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
@@ -211,8 +229,7 @@ def kde_mode(values, bandwidth="silverman", grid_points=2048):
     if not width > 0:
         return float(np.median(values))
     grid = np.linspace(values.min(), values.max(), grid_points)
-    density = kde_density(values, grid, width)
-    mode = grid[int(np.argmax(density))]
+    mode = grid[grid_density_argmax(values, grid, width)]
     for _ in range(100):
         weights = np.exp(-0.5 * ((values - mode) / width) ** 2)
         shifted = float(np.sum(weights * values) / np.sum(weights))
@@ -231,6 +248,51 @@ def kde_density(values, grid, width):
         block = grid[start : start + 256, None]
         density[start : start + 256] = np.exp(-0.5 * ((block - values[None, :]) / width) ** 2).sum(1)
     return density / (len(values) * width * np.sqrt(2 * np.pi))
+
+
+def grid_density_argmax(values, grid, width, max_candidates=256):
+    """Index of the largest :func:`kde_density` value on the evenly spaced ``grid``, computed fast.
+
+    A linearly binned density (counts interpolated onto the grid, convolved with the kernel; Wand
+    1994) is within ``δ²/(8 h³ √(2π))`` of the exact density everywhere (δ grid step, h bandwidth:
+    the linear-interpolation error of a kernel whose second derivative is at most φ(0)/h³), plus
+    the kernel truncated at 10 h. Only grid points within twice that bound of the binned maximum
+    can hold the exact maximum; the exact density is evaluated there and its first argmax returned
+    — the same index as ``argmax(kde_density(values, grid, width))``. Falls back to the full exact
+    density when more than ``max_candidates`` points qualify.
+    """
+    n = len(grid)
+    step = (grid[-1] - grid[0]) / (n - 1) if n > 1 else 0.0
+    if not step > 0:
+        return int(np.argmax(kde_density(values, grid, width)))
+    position = np.clip((values - grid[0]) / step, 0, n - 1)
+    low = np.minimum(np.floor(position).astype(int), n - 2)
+    upper = position - low
+    counts = np.bincount(low, 1 - upper, minlength=n) + np.bincount(low + 1, upper, minlength=n)
+    reach = int(min(n - 1, np.ceil(10 * width / step)))
+    offsets = np.arange(-reach, reach + 1) * step
+    kernel = np.exp(-0.5 * (offsets / width) ** 2)
+    norm = len(values) * width * np.sqrt(2 * np.pi)
+    binned = np.convolve(counts, kernel)[reach : reach + n] / norm
+    bound = step**2 / (8 * width**3 * np.sqrt(2 * np.pi)) + np.exp(-50.0) / (width * np.sqrt(2 * np.pi))
+    candidates = np.flatnonzero(binned >= binned.max() - 2 * bound - 1e-12 * binned.max())
+    if len(candidates) > max_candidates:
+        return int(np.argmax(kde_density(values, grid, width)))
+    return int(candidates[np.argmax(kde_density(values, grid[candidates], width))])
+
+
+def row_nanmedians(values):
+    """Median of each row's non-NaN entries (NaN for an empty row): ``np.nanmedian(values, axis=1)``
+    computed from one sort of the matrix instead of a loop over rows."""
+    values = np.asarray(values, dtype=float)
+    ordered = np.sort(values, axis=1)  # NaN sorts last
+    count = np.count_nonzero(~np.isnan(values), axis=1)
+    rows = np.arange(values.shape[0])
+    low = ordered[rows, np.maximum((count - 1) // 2, 0)]
+    high = ordered[rows, np.minimum(count // 2, values.shape[1] - 1)]
+    median = (low + high) / 2
+    median[count == 0] = np.nan
+    return median
 
 
 # --------------------------------------------------------------------------------------- estimators
@@ -258,22 +320,29 @@ def trimmed_estimate(ratios, keep_fraction=0.5, max_iterations=20):
         raise TearflowError(
             f"config key normalization.trimmed_keep_fraction: found {keep_fraction!r}; expected a number in (0, 1]"
         )
-    usable = ratios[ratios.notna().sum(axis=1) >= 2]
+    values = ratios.to_numpy(dtype=float)
+    usable_rows = np.count_nonzero(~np.isnan(values), axis=1) >= 2
     estimate = ratios.median(axis=0, skipna=True)
-    if usable.empty:
+    if not usable_rows.any():
         return estimate
+    usable = values[usable_rows]
     n_keep = min(len(usable), max(int(round(float(keep_fraction) * len(usable))), 10))
-    kept = usable.index
+    current = estimate.to_numpy(dtype=float)
+    kept = np.arange(len(usable))
     for _ in range(int(max_iterations)):
-        corrected = usable.sub(estimate, axis=1)
-        corrected = corrected.sub(corrected.median(axis=1), axis=0)
-        score = np.sqrt((corrected**2).mean(axis=1, skipna=True))
-        new_kept = score.nsmallest(n_keep).index
-        estimate = usable.loc[new_kept].median(axis=0, skipna=True).fillna(estimate)
-        if set(new_kept) == set(kept):
+        corrected = usable - current
+        corrected -= row_nanmedians(corrected)[:, None]
+        squares = corrected**2
+        present = ~np.isnan(squares)
+        score = np.sqrt(np.where(present, squares, 0.0).sum(axis=1) / present.sum(axis=1))
+        new_kept = np.sort(np.argsort(score, kind="stable")[:n_keep])  # = nsmallest(keep="first")
+        medians = row_nanmedians(usable[new_kept].T)
+        current = np.where(np.isnan(medians), current, medians)
+        if np.array_equal(new_kept, kept):
             break
         kept = new_kept
-    estimate.attrs["proteins"] = list(kept)
+    estimate = pd.Series(current, index=ratios.columns)
+    estimate.attrs["proteins"] = list(ratios.index[usable_rows][kept])
     return estimate
 
 
@@ -484,20 +553,58 @@ def normalized_matrix(log2, annotation, settings, patients=None):
 # --------------------------------------------------------------------------------------- figures
 
 
+MAX_LABELLED_SAMPLES = 60  # above this many samples figures drop per-sample names and boxes
+MAX_DENSITY_PANELS = 24  # the offsets figure draws at most this many samples
+
+
+def _summary_lines(axis, matrix):
+    """Per-sample median (line) and interquartile range (band), samples in column order."""
+    values = matrix.to_numpy(dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing sample gives NaN quietly
+        q25, q50, q75 = np.nanpercentile(values, [25, 50, 75], axis=0)
+    x = np.arange(1, values.shape[1] + 1)
+    axis.fill_between(x, q25, q75, color="tab:blue", alpha=0.25, linewidth=0, label="interquartile range")
+    axis.plot(x, q50, color="tab:blue", linewidth=0.8, label="median")
+    axis.set_xlim(0.5, values.shape[1] + 0.5)
+
+
 def distributions_figure(before, after, method):
-    """Box plots of every sample's log2 intensities before and after normalization."""
+    """Each sample's log2 intensities before and after normalization.
+
+    Up to :data:`MAX_LABELLED_SAMPLES` samples: one box plot per sample, named. Above: a fixed-width
+    summary — each sample's median (line) and interquartile range (band), in sheet order, unnamed.
+    """
     import matplotlib.pyplot as plt
 
-    width = max(6.0, 0.28 * before.shape[1] + 2)
+    n = before.shape[1]
+    summary = n > MAX_LABELLED_SAMPLES
+    width = 10.0 if summary else max(6.0, 0.28 * n + 2)
     figure, axes = plt.subplots(2, 1, figsize=(width, 7), sharex=True)
     for axis, matrix, title in ((axes[0], before, "log2, before"), (axes[1], after, f"after: {method}")):
-        data = [matrix[column].dropna().to_numpy() for column in matrix.columns]
-        axis.boxplot(data, showfliers=False)
-        axis.set_ylabel("log2 intensity")
-        axis.set_title(title, fontsize=10)
-    axes[1].set_xticks(range(1, before.shape[1] + 1), before.columns, rotation=90, fontsize=7)
+        if summary:
+            _summary_lines(axis, matrix)
+        else:
+            axis.boxplot([matrix[column].dropna().to_numpy() for column in matrix.columns], showfliers=False)
+        axis.set_ylabel("log2 intensity", fontsize=10)
+        axis.set_title(title, fontsize=11)
+    if summary:
+        axes[0].legend(fontsize=9, loc="lower right")
+        axes[1].set_xlabel(f"sample (sheet order; {n} samples, names not shown)", fontsize=10)
+    else:
+        axes[1].set_xticks(range(1, n + 1), before.columns, rotation=90, fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def shown_samples(marks, limit=MAX_DENSITY_PANELS):
+    """The ``limit`` samples whose marks lie furthest from zero (largest |mark| over methods), in
+    their original order; every sample when there are at most ``limit``."""
+    if len(marks) <= limit:
+        return list(marks.index)
+    extreme = marks.abs().max(axis=1).fillna(0.0).to_numpy()
+    chosen = np.sort(np.argsort(-extreme, kind="stable")[:limit])
+    return list(marks.index[chosen])
 
 
 def offsets_figure(log2, offsets, reference="patient", bandwidth="silverman", chosen=None, patients=None, ncols=4):
@@ -507,7 +614,8 @@ def offsets_figure(log2, offsets, reference="patient", bandwidth="silverman", ch
     patient's mean profile and each method's offset minus the patient's mean offset is marked (the
     part that matters for paired changes); other samples are drawn against the per-protein median
     (or the reference sample) with the offset plus the mean median log-ratio, so each line sits where
-    that method puts the sample's "no change" point.
+    that method puts the sample's "no change" point. At most :data:`MAX_DENSITY_PANELS` samples are
+    drawn — those with the most extreme marks — and the title says how many of how many.
     """
     import matplotlib.pyplot as plt
 
@@ -520,9 +628,13 @@ def offsets_figure(log2, offsets, reference="patient", bandwidth="silverman", ch
         ratios[paired] = within[paired]
         patient_mean = offsets.groupby(patients.to_numpy()).transform("mean")
         marks.loc[paired] = (offsets - patient_mean.to_numpy()).loc[paired]
-    n = ratios.shape[1]
+    total = ratios.shape[1]
+    shown = shown_samples(marks.reindex(ratios.columns))
+    ratios = ratios[shown]
+    n = len(shown)
+    ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    figure, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 2.1 * nrows), squeeze=False, sharex=True)
+    figure, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 2.2 * nrows + 0.6), squeeze=False, sharex=True)
     colours = {"median": "tab:blue", "mode": "tab:red", "trimmed": "tab:green"}
     colours["reference_set"] = "tab:purple"
     finite = ratios.to_numpy()[np.isfinite(ratios.to_numpy())]
@@ -543,14 +655,18 @@ def offsets_figure(log2, offsets, reference="patient", bandwidth="silverman", ch
                 linewidth=1.2,
                 label=method,
             )
-        axis.set_title(sample, fontsize=7)
-        axis.tick_params(labelsize=6)
+        axis.set_title(sample, fontsize=9)
+        axis.tick_params(labelsize=8)
     for index in range(n, nrows * ncols):
         axes[index // ncols][index % ncols].axis("off")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
-    figure.supxlabel(f"log2 ratio to the reference ({reference})", fontsize=9)
-    figure.tight_layout(rect=(0, 0, 1, 0.96))
+    title = f"{n} of {total} samples shown (largest offsets)" if n < total else f"all {total} samples"
+    figure.suptitle(title, fontsize=11)
+    figure.legend(
+        handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.965), ncol=len(labels), fontsize=9, frameon=False
+    )
+    figure.supxlabel(f"log2 ratio to the reference ({reference})", fontsize=10)
+    figure.tight_layout(rect=(0, 0, 1, 0.93))
     return figure
 
 
@@ -585,10 +701,11 @@ def main(snakemake):
     patients = sheet.set_index(SAMPLE)[PATIENT].reindex(kept)
     normalized, offsets = normalized_matrix(log2, annotation, settings, patients)
     log.info(
-        "method %s (reference %s): offsets %s",
+        "method %s (reference %s): offsets %s%s",
         settings["method"],
         settings["reference"],
-        ", ".join(f"{sample} {offset:+.3f}" for sample, offset in zip(offsets[SAMPLE], offsets["offset"])),
+        ", ".join(f"{sample} {offset:+.3f}" for sample, offset in zip(offsets[SAMPLE][:60], offsets["offset"][:60])),
+        f" ... ({len(offsets)} samples; all in {snakemake.output.offsets})" if len(offsets) > 60 else "",
     )
     write_tsv(pd.concat([annotation, normalized], axis=1), snakemake.output.normalized)
     write_tsv(offsets, snakemake.output.offsets)

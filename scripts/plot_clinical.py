@@ -27,6 +27,7 @@ from tearflow.tables import read_tsv, save_figure
 
 log = logging.getLogger(__name__)
 
+# The subgroup palette of every tearflow figure (same as plot_elisa.SUBGROUP_COLOURS), in sheet order.
 SUBGROUP_COLOURS = ("#1b6ca8", "#d1495b", "#2a9d8f", "#edae49", "#6a4c93", "#8d6e63")
 FEATURE_TYPE_LABELS = {"gene_set": "gene-set score", "elisa": "ELISA", "protein": "protein"}
 

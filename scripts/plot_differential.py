@@ -37,8 +37,65 @@ def has_focus_gene(genes, focus_genes):
     return genes.map(lambda value: bool(set(split_genes(value)) & focus_genes)).astype(bool)
 
 
-def volcano_figure(table, contrast, focus_genes=(), n_labels=10, fdr=0.05, min_abs_log2fc=0.0):
-    """Volcano plot: log2 fold change vs −log10 p; significant in red, focus genes ringed."""
+LABEL_RADII = (5, 11, 18, 27, 38, 52)  # points: label offsets tried around a point, nearest first
+LABEL_ANGLES = (45, -45, 135, -135, 90, -90, 0, 180)
+
+
+def place_labels(axes, points, texts, colours, fontsize=8):
+    """Greedy label placement (no overlaps): each label, in the given order, takes the nearest
+    offset around its point (:data:`LABEL_RADII` × :data:`LABEL_ANGLES`) where its box overlaps no
+    earlier label and stays inside the axes; far labels get a thin leader line. A label with no free
+    spot is left out; no label covers a labelled point. Returns the number of labels drawn. Axis
+    limits must be final."""
+    figure = axes.figure
+    renderer = figure.canvas.get_renderer()
+    frame = axes.get_window_extent(renderer)
+    from matplotlib.transforms import Bbox
+
+    marker = 5.0  # pixels around each labelled point that no label may cover
+    centres = axes.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
+    taken = [Bbox.from_extents(cx - marker, cy - marker, cx + marker, cy + marker) for cx, cy in centres]
+    drawn = 0
+    for (x, y), text, colour in zip(points, texts, colours):
+        for radius in LABEL_RADII:
+            placed = None
+            for angle in LABEL_ANGLES:
+                dx = radius * np.cos(np.radians(angle))
+                dy = radius * np.sin(np.radians(angle))
+                label = axes.annotate(
+                    text,
+                    (x, y),
+                    xytext=(dx, dy),
+                    textcoords="offset points",
+                    fontsize=fontsize,
+                    color=colour,
+                    ha="left" if dx > 1e-9 else ("right" if dx < -1e-9 else "center"),
+                    va="bottom" if dy > 1e-9 else ("top" if dy < -1e-9 else "center"),
+                    arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.4", "shrinkA": 0, "shrinkB": 2}
+                    if radius > LABEL_RADII[1]
+                    else None,
+                )
+                box = label.get_window_extent(renderer).expanded(1.05, 1.15)
+                inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+                if inside and not any(box.overlaps(other) for other in taken):
+                    placed = box
+                    break
+                label.remove()
+            if placed is not None:
+                taken.append(placed)
+                drawn += 1
+                break
+    return drawn
+
+
+def volcano_figure(
+    table, contrast, focus_genes=(), n_labels=10, fdr=0.05, min_abs_log2fc=0.0, change="follow-up − baseline"
+):
+    """Volcano plot: log2 fold change vs −log10 p; significant in red, focus genes ringed.
+
+    The ``n_labels`` proteins with the smallest p and the tested focus genes are named, placed so
+    no two names overlap (:func:`place_labels`); the legend sits below the axes.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -46,7 +103,7 @@ def volcano_figure(table, contrast, focus_genes=(), n_labels=10, fdr=0.05, min_a
 
     focus_genes = {g.upper() for g in focus_genes}
     tested = table[table[PVALUE].notna()]
-    figure, axes = plt.subplots(figsize=(6.5, 5.5))
+    figure, axes = plt.subplots(figsize=(7, 6))
     if tested.empty:
         axes.text(
             0.5,
@@ -60,11 +117,11 @@ def volcano_figure(table, contrast, focus_genes=(), n_labels=10, fdr=0.05, min_a
         return figure
     y = -np.log10(tested[PVALUE].clip(lower=1e-300))
     significant = tested[SIGNIFICANT].astype(bool)
-    axes.scatter(tested.loc[~significant, LOG2FC], y[~significant], s=8, c="0.65", lw=0, label="not significant")
+    axes.scatter(tested.loc[~significant, LOG2FC], y[~significant], s=9, c="0.65", lw=0, label="not significant")
     axes.scatter(
         tested.loc[significant, LOG2FC],
         y[significant],
-        s=12,
+        s=14,
         c="#c0392b",
         lw=0,
         label=f"FDR < {fdr:g}" + (f", |log2FC| ≥ {min_abs_log2fc:g}" if min_abs_log2fc else ""),
@@ -74,30 +131,35 @@ def volcano_figure(table, contrast, focus_genes=(), n_labels=10, fdr=0.05, min_a
         axes.scatter(
             tested.loc[is_focus, LOG2FC],
             y[is_focus],
-            s=40,
+            s=42,
             facecolors="none",
             edgecolors="#1f4e9c",
             lw=1.1,
             label="Th17/IL-17 focus gene",
         )
-    for index in volcano_labels(table, focus_genes, n_labels):
-        row = table.loc[index]
-        axes.annotate(
-            _display_name(row),
-            (row[LOG2FC], -np.log10(max(row[PVALUE], 1e-300))),
-            xytext=(3, 3),
-            textcoords="offset points",
-            fontsize=7,
-            color="#1f4e9c" if set(split_genes(row[GENE])) & focus_genes else "black",
-        )
+    reach = float(np.nanmax(np.abs(tested[LOG2FC].astype(float)))) if tested[LOG2FC].notna().any() else 1.0
+    reach = max(reach, min_abs_log2fc, 0.1) * 1.3
+    axes.set_xlim(-reach, reach)
+    axes.set_ylim(0, max(float(np.nanmax(y)), 1.0) * 1.12)
     axes.axvline(0, color="0.3", lw=0.6)
     if min_abs_log2fc:
         for x in (-min_abs_log2fc, min_abs_log2fc):
             axes.axvline(x, color="0.5", lw=0.6, ls="--")
-    axes.set_xlabel("log2 fold change (follow-up − baseline)")
-    axes.set_ylabel("−log10 p (moderated t)")
-    axes.set_title(f"{contrast}: {int(significant.sum())} of {len(tested)} tested proteins significant")
-    axes.legend(loc="upper left", fontsize=7, frameon=False)
+    axes.set_xlabel(f"log2 fold change ({change})", fontsize=11)
+    axes.set_ylabel("−log10 p (moderated t)", fontsize=11)
+    axes.tick_params(labelsize=10)
+    axes.set_title(f"{contrast}: {int(significant.sum())} of {len(tested)} tested proteins significant", fontsize=12)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=9, frameon=False)
+    rows = table.loc[volcano_labels(table, focus_genes, n_labels)]
+    rows = rows.assign(_y=-np.log10(rows[PVALUE].astype(float).clip(lower=1e-300))).sort_values("_y", ascending=False)
+    points = list(zip(rows[LOG2FC].astype(float), rows["_y"]))
+    texts = [_display_name(row) for _, row in rows.iterrows()]
+    colours = ["#1f4e9c" if set(split_genes(g)) & focus_genes else "black" for g in rows[GENE]]
+    drawn = place_labels(axes, points, texts, colours)
+    if drawn < len(texts):
+        log.info(
+            "volcano %s: %d of %d labels had no free spot and were left out", contrast, len(texts) - drawn, len(texts)
+        )
     return figure
 
 
@@ -115,7 +177,7 @@ def significant_proteins(tables, max_proteins):
 MAX_PATIENT_LABELS = 60  # more patients than this: no patient names, fixed figure width
 
 
-def heatmap_figure(changes, patient_subgroups, proteins, subgroups, title=""):
+def heatmap_figure(changes, patient_subgroups, proteins, subgroups, title="", change="follow-up − baseline"):
     """Per-patient changes of ``proteins`` (rows, ordered by mean change), patients grouped by subgroup."""
     import matplotlib
 
@@ -157,9 +219,9 @@ def heatmap_figure(changes, patient_subgroups, proteins, subgroups, title=""):
         if start:
             axes.axvline(start - 0.5, color="black", lw=1.2)
         start += n
-    figure.colorbar(image, ax=axes, label="log2 change (week 2 − baseline)", shrink=0.6)
+    figure.colorbar(image, ax=axes, label=f"log2 change ({change})", shrink=0.6)
     if title:
-        axes.set_title(title, pad=16, fontsize=9)
+        axes.set_title(title, pad=24, fontsize=10)
     return figure
 
 
@@ -168,6 +230,9 @@ def main(snakemake):
     from tearflow.tables import read_tsv, save_figure
 
     section = snakemake.params.differential
+    labels = getattr(snakemake, "config", {}).get("timepoints") or {}
+    change = f"{labels['followup']} − {labels['baseline']}" if {"baseline", "followup"} <= set(labels) else None
+    change = change or "follow-up − baseline"
     if snakemake.rule == "plot_volcano":
         table = read_tsv(snakemake.input.table, dtype={PROTEIN: str, GENE: str})
         focus = set()
@@ -180,6 +245,7 @@ def main(snakemake):
             section.get("volcano_labels", 10),
             section.get("fdr", 0.05),
             section.get("min_abs_log2fc", 0.0),
+            change,
         )
         save_figure(figure, snakemake.output[0])
         return
@@ -196,7 +262,9 @@ def main(snakemake):
         if proteins
         else f"no protein significant in any contrast (FDR < {section.get('fdr', 0.05):g})"
     )
-    figure = heatmap_figure(changes, dict(zip(pairs[PATIENT], pairs[SUBGROUP])), proteins, subgroup_order(sheet), title)
+    figure = heatmap_figure(
+        changes, dict(zip(pairs[PATIENT], pairs[SUBGROUP])), proteins, subgroup_order(sheet), title, change
+    )
     save_figure(figure, snakemake.output[0])
 
 

@@ -25,9 +25,20 @@ def _pyplot():
     return plt
 
 
+# The subgroup palette of every tearflow figure (same as plot_clinical.SUBGROUP_COLOURS), in sheet order.
+SUBGROUP_COLOURS = ("#1b6ca8", "#d1495b", "#2a9d8f", "#edae49", "#6a4c93", "#8d6e63")
+
+
 def _subgroup_colours(subgroups):
-    palette = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
-    return {subgroup: palette[i % len(palette)] for i, subgroup in enumerate(subgroups)}
+    return {subgroup: SUBGROUP_COLOURS[i % len(SUBGROUP_COLOURS)] for i, subgroup in enumerate(subgroups)}
+
+
+def _log_tick_label(value, _position=None):
+    """Plain numbers at 1, 2 and 5 × a power of ten on a log axis; no label at the other ticks."""
+    if not value > 0:
+        return ""
+    mantissa = value / 10 ** math.floor(math.log10(value))
+    return f"{value:g}" if min(abs(mantissa - m) for m in (1, 2, 5, 10)) < 1e-6 else ""
 
 
 def _empty_figure(message):
@@ -44,6 +55,9 @@ def paired_figure(changes, tests, subgroups, timepoints):
     if changes.empty:
         return _empty_figure("no ELISA baseline/follow-up pairs")
     plt = _pyplot()
+    from matplotlib.collections import LineCollection
+    from matplotlib.ticker import FuncFormatter
+
     analytes = sorted(changes["analyte"].unique())
     colours = _subgroup_colours(subgroups)
     figure, axes = plt.subplots(
@@ -57,18 +71,21 @@ def paired_figure(changes, tests, subgroups, timepoints):
         for j, subgroup in enumerate(subgroups):
             axis = axes[i][j]
             mine = changes[(changes["analyte"] == analyte) & (changes[SUBGROUP] == subgroup)]
-            for _, pair in mine.iterrows():
-                axis.plot([0, 1], [pair["baseline"], pair["followup"]], color=colours[subgroup], alpha=0.6, linewidth=1)
-                for x, column, status in ((0, "baseline", "baseline_status"), (1, "followup", "followup_status")):
-                    censored = pair[status] in CENSORED_STATUSES
-                    axis.scatter(
-                        [x],
-                        [pair[column]],
-                        s=16,
-                        zorder=3,
-                        facecolor="white" if censored else colours[subgroup],
-                        edgecolor=colours[subgroup],
-                    )
+            # one collection of lines and two scatters per panel (not one artist per patient)
+            before = mine["baseline"].to_numpy(dtype=float)
+            after = mine["followup"].to_numpy(dtype=float)
+            alpha = 0.6 if len(mine) <= 60 else 0.25
+            segments = [((0, b), (1, a)) for b, a in zip(before, after)]
+            axis.add_collection(LineCollection(segments, colors=colours[subgroup], alpha=alpha, linewidths=1))
+            xs = np.r_[np.zeros(len(mine)), np.ones(len(mine))]
+            ys = np.r_[before, after]
+            censored = np.r_[
+                mine["baseline_status"].isin(CENSORED_STATUSES).to_numpy(),
+                mine["followup_status"].isin(CENSORED_STATUSES).to_numpy(),
+            ]
+            size = 16 if len(mine) <= 60 else 6
+            axis.scatter(xs[~censored], ys[~censored], s=size, zorder=3, color=colours[subgroup])
+            axis.scatter(xs[censored], ys[censored], s=size, zorder=3, facecolor="white", edgecolor=colours[subgroup])
             test = tests[(tests["analyte"] == analyte) & (tests["contrast"] == subgroup)]
             if len(test) and len(mine):
                 # the medians the paired test reports (results/elisa/paired_tests.tsv), not recomputed
@@ -88,6 +105,10 @@ def paired_figure(changes, tests, subgroups, timepoints):
             axis.set_xticks([0, 1], [timepoints["baseline"], timepoints["followup"]])
             axis.set_xlim(-0.3, 1.3)
             axis.set_yscale("log")
+            plain = FuncFormatter(_log_tick_label)  # 1, 2, 5, 10, 20, 50 — not 2×10¹
+            axis.yaxis.set_major_formatter(plain)
+            axis.yaxis.set_minor_formatter(plain)
+            axis.tick_params(axis="y", which="both", labelsize=8)
             if j == 0:
                 axis.set_ylabel(f"{analyte} (pg/mL)")
     censoring = tests["censoring"].iloc[0] if len(tests) else "?"
@@ -102,6 +123,10 @@ def focus_scatter_figure(patients, correlations, subgroups, max_sets=4):
     """ELISA log2 change (y) vs focus-set score change (x); rows: analytes, columns: focus sets."""
     elisa_columns = [c for c in patients.columns if c.startswith("elisa_")]
     score_columns = [c for c in patients.columns if c.startswith("score_")][:max_sets]
+    empty = [c for c in score_columns if pd.to_numeric(patients[c], errors="coerce").isna().all()]
+    if empty:  # a focus set no patient has a score for: an empty column of panels, said in the log
+        log.info("focus-set score columns without any value (not drawn): %s", ", ".join(empty))
+        score_columns = [c for c in score_columns if c not in empty]
     if not elisa_columns or not score_columns:
         return _empty_figure("no ELISA changes or no focus-set score changes to compare")
     plt = _pyplot()
@@ -119,7 +144,8 @@ def focus_scatter_figure(patients, correlations, subgroups, max_sets=4):
             axis = axes[i][j]
             for subgroup in subgroups:
                 mine = patients[patients[SUBGROUP] == subgroup]
-                axis.scatter(mine[score_column], mine[elisa_column], s=18, label=subgroup, color=colours[subgroup])
+                size = 18 if len(patients) <= 60 else 5
+                axis.scatter(mine[score_column], mine[elisa_column], s=size, label=subgroup, color=colours[subgroup])
             axis.axhline(0, color="grey", linewidth=0.6)
             axis.axvline(0, color="grey", linewidth=0.6)
             found = correlations[
@@ -133,14 +159,23 @@ def focus_scatter_figure(patients, correlations, subgroups, max_sets=4):
                 text = (
                     "ρ=NA" if pd.isna(row["rho"]) else f"ρ={row['rho']:.2f}, p={row['pvalue']:.2g}"
                 ) + f", n={int(row['n'])}"
-                axis.text(0.02, 0.97, text, transform=axis.transAxes, va="top", fontsize=7)
+                axis.text(
+                    0.02,
+                    0.97,
+                    text,
+                    transform=axis.transAxes,
+                    va="top",
+                    fontsize=8,
+                    zorder=5,
+                    bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5},
+                )
             if i == 0:
-                axis.set_title(gene_set[:40], fontsize=8)
+                axis.set_title(gene_set[:40], fontsize=9)
             if i == len(elisa_columns) - 1:
-                axis.set_xlabel("focus-set score change", fontsize=7)
+                axis.set_xlabel("focus-set score change", fontsize=9)
             if j == 0:
-                axis.set_ylabel(f"{analyte} log2 change", fontsize=8)
-    axes[0][0].legend(fontsize=7, loc="lower right")
+                axis.set_ylabel(f"{analyte} log2 change", fontsize=9)
+    axes[0][0].legend(fontsize=8, loc="lower right", markerscale=1.5)
     figure.suptitle("ELISA change vs Th17/IL-17 focus-set score change (ρ over all patients)", fontsize=9)
     figure.tight_layout()
     return figure
@@ -169,7 +204,7 @@ def heatmap_figure(correlations, subgroups, fdr=0.05):
     features = list(dict.fromkeys(labels["label"]))
     analytes = sorted(labels["analyte"].unique())
     figure, axes = plt.subplots(
-        1, len(groups), squeeze=False, figsize=(0.45 * len(features) * len(groups) + 2.5, 0.5 * len(analytes) + 2.8)
+        1, len(groups), squeeze=False, figsize=(0.5 * len(features) * len(groups) + 2.5, 0.55 * len(analytes) + 3.4)
     )
     image = None
     colours = plt.get_cmap("RdBu_r").copy()
@@ -188,12 +223,12 @@ def heatmap_figure(correlations, subgroups, fdr=0.05):
                 value = q.iat[r, c]
                 if not (value is None or (isinstance(value, float) and math.isnan(value))) and value < fdr:
                     axis.text(c, r, "*", ha="center", va="center", fontsize=10)
-        axis.set_xticks(range(len(features)), [f[:30] for f in features], rotation=90, fontsize=6)
-        axis.set_yticks(range(len(analytes)), analytes, fontsize=7)
-        axis.set_title(group, fontsize=9)
+        axis.set_xticks(range(len(features)), [f[:30] for f in features], rotation=90, fontsize=8)
+        axis.set_yticks(range(len(analytes)), analytes, fontsize=9)
+        axis.set_title(group, fontsize=11)
     figure.colorbar(image, ax=list(axes[0]), shrink=0.7, label="Spearman ρ")
     figure.suptitle(
-        f"ELISA change vs focus scores and proteins (* BH FDR < {fdr:g}; grey = too few patients)", fontsize=9
+        f"ELISA change vs focus scores and proteins (* BH FDR < {fdr:g}; grey = too few patients)", fontsize=11
     )
     return figure
 

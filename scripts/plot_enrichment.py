@@ -59,16 +59,18 @@ def dotplot_figure(table, contrast, top=DEFAULT_TOP):
     table = table.copy()
     table["focus"] = table["focus"].astype(str).str.lower().isin(["true", "1"])
     panels = [dotplot_rows(table, method, top) for method in METHOD_TITLES]
-    height = max(4.0, 0.28 * max(len(p) for p in panels) + 1.5)
-    figure, axes = plt.subplots(1, 3, figsize=(19, height))
+    height = max(4.0, 0.3 * max(len(p) for p in panels) + 1.8)
+    # constrained layout reserves each panel's y-labels, so no label runs into the previous panel
+    figure, axes = plt.subplots(1, 3, figsize=(22, height), layout="constrained")
+    figure.get_layout_engine().set(wspace=0.04)
     scatter = None
     for axis, (method, title), rows in zip(axes, METHOD_TITLES.items(), panels):
-        axis.set_title(f"{contrast}: {title}", fontsize=10)
+        axis.set_title(f"{contrast}: {title}", fontsize=11)
         if rows.empty:
             axis.text(0.5, 0.5, "no set tested", ha="center", va="center", transform=axis.transAxes)
             axis.set_yticks([])
             continue
-        labels = [("★ " if focus else "") + _short(name) for name, focus in zip(rows[GENE_SET], rows["focus"])]
+        labels = [("★ " if focus else "") + _short(name, 48) for name, focus in zip(rows[GENE_SET], rows["focus"])]
         y = np.arange(len(rows))[::-1]
         colour = -np.log10(rows[FDR].astype(float).clip(lower=1e-300))
         x = rows[STATISTIC].astype(float)
@@ -88,17 +90,16 @@ def dotplot_figure(table, contrast, top=DEFAULT_TOP):
         if untested.any():
             axis.scatter(np.zeros(untested.sum()), y[untested], marker="x", color="grey", s=25)
         axis.set_yticks(y)
-        axis.set_yticklabels(labels, fontsize=7)
+        axis.set_yticklabels(labels, fontsize=8)
         axis.axvline(1.0 if method != "gsea" else 0.0, color="grey", lw=0.6, ls="--")
-        axis.set_xlabel("NES" if method == "gsea" else "fold enrichment")
+        axis.set_xlabel("NES" if method == "gsea" else "fold enrichment", fontsize=10)
         axis.grid(axis="x", lw=0.3)
     if scatter is not None:
         bar = figure.colorbar(scatter, ax=axes, shrink=0.6, pad=0.01)
         bar.set_label("-log10 FDR")
-    figure.suptitle(
+    figure.supxlabel(
         "★ = Th17/IL-17 focus set (always shown); x = untestable; dot size = overlap / leading edge",
-        fontsize=8,
-        y=0.01,
+        fontsize=9,
     )
     return figure
 

@@ -13,6 +13,7 @@ removes a sample.
 """
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -45,8 +46,34 @@ def settings_with_defaults(settings):
 
 
 def correlation_matrix(log2, min_proteins=10):
-    """Pearson correlation of samples over proteins quantified in both (pairwise complete)."""
-    return log2.corr(method="pearson", min_periods=min_proteins)
+    """Pearson correlation of samples over proteins quantified in both (pairwise complete).
+
+    The numbers of ``log2.corr(min_periods=min_proteins)`` (to floating-point rounding, ≤ 1e-14)
+    from five matrix products instead of a loop over pairs: with M the 0/1 quantified mask and X
+    the values (0 where missing), each pair's n, Σx, Σy, Σx², Σy² and Σxy over the proteins both
+    samples have are entries of MᵀM, XᵀM, (X²)ᵀM and XᵀX; r = (Σxy − ΣxΣy/n) / √(…x · …y).
+    Each sample is first shifted by its mean (r does not change) so the sums stay small. Fewer than
+    ``min_proteins`` shared proteins or a constant sample give NaN, as in pandas.
+    """
+    values = log2.to_numpy(dtype=float)
+    present = ~np.isnan(values)
+    counts = present.sum(axis=0)
+    centre = np.divide(np.where(present, values, 0.0).sum(axis=0), counts, where=counts > 0, out=np.zeros(len(counts)))
+    shifted = np.where(present, values - centre, 0.0)
+    mask = present.astype(float)
+    n = mask.T @ mask
+    sum_x = shifted.T @ mask  # [i, j]: Σ x_i over the proteins i and j share
+    sum_xx = (shifted**2).T @ mask
+    sum_xy = shifted.T @ shifted
+    with np.errstate(divide="ignore", invalid="ignore"):
+        covariance = sum_xy - sum_x * sum_x.T / n
+        var_x = sum_xx - sum_x**2 / n
+        var_y = var_x.T
+        r = covariance / np.sqrt(var_x * var_y)
+    constant = (var_x <= 1e-12 * np.maximum(sum_xx, 1e-300)) | (var_y <= 1e-12 * np.maximum(sum_xx.T, 1e-300))
+    r[(n < max(int(min_proteins), 1)) | constant] = np.nan
+    r = np.clip(r, -1.0, 1.0)
+    return pd.DataFrame(r, index=log2.columns, columns=log2.columns)
 
 
 def pca_scores(log2, min_proteins=20, n_components=3):
@@ -61,14 +88,19 @@ def pca_scores(log2, min_proteins=20, n_components=3):
     complete = log2.dropna()
     if len(complete) < min_proteins:
         complete = log2[log2.notna().mean(axis=1) >= 0.5]
-        complete = complete.apply(lambda row: row.fillna(row.mean()), axis=1)
+        values = complete.to_numpy(dtype=float)
+        present = ~np.isnan(values)
+        means = np.where(present, values, 0.0).sum(axis=1) / present.sum(axis=1)  # = each row's mean
+        complete = pd.DataFrame(
+            np.where(present, values, means[:, None]), index=complete.index, columns=complete.columns
+        )
         log.info("PCA: fewer than %d complete proteins; %d proteins mean-filled", min_proteins, len(complete))
     data = complete.T.to_numpy(dtype=float)
     k = min(n_components, data.shape[0] - 1, data.shape[1])
     if k < 1:
         empty = pd.DataFrame(index=log2.columns, columns=["pc1", "pc2"], dtype=float)
         return empty, np.array([np.nan, np.nan])
-    model = PCA(n_components=k)
+    model = PCA(n_components=k, random_state=0)  # seeded when sklearn picks the randomized solver
     scores = model.fit_transform(data - data.mean(axis=0))
     table = pd.DataFrame(scores, index=log2.columns, columns=[f"pc{i + 1}" for i in range(k)])
     if k < 2:
@@ -115,14 +147,15 @@ def outlier_flags(metrics, threshold=3.5, use=METRICS):
     return reasons != "", reasons
 
 
-def sample_qc(log2, sheet, settings=None):
+def sample_qc(log2, sheet, settings=None, correlation=None):
     """One row per sample: sheet columns, counts, median, mean correlation, PCs, outlier flag.
 
-    The PCs' explained variance ratios are in ``table.attrs["explained_variance"]``.
+    ``correlation`` is :func:`correlation_matrix` of ``log2`` when already computed. The PCs'
+    explained variance ratios are in ``table.attrs["explained_variance"]``.
     """
     settings = settings_with_defaults(settings)
     info = sheet.set_index(SAMPLE).reindex(log2.columns)
-    correlation = correlation_matrix(log2)
+    correlation = correlation_matrix(log2) if correlation is None else correlation
     off_diagonal = correlation.where(~np.eye(len(correlation), dtype=bool))
     scores, explained = pca_scores(log2, settings["pca_min_proteins"])
     table = pd.DataFrame(
@@ -173,64 +206,138 @@ def protein_qc(log2, annotation, sheet, min_values=3):
 # --------------------------------------------------------------------------------------- figures
 
 
+MAX_LABELLED_SAMPLES = 60  # above this many samples: no sample names, summaries instead of boxes
+MAX_FIGURE_INCHES = 12.0  # no QC figure grows beyond this, whatever the cohort size
+MAX_PCA_LABELS = 10  # outlier names written on the PCA plot (all are in sample_qc.tsv)
+TIMEPOINT_COLOURS = ("#4d4d4d", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d")  # not the subgroup palette
+
+
 def _colours(labels):
+    """Timepoint → colour, in order of first appearance (distinct from the subgroup colours)."""
+    return {label: TIMEPOINT_COLOURS[i % len(TIMEPOINT_COLOURS)] for i, label in enumerate(dict.fromkeys(labels))}
+
+
+def _timepoint_legend(axis, colours):
+    """The timepoint colours in one row above the axes (never over the data)."""
     import matplotlib.pyplot as plt
 
-    palette = plt.get_cmap("tab10")
-    return {label: palette(i % 10) for i, label in enumerate(dict.fromkeys(labels))}
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
+    labels = [f"{TIMEPOINT}: {name}" for name in colours]
+    axis.legend(
+        handles, labels, fontsize=9, loc="lower left", bbox_to_anchor=(0, 1.01), ncol=len(labels), frameon=False
+    )
 
 
 def missingness_figure(samples, proteins):
-    """Missing fraction per sample (bars, outliers in red) and per protein (histogram)."""
+    """Missing fraction per sample (bars, outliers in red) and per protein (histogram).
+
+    Up to :data:`MAX_LABELLED_SAMPLES` samples the bars are named (outliers' names in red); above,
+    the figure keeps a fixed width, drops the names and marks outliers with red triangles.
+    """
     import matplotlib.pyplot as plt
 
+    n = len(samples)
+    labelled = n <= MAX_LABELLED_SAMPLES
     colours = _colours(samples[TIMEPOINT])
-    figure, axes = plt.subplots(
-        1, 2, figsize=(max(8.0, 0.25 * len(samples) + 5), 3.8), gridspec_kw={"width_ratios": [2, 1]}
+    width = min(MAX_FIGURE_INCHES, max(8.0, 0.25 * n + 5)) if labelled else MAX_FIGURE_INCHES
+    figure, axes = plt.subplots(1, 2, figsize=(width, 4.2), gridspec_kw={"width_ratios": [2, 1]})
+    x = np.arange(n)
+    axes[0].bar(
+        x,
+        samples["missing_fraction"],
+        width=0.8 if labelled else 1.0,
+        color=[colours[t] for t in samples[TIMEPOINT]],
+        linewidth=0,
     )
-    axes[0].bar(range(len(samples)), samples["missing_fraction"], color=[colours[t] for t in samples[TIMEPOINT]])
-    axes[0].set_xticks(range(len(samples)), samples[SAMPLE], rotation=90, fontsize=7)
-    for tick, outlier in zip(axes[0].get_xticklabels(), samples["outlier"]):
-        tick.set_color("red" if outlier else "black")
-    axes[0].set_ylabel("missing fraction")
-    for label, colour in colours.items():
-        axes[0].bar([0], [0], color=colour, label=label)
-    axes[0].legend(fontsize=7, title=TIMEPOINT, title_fontsize=7)
+    outlier = samples["outlier"].astype(bool).to_numpy()
+    if labelled:
+        axes[0].set_xticks(x, samples[SAMPLE], rotation=90, fontsize=7)
+        for tick, flag in zip(axes[0].get_xticklabels(), outlier):
+            tick.set_color("red" if flag else "black")
+    else:
+        axes[0].set_xticks([])
+        axes[0].set_xlabel(f"sample (sheet order; {n} samples)", fontsize=10)
+        axes[0].set_xlim(-0.5, n - 0.5)
+    if outlier.any():
+        top = samples["missing_fraction"].to_numpy(dtype=float)[outlier]
+        axes[0].scatter(x[outlier], top + 0.02, marker="v", color="red", s=18, zorder=3, label="outlier")
+    axes[0].set_ylabel("missing fraction", fontsize=10)
+    axes[0].set_ylim(0, max(float(samples["missing_fraction"].max()), 0.05) * 1.12)
+    _timepoint_legend(axes[0], colours)
     axes[1].hist(proteins["missing_fraction"], bins=20, range=(0, 1), color="0.5")
-    axes[1].set_xlabel("missing fraction per protein")
-    axes[1].set_ylabel("proteins")
+    axes[1].set_xlabel("missing fraction per protein", fontsize=10)
+    axes[1].set_ylabel("proteins", fontsize=10)
     figure.tight_layout()
     return figure
 
 
 def distributions_figure(log2, samples):
-    """Box plots of each sample's normalized log2 intensities, coloured by timepoint."""
+    """Each sample's normalized log2 intensities, coloured by timepoint.
+
+    Up to :data:`MAX_LABELLED_SAMPLES` samples: one named box plot per sample. Above: at a fixed
+    width, each sample's median (dot) and interquartile range (vertical line), unnamed.
+    """
     import matplotlib.pyplot as plt
 
+    n = log2.shape[1]
     colours = _colours(samples[TIMEPOINT])
-    figure, axis = plt.subplots(figsize=(max(6.0, 0.28 * log2.shape[1] + 2), 4))
-    boxes = axis.boxplot([log2[c].dropna().to_numpy() for c in log2.columns], patch_artist=True, showfliers=False)
-    for box, timepoint in zip(boxes["boxes"], samples[TIMEPOINT]):
-        box.set_facecolor(colours[timepoint])
-    axis.set_xticks(range(1, log2.shape[1] + 1), log2.columns, rotation=90, fontsize=7)
-    axis.set_ylabel("normalized log2 intensity")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
-    axis.legend(handles, list(colours), fontsize=7, title=TIMEPOINT, title_fontsize=7)
+    colour_list = [colours[t] for t in samples[TIMEPOINT]]
+    if n <= MAX_LABELLED_SAMPLES:
+        figure, axis = plt.subplots(figsize=(min(MAX_FIGURE_INCHES, max(6.0, 0.28 * n + 2)), 4.2))
+        columns = [log2[c].dropna().to_numpy() for c in log2.columns]
+        boxes = axis.boxplot(columns, patch_artist=True, showfliers=False, medianprops={"color": "black"})
+        for box, colour in zip(boxes["boxes"], colour_list):
+            box.set_facecolor(colour)
+            box.set_alpha(0.8)
+        axis.set_xticks(range(1, n + 1), log2.columns, rotation=90, fontsize=7)
+    else:
+        figure, axis = plt.subplots(figsize=(MAX_FIGURE_INCHES, 4.2))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing sample: NaN, not drawn
+            q25, q50, q75 = np.nanpercentile(log2.to_numpy(dtype=float), [25, 50, 75], axis=0)
+        x = np.arange(1, n + 1)
+        axis.vlines(x, q25, q75, colors=colour_list, linewidth=0.8)
+        axis.scatter(x, q50, c=colour_list, s=4, zorder=3)
+        axis.set_xticks([])
+        axis.set_xlim(0, n + 1)
+        axis.set_xlabel(f"sample (sheet order; {n} samples): median (dot) and interquartile range", fontsize=10)
+    axis.set_ylabel("normalized log2 intensity", fontsize=10)
+    _timepoint_legend(axis, colours)
     figure.tight_layout()
     return figure
 
 
 def correlation_figure(correlation, samples):
-    """Heatmap of the sample–sample correlations, samples ordered by subgroup and timepoint."""
+    """Heatmap of the sample–sample correlations, samples ordered by subgroup and timepoint.
+
+    At most :data:`MAX_FIGURE_INCHES` square. Up to :data:`MAX_LABELLED_SAMPLES` samples every
+    sample is named; above, the subgroup · timepoint blocks are outlined and named instead.
+    """
     import matplotlib.pyplot as plt
 
-    order = samples.sort_values([SUBGROUP, TIMEPOINT, PATIENT], kind="stable")[SAMPLE].tolist()
+    ordered = samples.sort_values([SUBGROUP, TIMEPOINT, PATIENT], kind="stable")
+    order = ordered[SAMPLE].tolist()
     matrix = correlation.loc[order, order]
-    size = max(5.0, 0.22 * len(order) + 2)
-    figure, axis = plt.subplots(figsize=(size + 1, size))
-    image = axis.imshow(matrix.to_numpy(dtype=float), cmap="viridis")
-    axis.set_xticks(range(len(order)), order, rotation=90, fontsize=6)
-    axis.set_yticks(range(len(order)), order, fontsize=6)
+    n = len(order)
+    size = min(MAX_FIGURE_INCHES - 1, max(5.0, 0.22 * n + 2))
+    figure, axis = plt.subplots(figsize=(size + 1.2, size))
+    image = axis.imshow(matrix.to_numpy(dtype=float), cmap="viridis", interpolation="nearest")
+    if n <= MAX_LABELLED_SAMPLES:
+        fontsize = 7 if n <= 40 else 6
+        axis.set_xticks(range(n), order, rotation=90, fontsize=fontsize)
+        axis.set_yticks(range(n), order, fontsize=fontsize)
+    else:
+        blocks = (ordered[SUBGROUP].astype(str) + " · " + ordered[TIMEPOINT].astype(str)).to_numpy()
+        starts = [0] + [i for i in range(1, n) if blocks[i] != blocks[i - 1]]
+        ends = starts[1:] + [n]
+        for start in starts[1:]:
+            axis.axhline(start - 0.5, color="white", linewidth=0.8)
+            axis.axvline(start - 0.5, color="white", linewidth=0.8)
+        centres = [(a + b - 1) / 2 for a, b in zip(starts, ends)]
+        names = [f"{blocks[a]} ({b - a})" for a, b in zip(starts, ends)]
+        axis.set_xticks(centres, names, rotation=90, fontsize=9)
+        axis.set_yticks(centres, names, fontsize=9)
+        axis.set_title(f"{n} samples, grouped by subgroup · timepoint", fontsize=11)
     figure.colorbar(image, ax=axis, label="Pearson r (log2)", shrink=0.8)
     figure.tight_layout()
     return figure
@@ -243,9 +350,10 @@ def pca_figure(samples, explained):
     colours = _colours(samples[TIMEPOINT])
     markers = dict(zip(dict.fromkeys(samples[SUBGROUP]), "osD^vP*X"))
     figure, axis = plt.subplots(figsize=(6, 5))
+    many = len(samples) > MAX_LABELLED_SAMPLES
     for _, visits in samples.groupby(PATIENT):
         if len(visits) > 1:
-            axis.plot(visits["pc1"], visits["pc2"], color="0.8", linewidth=0.8, zorder=1)
+            axis.plot(visits["pc1"], visits["pc2"], color="0.8", linewidth=0.3 if many else 0.8, zorder=1)
     for (timepoint, subgroup), group in samples.groupby([TIMEPOINT, SUBGROUP], sort=False):
         axis.scatter(
             group["pc1"],
@@ -255,17 +363,26 @@ def pca_figure(samples, explained):
             label=f"{subgroup} · {timepoint}",
             zorder=2,
             edgecolor="black",
-            linewidth=0.4,
+            linewidth=0.2 if many else 0.4,
+            s=10 if many else 36,
         )
-    for _, row in samples[samples["outlier"]].iterrows():
-        axis.annotate(row[SAMPLE], (row["pc1"], row["pc2"]), color="red", fontsize=7)
+    flagged = samples[samples["outlier"].astype(bool)]
+    if len(flagged) > MAX_PCA_LABELS or many:  # ringed, not named (the names are in sample_qc.tsv)
+        axis.scatter(
+            flagged["pc1"], flagged["pc2"], s=60, facecolors="none", edgecolors="red", lw=1.0, zorder=3, label="outlier"
+        )
+        flagged = flagged.iloc[:0]
+    for _, row in flagged.iterrows():
+        axis.annotate(
+            row[SAMPLE], (row["pc1"], row["pc2"]), xytext=(3, 3), textcoords="offset points", color="red", fontsize=8
+        )
     labels = [
         f"PC{i + 1}" + (f" ({100 * v:.0f} %)" if np.isfinite(v) else "")
         for i, v in enumerate(list(explained[:2]) + [np.nan] * (2 - len(explained[:2])))
     ]
     axis.set_xlabel(labels[0])
     axis.set_ylabel(labels[1])
-    axis.legend(fontsize=7)
+    axis.legend(fontsize=8, markerscale=1.5 if many else 1.0)
     figure.tight_layout()
     return figure
 
@@ -296,7 +413,8 @@ def main(snakemake):
     sheet = read_sample_sheet(snakemake.input.samples)
     annotation = table[list(ANNOTATION)]
     log2 = table.drop(columns=list(ANNOTATION)).astype(float)
-    samples = sample_qc(log2, sheet, settings)
+    correlation = correlation_matrix(log2)
+    samples = sample_qc(log2, sheet, settings, correlation)
     proteins = protein_qc(log2, annotation, sheet, settings["min_values_cv"])
     flagged = samples[samples["outlier"]]
     for _, row in flagged.iterrows():
@@ -307,7 +425,7 @@ def main(snakemake):
     explained = np.asarray(samples.attrs["explained_variance"], dtype=float)
     save_figure(missingness_figure(samples, proteins), snakemake.output.missingness)
     save_figure(distributions_figure(log2, samples), snakemake.output.distributions)
-    save_figure(correlation_figure(correlation_matrix(log2), samples), snakemake.output.correlation)
+    save_figure(correlation_figure(correlation, samples), snakemake.output.correlation)
     save_figure(pca_figure(samples, explained), snakemake.output.pca)
     save_figure(cv_figure(proteins), snakemake.output.cv)
 

@@ -130,3 +130,33 @@ def test_runner_writes_the_table_on_the_tiny_scale(tmp_path):
     if run_benchmark.limma_available():
         assert table.loc[table["limma_wall_s"].notna(), "rule"].tolist() == ["differential"]
         assert table["ratio_wall_vs_limma"].notna().sum() == 1
+
+
+def test_config_changes_are_merged_into_the_cohort_config_and_labelled(tmp_path):
+    config = make_cohort.write_cohort(tmp_path / "cohort", 6, 200, seed=5)
+    pairs = ["enrichment.gsea_engine=tearflow", "enrichment.gsea_permutations=100"]
+    run_benchmark.apply_settings(config, run_benchmark.parse_settings(pairs))
+    import yaml
+
+    merged = yaml.safe_load(config.read_text())
+    assert merged["enrichment"] == {"gsea_engine": "tearflow", "gsea_permutations": 100}
+    assert "samples" in merged  # the cohort's own overrides are kept
+    assert run_benchmark.settings_label([]) == run_benchmark.SHIPPED
+    with pytest.raises(SystemExit):
+        run_benchmark.parse_settings(["no-equals-sign"])
+    # a run with changed config sits beside the shipped run of the same scale, not over it
+    rows = [{"rule": "differential", "jobs": 1, "wall_s": 2.0, "cpu_s": 1.0, "max_rss_mb": 150.0, "source": "b"}]
+    total = {"jobs": 1, "wall_s": 10.0, "cpu_s": 8.0, "max_rss_mb": 200.0, "source": "runner"}
+    shipped = run_benchmark.scale_table("large", 500, 10000, rows, total)
+    changed = run_benchmark.scale_table(
+        "large", 500, 10000, rows, total, config=run_benchmark.settings_label(pairs[:1])
+    )
+    merged = run_benchmark.merge_results(shipped, changed)
+    assert list(merged["config"]) == ["shipped", "shipped", pairs[0], pairs[0]]
+    old_layout = shipped.drop(columns="config")  # a results.tsv written before the column existed
+    assert list(run_benchmark.merge_results(old_layout, changed)["config"]) == [
+        "shipped",
+        "shipped",
+        pairs[0],
+        pairs[0],
+    ]

@@ -214,6 +214,27 @@ def test_sheet_sample_missing_lists_both_sides():
     assert "S9" in message and "S2" in message and "not found" in message
 
 
+def test_missing_sample_lists_only_unmatched_runs():
+    with pytest.raises(TearflowError) as error:
+        match_samples(sheet_of(["S1", "S9"]), {"b": ["S1", "S2", "S9x"]})
+    message = str(error.value)
+    assert "not found in any protein table: S9." in message
+    assert "Runs no sheet sample matched (matched exactly or by file stem): b: S2, S9x" in message
+
+
+def test_missing_sample_whose_column_is_text_says_so():
+    with pytest.raises(TearflowError) as error:
+        match_samples(
+            sheet_of(["S1", "S2"]),
+            {"b": ["S1"]},
+            tables_by_batch={"b": "t.tsv"},
+            text_by_batch={"b": {"S2": "n.d.", "note": "x"}},
+        )
+    message = str(error.value)
+    assert "column 'S2' of t.tsv holds no numbers (first cell 'n.d.')" in message
+    assert "'note'" not in message
+
+
 def test_sample_in_two_tables_is_an_error():
     with pytest.raises(TearflowError, match="more than one table"):
         match_samples(sheet_of(["S1"]), {"a": ["/x/S1.raw"], "b": ["S1"]})

@@ -173,3 +173,92 @@ def test_main_writes_matrix_offsets_and_figures(tmp_path):
     table = read_tsv(out["offsets"])
     assert set(table["method"]) == {"trimmed"} and abs(table["offset"].mean()) < 1e-9
     assert out["distributions"].stat().st_size > 0 and out["offsets_figure"].stat().st_size > 0
+
+
+# --------------------------------------------------------------------------------------- vectorized
+
+
+def _trimmed_reference(ratios, keep_fraction=0.5, max_iterations=20):
+    """The trimmed estimate written plainly with pandas (the pre-vectorization implementation)."""
+    usable = ratios[ratios.notna().sum(axis=1) >= 2]
+    estimate = ratios.median(axis=0, skipna=True)
+    n_keep = min(len(usable), max(int(round(keep_fraction * len(usable))), 10))
+    kept = usable.index
+    for _ in range(max_iterations):
+        corrected = usable.sub(estimate, axis=1)
+        corrected = corrected.sub(corrected.median(axis=1), axis=0)
+        score = np.sqrt((corrected**2).mean(axis=1, skipna=True))
+        new_kept = score.nsmallest(n_keep).index
+        estimate = usable.loc[new_kept].median(axis=0, skipna=True).fillna(estimate)
+        if set(new_kept) == set(kept):
+            break
+        kept = new_kept
+    return estimate, set(kept)
+
+
+def _within_reference(log2, patients):
+    ratios = pd.DataFrame(np.nan, index=log2.index, columns=log2.columns)
+    for _, samples in patients.groupby(patients, sort=False):
+        columns = list(samples.index)
+        if len(columns) < 2:
+            continue
+        block = log2[columns]
+        complete = block.notna().all(axis=1)
+        ratios.loc[complete, columns] = block[complete].sub(block[complete].mean(axis=1), axis=0)
+    return ratios
+
+
+def test_vectorized_trimmed_estimate_and_within_ratios_equal_the_plain_versions():
+    rng = np.random.default_rng(11)
+    values = rng.normal(20, 2, (600, 1))[:, :] + rng.normal(0, 0.3, (600, 9))
+    values[rng.random(values.shape) < 0.25] = np.nan
+    columns = [f"s{i}" for i in range(9)]
+    log2 = pd.DataFrame(values, columns=columns)
+    patients = pd.Series(["A", "A", "B", "B", "B", "C", "D", "D", "D"], index=columns)  # 1-, 2- and 3-sample
+    within = normalize.within_patient_ratios(log2, patients)
+    expected = _within_reference(log2, patients)
+    assert np.array_equal(within.to_numpy(), expected.to_numpy(), equal_nan=True)
+    for matrix in (within, log2.sub(log2.median(axis=1), axis=0)):
+        estimate = normalize.trimmed_estimate(matrix)
+        reference, kept = _trimmed_reference(matrix)
+        assert np.array_equal(estimate.to_numpy(), reference.to_numpy(), equal_nan=True)
+        assert set(estimate.attrs["proteins"]) == kept
+
+
+def test_row_nanmedians_equal_numpy():
+    rng = np.random.default_rng(2)
+    values = rng.normal(size=(50, 7))
+    values[rng.random(values.shape) < 0.4] = np.nan
+    values[3] = np.nan
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.nanmedian(values, axis=1)
+    assert np.array_equal(normalize.row_nanmedians(values), expected, equal_nan=True)
+
+
+def test_binned_grid_argmax_is_the_exact_grid_argmax():
+    rng = np.random.default_rng(4)
+    for _ in range(60):
+        values = np.r_[rng.normal(0, 0.3, rng.integers(20, 2000)), rng.normal(rng.uniform(-2, 2), 0.5, 300)]
+        width = normalize.silverman_bandwidth(values) * rng.choice([0.3, 1.0, 3.0])
+        grid = np.linspace(values.min(), values.max(), 2048)
+        exact = int(np.argmax(normalize.kde_density(values, grid, width)))
+        assert normalize.grid_density_argmax(values, grid, width) == exact
+
+
+def test_large_cohort_figures_stay_small_and_say_what_they_show():
+    rng = np.random.default_rng(5)
+    columns = [f"p{i // 2}_{'ab'[i % 2]}" for i in range(120)]
+    log2 = pd.DataFrame(rng.normal(20, 2, (300, 1)) + rng.normal(0, 0.3, (300, 120)), columns=columns)
+    patients = pd.Series([c.split("_")[0] for c in columns], index=columns)
+    settings = {"method": "trimmed"}
+    normalized, table = normalize.normalized_matrix(log2, annotation(300), settings, patients)
+    candidates = table.set_index(SAMPLE)[["offset_median", "offset_mode", "offset_trimmed"]]
+    candidates.columns = ["median", "mode", "trimmed"]
+    figure = normalize.offsets_figure(log2, candidates, "patient", "silverman", "trimmed", patients)
+    drawn = [axis for axis in figure.axes if axis.get_title()]
+    assert len(drawn) == normalize.MAX_DENSITY_PANELS
+    assert figure._suptitle.get_text().startswith(f"{normalize.MAX_DENSITY_PANELS} of 120 samples shown")
+    figure = normalize.distributions_figure(log2, normalized, "trimmed")
+    assert figure.get_size_inches()[0] <= 10.0
+    figure.canvas.draw()
+    assert not {label.get_text() for axis in figure.axes for label in axis.get_xticklabels()} & set(columns)

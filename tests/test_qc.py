@@ -105,3 +105,56 @@ def test_main_writes_tables_and_figures(tmp_path):
     assert len(read_tsv(outputs["protein_qc"])) == len(log2)
     for name in names[2:]:
         assert (tmp_path / f"{name}.png").stat().st_size > 0
+
+
+def test_correlation_matrix_equals_pandas_pairwise_complete_pearson():
+    log2, _, _ = trial(n_proteins=150)
+    rng = np.random.default_rng(8)
+    log2 = log2.mask(rng.random(log2.shape) < 0.3)
+    log2.iloc[:, 1] = 7.5  # a constant sample: NaN, as in pandas
+    log2.iloc[:-5, 2] = np.nan  # 5 shared proteins: below min_proteins
+    fast = qc.correlation_matrix(log2, min_proteins=10)
+    slow = log2.corr(method="pearson", min_periods=10)
+    assert np.array_equal(np.isnan(fast.to_numpy()), np.isnan(slow.to_numpy()))
+    assert np.nanmax(np.abs(fast.to_numpy() - slow.to_numpy())) < 1e-12
+    assert list(fast.index) == list(log2.columns)
+
+
+def test_pca_mean_fill_equals_row_by_row_fill():
+    log2, _, _ = trial(n_proteins=60)
+    log2 = log2.mask(np.random.default_rng(3).random(log2.shape) < 0.2)
+    half = log2[log2.notna().mean(axis=1) >= 0.5]
+    filled = half.apply(lambda row: row.fillna(row.mean()), axis=1)
+    scores, _ = qc.pca_scores(log2, min_proteins=10**6)
+    data = filled.T.to_numpy()
+    expected = np.linalg.svd(data - data.mean(axis=0), full_matrices=False)
+    first = expected[0][:, 0] * expected[1][0]
+    assert np.allclose(np.abs(scores["pc1"].to_numpy()), np.abs(first), atol=1e-9)
+
+
+def test_qc_figures_of_a_large_cohort_have_a_capped_size_and_no_sample_names():
+    rng = np.random.default_rng(1)
+    n = 200
+    names = [f"S{i:03d}" for i in range(n)]
+    log2 = pd.DataFrame(rng.normal(20, 2, (100, 1)) + rng.normal(0, 0.3, (100, n)), columns=names)
+    samples = pd.DataFrame(
+        {
+            SAMPLE: names,
+            "patient": [f"P{i // 2}" for i in range(n)],
+            "subgroup": ["A" if i < n / 2 else "B" for i in range(n)],
+            TIMEPOINT: ["baseline", "week2"] * (n // 2),
+            "missing_fraction": rng.random(n) * 0.3,
+            "outlier": [i == 7 for i in range(n)],
+        }
+    )
+    proteins = pd.DataFrame({"missing_fraction": rng.random(100)})
+    figures = [
+        qc.missingness_figure(samples, proteins),
+        qc.distributions_figure(log2, samples),
+        qc.correlation_figure(qc.correlation_matrix(log2), samples),
+    ]
+    for figure in figures:
+        assert max(figure.get_size_inches()) <= qc.MAX_FIGURE_INCHES + 1.5
+        figure.canvas.draw()
+        labels = {label.get_text() for axis in figure.axes for label in axis.get_xticklabels() + axis.get_yticklabels()}
+        assert not labels & set(names)

@@ -295,6 +295,31 @@ def test_negative_intensity_policies(tmp_path):
     assert read_table(path, options={"negative_values": "keep"}).data.loc[1, "S1"] == -3
 
 
+def test_ragged_row_is_one_line_naming_the_line(tmp_path):
+    path = _write(tmp_path, "protein\tS1\tS2\nP1\t1\t2\nP2\t3\t4\t5\n")
+    with pytest.raises(TearflowError) as error:
+        read_table(path)
+    message = str(error.value)
+    assert "\n" not in message
+    assert str(path) in message and "line 3" in message and "same number of cells" in message
+
+
+def test_explicit_format_that_does_not_fit_says_what_the_file_looks_like(tmp_path):
+    path = _write(tmp_path, "Protein.Group\tProtein.Ids\tGenes\tS1.raw\nP1\tP1\tG1\t5\n")
+    with pytest.raises(TearflowError) as error:
+        read_table(path, "maxquant")
+    message = str(error.value)
+    assert "lacks column(s)" in message
+    assert "format is 'maxquant', but the file looks like a diann_matrix table" in message
+
+
+def test_wide_text_columns_are_kept_with_their_first_cell(tmp_path):
+    path = _write(tmp_path, "protein\tS1\tS2\tnote\nP1\t1\tNA\tx\nP2\t3\tn.d.\ty\n")
+    table = read_table(path, "wide")
+    assert table.runs == ["S1"]
+    assert table.text_columns == {"S2": "n.d.", "note": "x"}
+
+
 def test_duplicated_ids_are_an_error(tmp_path):
     path = _write(tmp_path, "protein\tS1\nP1\t1\nP2\t2\nP1\t3\n")
     with pytest.raises(TearflowError, match="'P1' in column 'protein' appears on lines 2, 4"):
@@ -361,3 +386,67 @@ def test_assign_genes_order_and_excel_repair(gene_map):
     assert list(genes) == ["ALB", "PIGR_FROM_FASTA", "SEPTIN2", "A0A999ZZZ1", "LYZ", "X1"]
     assert list(sources) == ["table", "fasta", "gene_map", "accession", "gene_map", "accession"]
     assert len(notes) == 2 and "repaired to 'SEPTIN2'" in notes["reason"].iloc[0]
+
+
+# ------------------------------------------------------------------------------ float fast path
+
+FAST_PATH_FILES = sorted(
+    [path for path in FORMATS.rglob("*") if path.is_file()]
+    + [path for path in FIXTURES.rglob("*") if path.is_file()]
+    + [REPO / "resources" / "example" / "report.pg_matrix.tsv"]
+)
+
+
+def _read_or_error(path, options=None):
+    try:
+        return read_table(path, options=options), None
+    except TearflowError as error:
+        return None, str(error)
+
+
+@pytest.mark.parametrize("path", FAST_PATH_FILES, ids=lambda path: path.name)
+def test_float_fast_path_gives_bit_identical_tables(path, monkeypatch):
+    """Quantities read straight from the file as floats equal the string path's bit for bit (and a
+    file the string path refuses is refused with the same message)."""
+    from tearflow.readers import text
+
+    calls = []
+    original = text.quantities_from_file
+
+    def spy(*args, **kwargs):
+        result = original(*args, **kwargs)
+        calls.append(result is not None)
+        return result
+
+    monkeypatch.setattr(text, "quantities_from_file", spy)
+    fast, fast_error = _read_or_error(path)
+    monkeypatch.setattr(text, "quantities_from_file", lambda *args, **kwargs: None)
+    slow, slow_error = _read_or_error(path)
+    assert fast_error == slow_error
+    if slow is not None:
+        pd.testing.assert_frame_equal(fast.data, slow.data, check_exact=True)
+        values = slow.data.select_dtypes("number").to_numpy()
+        assert np.array_equal(fast.data.select_dtypes("number").to_numpy(), values, equal_nan=True)
+    if path.name in ("report_final.pg_matrix.tsv", "report.pg_matrix.tsv", "proteinGroups.txt"):
+        assert any(calls), "the float fast path was not used on a plain matrix"
+
+
+def test_float_fast_path_falls_back_for_a_bad_cell_and_odd_tokens(tmp_path):
+    from tearflow.readers import text
+
+    path = tmp_path / "wide.tsv"
+    path.write_text("protein\tgene\ts1\ts2\nP1\tA\t1.5\tNA\nP2\tB\t n/a \t2.25\nP3\tC\tnan\t3\n")
+    frame = text.read_text_table(path)
+    options = {"decimal": "auto", "zero_is_missing": True, "negative_values": "error"}
+    assert text.quantities_from_file(path, frame, ["s1", "s2"]) is None  # ' n/a ' is padded: string path
+    values = text.parse_intensities(path, frame, ["s1", "s2"], options)
+    assert np.isnan(values.loc[3, "s1"]) and values.loc[2, "s1"] == 1.5 and values.loc[3, "s2"] == 2.25
+    path.write_text("protein\tgene\ts1\ts2\nP1\tA\t1.5\tNA\nP2\tB\t0\tFiltered\n")
+    frame = text.read_text_table(path)
+    assert text.quantities_from_file(path, frame, ["s1", "s2"]) is not None
+    assert text.quantities_from_file(path, frame.iloc[1:], ["s1", "s2"]) is None  # rows changed
+    path.write_text("protein\tgene\ts1\nP1\tA\t1.5\nP2\tB\tabc\n")
+    frame = text.read_text_table(path)
+    assert text.quantities_from_file(path, frame, ["s1"]) is None
+    with pytest.raises(TearflowError, match=r"line 3, column 's1': 'abc' is not a number"):
+        text.parse_intensities(path, frame, ["s1"], options)

@@ -106,4 +106,22 @@ def read_table(path, fmt="auto", options=None):
         log.info("%s: format auto-detected as %s", path, fmt)
     else:
         log.info("%s: format %s (from the config)", path, fmt)
+        try:
+            return READERS[fmt](path, options)
+        except TearflowError as error:
+            raise TearflowError(f"{error}{_format_hint(path, fmt, options)}") from None
     return READERS[fmt](path, options)
+
+
+def _format_hint(path, fmt, options):
+    """For a table the configured reader refused: what the file looks like, if that is another format."""
+    try:
+        detected = detect_format(path, options)
+    except TearflowError:
+        return ""
+    if detected == fmt:
+        return ""
+    return (
+        f" (config proteomics[].format is {fmt!r}, but the file looks like a {detected} table: "
+        f"set its format to {detected} or auto)"
+    )

@@ -71,7 +71,9 @@ class ProteinTable:
     ``data``: ``protein``, ``gene`` (the table's own symbol or NA), then one float column per run
     (raw intensity, NaN = missing), one row per protein group kept. ``removed``: ``protein, gene,
     reason`` for every group the reader left out. ``run_aliases``: other names a run column may be
-    matched by (its file stem is always tried as well).
+    matched by (its file stem is always tried as well). ``text_columns``: columns a wide table had
+    besides ID and gene that hold no numbers, each with its first cell (so that a sample whose
+    column is text can be told apart from a sample that is absent).
     """
 
     path: str
@@ -81,6 +83,7 @@ class ProteinTable:
     rows_read: int
     groups_read: int
     run_aliases: dict = field(default_factory=dict)
+    text_columns: dict = field(default_factory=dict)
 
     @property
     def runs(self):

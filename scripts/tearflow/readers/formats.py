@@ -46,7 +46,18 @@ def _blank_to_na(series):
 
 
 def _assemble(
-    path, fmt, ids, genes, intensities, flags, options, rows_read, groups_read=None, removed=None, aliases=None
+    path,
+    fmt,
+    ids,
+    genes,
+    intensities,
+    flags,
+    options,
+    rows_read,
+    groups_read=None,
+    removed=None,
+    aliases=None,
+    text_columns=None,
 ):
     table = pd.concat(
         [pd.DataFrame({PROTEIN: ids.astype(str).str.strip(), GENE: genes}, index=intensities.index), intensities],
@@ -63,6 +74,7 @@ def _assemble(
         rows_read=rows_read,
         groups_read=len(table) if groups_read is None else groups_read,
         run_aliases=aliases or {},
+        text_columns=text_columns or {},
     )
 
 
@@ -581,4 +593,18 @@ def read_wide(path, options):
     intensities = parse_intensities(path, frame, samples, options)
     genes = _blank_to_na(frame[gene_column]) if gene_column else pd.Series(None, index=frame.index, dtype=object)
     log.info("%s: wide table, ID column %r, gene column %r, %d samples", path, id_column, gene_column, len(samples))
-    return _assemble(path, "wide", ids, genes, intensities, _prefix_flags(ids, options), options, len(frame))
+    text_columns = {}
+    for column in ignored:
+        cells = frame[column].str.strip()
+        text_columns[column] = cells[~cells.str.lower().isin(MISSING_TOKENS)].iloc[0]
+    return _assemble(
+        path,
+        "wide",
+        ids,
+        genes,
+        intensities,
+        _prefix_flags(ids, options),
+        options,
+        len(frame),
+        text_columns=text_columns,
+    )

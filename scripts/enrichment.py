@@ -27,11 +27,14 @@ Choices (config section ``enrichment``, documented in config/README.md):
   there is no overlap). It is finite for every testable set, unlike an odds ratio with empty cells.
 * GSEA (Subramanian et al. 2005, weighted KS score, weight 1) on the moderated t (``t`` column),
   gene-permutation null seeded by the config ``seed`` (identical numbers on every run).
-  ``gsea_engine: gseapy`` (default) runs gseapy ``prerank`` (permutation method, ``threads=1``);
+  ``gsea_engine: gseapy`` runs gseapy ``prerank`` (permutation method, ``threads=1``);
   ``gsea_engine: tearflow`` computes the same score vectorized in numpy from the hit ranks only, one
   null per set size (:func:`_permutation_gsea`) — seconds where gseapy ``prerank`` takes minutes on
   10,000 proteins. Both follow gseapy's NES and nominal-p formulas; NES agree to r > 0.999 and
-  p-values differ between the engines only by permutation noise. One value per gene: the protein with the
+  p-values differ between the engines only by permutation noise. ``gsea_engine: auto`` (default)
+  takes gseapy up to ``gsea_auto_max_genes`` ranked genes (5,000: every tear proteome seen so far)
+  and the numpy engine above, where gseapy needs minutes and > 1 GB per contrast; the log says which.
+  One value per gene: the protein with the
   largest ``|t|``. ``statistic`` = NES, ``genes`` = leading edge, ``overlap`` = leading-edge size,
   ``set_size`` = set genes in the ranking. A nominal p of 0 (no permutation as extreme) is reported
   as ``1 / (gsea_permutations + 1)``, the smallest p that many permutations can support.
@@ -93,7 +96,8 @@ DEFAULTS = {
     "min_set_size": 5,
     "max_set_size": 500,
     "gsea_permutations": 1000,
-    "gsea_engine": "gseapy",
+    "gsea_engine": "auto",
+    "gsea_auto_max_genes": 5000,
 }
 
 # --------------------------------------------------------------------------------------------
@@ -277,6 +281,16 @@ def _gseapy_ora_pvalues(query, background, names, members, overlap, pvalue):
 
 
 GSEA_ENGINES = ("tearflow", "gseapy")
+
+
+def chosen_gsea_engine(settings, n_ranked):
+    """The GSEA engine for a ranking of ``n_ranked`` genes: the configured one, or for ``auto``
+    gseapy up to ``gsea_auto_max_genes`` genes and the vectorized engine above."""
+    engine = settings["gsea_engine"]
+    if engine == "auto":
+        engine = "gseapy" if n_ranked <= int(settings["gsea_auto_max_genes"]) else "tearflow"
+        log.info("GSEA engine auto: %s for %d ranked genes", engine, n_ranked)
+    return engine
 
 
 def enrichment_scores(positions, weights, n_genes):
@@ -505,7 +519,7 @@ def contrast_enrichment(table, libraries, settings, seed, source="differential t
             settings["gsea_permutations"],
             seed,
             want_curves=list(gsea_sets) if library.focus else (),
-            engine=settings["gsea_engine"],
+            engine=chosen_gsea_engine(settings, len(ranking)),
         )
         rows[METHOD] = GSEA
         parts.append(_label(rows, library))

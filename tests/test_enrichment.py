@@ -314,3 +314,12 @@ def test_figures_draw_from_the_tables(tmp_path):
     save_figure(dotplot_figure(result, "NSDE"), tmp_path / "dot.png")
     save_figure(gsea_focus_figure(curves, result, "NSDE"), tmp_path / "gsea.png")
     assert (tmp_path / "dot.png").stat().st_size > 0 and (tmp_path / "gsea.png").stat().st_size > 0
+
+
+def test_auto_gsea_engine_is_gseapy_for_tear_proteomes_and_numpy_above():
+    from enrichment import chosen_gsea_engine
+
+    settings = {"gsea_engine": "auto", "gsea_auto_max_genes": 5000}
+    assert chosen_gsea_engine(settings, 2000) == "gseapy"
+    assert chosen_gsea_engine(settings, 10000) == "tearflow"
+    assert chosen_gsea_engine({**settings, "gsea_engine": "gseapy"}, 10000) == "gseapy"

@@ -38,23 +38,27 @@ rule differential:
 rule plot_volcano:
     input:
         unpack(focus_gmt_input),
-        table="results/differential/{contrast}.tsv",
+        tables=expand("results/differential/{contrast}.tsv", contrast=CONTRASTS),
     output:
-        report(
-            "results/figures/volcano_{contrast}.png",
-            caption="../report/volcano.rst",
-            category="Differential abundance",
-            labels={"contrast": "{contrast}", "type": "volcano"},
-        ),
+        figures=[
+            report(
+                f"results/figures/volcano_{contrast}.png",
+                caption="../report/volcano.rst",
+                category="Differential abundance",
+                labels={"contrast": contrast, "type": "volcano"},
+            )
+            for contrast in CONTRASTS
+        ],
     log:
-        "logs/plot_volcano/{contrast}.log",
+        "logs/plot_volcano.log",
     benchmark:
-        "results/benchmarks/plot_volcano/{contrast}.tsv"
+        "results/benchmarks/plot_volcano.tsv"
     localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:
         differential=config["differential"],
+        contrasts=CONTRASTS,
     script:
         "../../scripts/plot_differential.py"
 

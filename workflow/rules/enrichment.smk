@@ -55,48 +55,60 @@ rule pathway_scores:
 
 rule plot_enrichment_dotplot:
     input:
-        table="results/enrichment/{contrast}.tsv",
+        tables=expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS),
     output:
-        report(
-            "results/figures/enrichment_dotplot_{contrast}.png",
-            caption="../report/enrichment_dotplot.rst",
-            category="Enrichment",
-            subcategory="{contrast}",
-        ),
+        figures=[
+            report(
+                f"results/figures/enrichment_dotplot_{contrast}.png",
+                caption="../report/enrichment_dotplot.rst",
+                category="Enrichment",
+                subcategory=contrast,
+                labels={"contrast": contrast, "type": "dot plot"},
+            )
+            for contrast in CONTRASTS
+        ],
     log:
-        "logs/plot_enrichment_dotplot/{contrast}.log",
+        "logs/plot_enrichment_dotplot.log",
     benchmark:
-        "results/benchmarks/plot_enrichment_dotplot/{contrast}.tsv"
+        "results/benchmarks/plot_enrichment_dotplot.tsv"
     localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:
         kind="dotplot",
         enrichment=config["enrichment"],
+        contrasts=CONTRASTS,
     script:
         "../../scripts/plot_enrichment.py"
 
 
 rule plot_gsea_focus:
     input:
-        table="results/enrichment/{contrast}.tsv",
-        curves="results/enrichment/gsea_curves/{contrast}.tsv",
-    output:
-        report(
-            "results/figures/gsea_focus_{contrast}.png",
-            caption="../report/gsea_focus.rst",
-            category="Enrichment",
-            subcategory="{contrast}",
+        tables=expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS),
+        curves=expand(
+            "results/enrichment/gsea_curves/{contrast}.tsv", contrast=CONTRASTS
         ),
+    output:
+        figures=[
+            report(
+                f"results/figures/gsea_focus_{contrast}.png",
+                caption="../report/gsea_focus.rst",
+                category="Enrichment",
+                subcategory=contrast,
+                labels={"contrast": contrast, "type": "GSEA focus sets"},
+            )
+            for contrast in CONTRASTS
+        ],
     log:
-        "logs/plot_gsea_focus/{contrast}.log",
+        "logs/plot_gsea_focus.log",
     benchmark:
-        "results/benchmarks/plot_gsea_focus/{contrast}.tsv"
+        "results/benchmarks/plot_gsea_focus.tsv"
     localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:
         kind="gsea_focus",
+        contrasts=CONTRASTS,
     script:
         "../../scripts/plot_enrichment.py"
 

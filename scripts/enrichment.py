@@ -27,14 +27,14 @@ Choices (config section ``enrichment``, documented in config/README.md):
   there is no overlap). It is finite for every testable set, unlike an odds ratio with empty cells.
 * GSEA (Subramanian et al. 2005, weighted KS score, weight 1) on the moderated t (``t`` column),
   gene-permutation null seeded by the config ``seed`` (identical numbers on every run).
-  ``gsea_engine: gseapy`` runs gseapy ``prerank`` (permutation method, ``threads=1``);
-  ``gsea_engine: tearflow`` computes the same score vectorized in numpy from the hit ranks only, one
-  null per set size (:func:`_permutation_gsea`) — seconds where gseapy ``prerank`` takes minutes on
-  10,000 proteins. Both follow gseapy's NES and nominal-p formulas; NES agree to r > 0.999 and
-  p-values differ between the engines only by permutation noise. ``gsea_engine: auto`` (default)
-  takes gseapy up to ``gsea_auto_max_genes`` ranked genes (5,000: every tear proteome seen so far)
-  and the numpy engine above, where gseapy needs minutes and > 1 GB per contrast; the log says which.
-  One value per gene: the protein with the
+  ``gsea_engine: tearflow`` (default) computes gseapy's score vectorized in numpy from the hit ranks
+  only, one null per set size (:func:`_permutation_gsea`): ~2.5 s per contrast at 2,000 proteins.
+  ``gsea_engine: gseapy`` runs gseapy ``prerank`` itself (permutation method, ``threads=1``): 10-14 s
+  per contrast at 2,000 proteins, minutes and > 1 GB at 10,000, which alone breaks the benchmark
+  targets. Both follow gseapy's NES and nominal-p formulas; NES agree to r > 0.999 and p-values
+  differ only by permutation noise (``tests/test_enrichment.py`` compares them). ``gsea_engine:
+  auto`` takes gseapy up to ``gsea_auto_max_genes`` ranked genes and the numpy engine above; the log
+  says which. One value per gene: the protein with the
   largest ``|t|``. ``statistic`` = NES, ``genes`` = leading edge, ``overlap`` = leading-edge size,
   ``set_size`` = set genes in the ranking. A nominal p of 0 (no permutation as extreme) is reported
   as ``1 / (gsea_permutations + 1)``, the smallest p that many permutations can support.
@@ -96,7 +96,7 @@ DEFAULTS = {
     "min_set_size": 5,
     "max_set_size": 500,
     "gsea_permutations": 1000,
-    "gsea_engine": "auto",
+    "gsea_engine": "tearflow",
     "gsea_auto_max_genes": 5000,
 }
 

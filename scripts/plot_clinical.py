@@ -23,29 +23,26 @@ from clinical import (
 from clinical_join import FEATURE, FEATURE_TYPE, FEATURE_TYPES, RHO
 
 from tearflow.columns import CONTRAST_ALL, FDR, GENE, PATIENT, SUBGROUP
+from tearflow.palette import subgroup_colours
 from tearflow.tables import read_tsv, save_figure
 
 log = logging.getLogger(__name__)
 
-# The subgroup palette of every tearflow figure (same as plot_elisa.SUBGROUP_COLOURS), in sheet order.
-SUBGROUP_COLOURS = ("#1b6ca8", "#d1495b", "#2a9d8f", "#edae49", "#6a4c93", "#8d6e63")
 FEATURE_TYPE_LABELS = {"gene_set": "gene-set score", "elisa": "ELISA", "protein": "protein"}
 
 
-def subgroup_colours(subgroups):
-    """One colour per subgroup, in order (the palette repeats after six)."""
-    return {s: SUBGROUP_COLOURS[i % len(SUBGROUP_COLOURS)] for i, s in enumerate(subgroups)}
+def trajectory_figure(values, summary, definitions, visits, sheet_subgroups=()):
+    """One panel per endpoint: thin lines per patient, thick lines the subgroup medians.
 
-
-def trajectory_figure(values, summary, definitions, visits):
-    """One panel per endpoint: thin lines per patient, thick lines the subgroup medians."""
+    Colours: :func:`tearflow.palette.subgroup_colours` over ``sheet_subgroups`` (sample-sheet
+    order, so they match the other figures) then any subgroup only the clinical table has."""
     import matplotlib.pyplot as plt
 
     endpoints = [e for e in definitions[ENDPOINT] if e in set(values[ENDPOINT])]
     present = [v for v in visits if v in set(values[VISIT])]
     position = {visit: i for i, visit in enumerate(present)}
     subgroups = [s for s in dict.fromkeys(values[SUBGROUP])]
-    colours = subgroup_colours(subgroups)
+    colours = subgroup_colours(list(sheet_subgroups) + subgroups)
     ncols = min(4, max(1, len(endpoints)))
     nrows = max(1, math.ceil(len(endpoints) / ncols))
     figure, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.9 * nrows), squeeze=False)
@@ -149,7 +146,12 @@ def main(snakemake):
         values = read_tsv(snakemake.input.values, dtype={PATIENT: str, SUBGROUP: str})
         summary = read_tsv(snakemake.input.summary, dtype={SUBGROUP: str})
         visits = visit_order(snakemake.params.baseline, settings["visits"])
-        save_figure(trajectory_figure(values, summary, definitions, visits),
+        sheet_subgroups = []
+        if "sheet" in snakemake.input.keys():  # without it: values.tsv order (sheet order first)
+            from tearflow.samples import read_sample_sheet, subgroup_order
+
+            sheet_subgroups = subgroup_order(read_sample_sheet(snakemake.input.sheet))
+        save_figure(trajectory_figure(values, summary, definitions, visits, sheet_subgroups),
                     snakemake.output.trajectories)  # fmt: skip
         log.info("wrote %s", snakemake.output.trajectories)
     if hasattr(snakemake.output, "heatmap"):

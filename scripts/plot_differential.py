@@ -1,5 +1,8 @@
 """Figures of the paired differential analysis: volcano per contrast, heatmap of significant changes.
 
+One ``plot_volcano`` job draws the volcano of every contrast (``params.contrasts``, in the order of
+``input.tables`` and ``output.figures``): one Python start-up instead of one per contrast.
+
 Plotting only: every number drawn comes from the tables written by ``scripts/differential.py``.
 """
 
@@ -9,6 +12,7 @@ import numpy as np
 
 from tearflow.columns import FDR, GENE, LOG2FC, PATIENT, PROTEIN, PVALUE, SIGNIFICANT, SUBGROUP
 from tearflow.genesets import library_genes, read_gmt, split_genes
+from tearflow.palette import subgroup_colours
 
 log = logging.getLogger("tearflow.plot_differential")
 
@@ -178,7 +182,11 @@ MAX_PATIENT_LABELS = 60  # more patients than this: no patient names, fixed figu
 
 
 def heatmap_figure(changes, patient_subgroups, proteins, subgroups, title="", change="follow-up − baseline"):
-    """Per-patient changes of ``proteins`` (rows, ordered by mean change), patients grouped by subgroup."""
+    """Per-patient changes of ``proteins`` (rows, ordered by mean change), patients grouped by subgroup.
+
+    Each subgroup's block is named and underlined above the columns in its
+    :func:`tearflow.palette.subgroup_colours` colour (``subgroups`` in sample-sheet order).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -210,12 +218,17 @@ def heatmap_figure(changes, patient_subgroups, proteins, subgroups, title="", ch
     else:
         axes.set_xticks([])
         axes.set_xlabel(f"{len(patients)} patients")
+    from matplotlib.patches import Rectangle
+
+    colours = subgroup_colours(subgroups)
     start = 0
     for group in subgroups:
         n = sum(1 for p in patients if patient_subgroups[p] == group)
         if n == 0:
             continue
-        axes.text(start + n / 2 - 0.5, -1, group, ha="center", va="bottom", fontsize=8, fontweight="bold")
+        axes.add_patch(Rectangle((start - 0.5, -0.95), n, 0.4, color=colours[group], clip_on=False, lw=0))
+        centre = start + n / 2 - 0.5
+        axes.text(centre, -1, group, ha="center", va="bottom", fontsize=8, fontweight="bold", color=colours[group])
         if start:
             axes.axvline(start - 0.5, color="black", lw=1.2)
         start += n
@@ -234,20 +247,26 @@ def main(snakemake):
     change = f"{labels['followup']} − {labels['baseline']}" if {"baseline", "followup"} <= set(labels) else None
     change = change or "follow-up − baseline"
     if snakemake.rule == "plot_volcano":
-        table = read_tsv(snakemake.input.table, dtype={PROTEIN: str, GENE: str})
         focus = set()
         if "focus_gmt" in snakemake.input.keys():
             focus = focus_genes_from_gmt(snakemake.input.focus_gmt)
-        figure = volcano_figure(
-            table,
-            snakemake.wildcards.contrast,
-            focus,
-            section.get("volcano_labels", 10),
-            section.get("fdr", 0.05),
-            section.get("min_abs_log2fc", 0.0),
-            change,
-        )
-        save_figure(figure, snakemake.output[0])
+        contrasts = list(snakemake.params.contrasts)
+        tables, figures = list(snakemake.input.tables), list(snakemake.output.figures)
+        if not len(contrasts) == len(tables) == len(figures):
+            raise ValueError(f"plot_volcano: {len(contrasts)} contrasts, {len(tables)} tables, {len(figures)} figures")
+        for contrast, path, figure_path in zip(contrasts, tables, figures):
+            table = read_tsv(path, dtype={PROTEIN: str, GENE: str})
+            figure = volcano_figure(
+                table,
+                contrast,
+                focus,
+                section.get("volcano_labels", 10),
+                section.get("fdr", 0.05),
+                section.get("min_abs_log2fc", 0.0),
+                change,
+            )
+            save_figure(figure, figure_path)
+            log.info("volcano %s: %s", contrast, figure_path)
         return
     tables = [read_tsv(path, dtype={PROTEIN: str, GENE: str}) for path in snakemake.input.tables]
     changes = read_tsv(snakemake.input.changes, dtype={PROTEIN: str, GENE: str})

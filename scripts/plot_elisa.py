@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tearflow.columns import CONTRAST_ALL, PATIENT, SUBGROUP
+from tearflow.palette import subgroup_colours
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +24,6 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-# The subgroup palette of every tearflow figure (same as plot_clinical.SUBGROUP_COLOURS), in sheet order.
-SUBGROUP_COLOURS = ("#1b6ca8", "#d1495b", "#2a9d8f", "#edae49", "#6a4c93", "#8d6e63")
-
-
-def _subgroup_colours(subgroups):
-    return {subgroup: SUBGROUP_COLOURS[i % len(SUBGROUP_COLOURS)] for i, subgroup in enumerate(subgroups)}
 
 
 def _log_tick_label(value, _position=None):
@@ -59,7 +52,7 @@ def paired_figure(changes, tests, subgroups, timepoints):
     from matplotlib.ticker import FuncFormatter
 
     analytes = sorted(changes["analyte"].unique())
-    colours = _subgroup_colours(subgroups)
+    colours = subgroup_colours(subgroups)
     figure, axes = plt.subplots(
         len(analytes),
         len(subgroups),
@@ -130,7 +123,7 @@ def focus_scatter_figure(patients, correlations, subgroups, max_sets=4):
     if not elisa_columns or not score_columns:
         return _empty_figure("no ELISA changes or no focus-set score changes to compare")
     plt = _pyplot()
-    colours = _subgroup_colours(subgroups)
+    colours = subgroup_colours(subgroups)
     figure, axes = plt.subplots(
         len(elisa_columns),
         len(score_columns),
@@ -187,6 +180,7 @@ def heatmap_figure(correlations, subgroups, fdr=0.05):
         return _empty_figure("no correlations to show")
     plt = _pyplot()
     groups = [g for g in list(subgroups) + [CONTRAST_ALL] if g in set(correlations["group"])]
+    group_colours = subgroup_colours(subgroups)  # panel titles; "all" stays black
     labels = correlations.assign(
         label=np.where(
             correlations["feature_type"] == "same_gene",
@@ -225,7 +219,7 @@ def heatmap_figure(correlations, subgroups, fdr=0.05):
                     axis.text(c, r, "*", ha="center", va="center", fontsize=10)
         axis.set_xticks(range(len(features)), [f[:30] for f in features], rotation=90, fontsize=8)
         axis.set_yticks(range(len(analytes)), analytes, fontsize=9)
-        axis.set_title(group, fontsize=11)
+        axis.set_title(group, fontsize=11, color=group_colours.get(group, "black"))
     figure.colorbar(image, ax=list(axes[0]), shrink=0.7, label="Spearman ρ")
     figure.suptitle(
         f"ELISA change vs focus scores and proteins (* BH FDR < {fdr:g}; grey = too few patients)", fontsize=11

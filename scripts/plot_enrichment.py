@@ -5,7 +5,10 @@
   (leading edge for GSEA), colour = -log10 FDR.
 * ``gsea_focus_{contrast}.png``: GSEA running sums of the focus sets (one panel per set).
 * ``focus_gene_changes.png``: per-patient follow-up − baseline log2 change of the proteins whose gene
-  is in a focus set, patients grouped by subgroup.
+  is in a focus set, patients grouped by subgroup (names in the shared subgroup colours).
+
+The dot plots and the GSEA figures are one job each for all contrasts (``params.contrasts``, in the
+order of ``input.tables`` / ``input.curves`` and ``output.figures``).
 """
 
 import logging
@@ -25,6 +28,7 @@ from tearflow.columns import (
     STATISTIC,
     SUBGROUP,
 )
+from tearflow.palette import subgroup_colours
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +179,9 @@ def focus_gene_matrix(changes, gene_sets, patient_subgroups):
 MAX_PATIENT_LABELS = 60  # more patients than this: no patient names, fixed figure width
 
 
-def focus_gene_figure(matrix, patient_subgroups):
+def focus_gene_figure(matrix, patient_subgroups, subgroups=None):
+    """Heatmap of ``focus_gene_matrix``; subgroup names coloured by the shared palette, over
+    ``subgroups`` (sample-sheet order; default: as the patients come)."""
     import matplotlib.pyplot as plt
 
     height = max(3.0, 0.18 * len(matrix) + 2)
@@ -190,8 +196,7 @@ def focus_gene_figure(matrix, patient_subgroups):
     finite = np.abs(values[np.isfinite(values)])
     limit = float(np.quantile(finite, 0.98)) if finite.size else 1.0
     limit = limit if limit > 0 else 1.0
-    cmap = plt.get_cmap("RdBu_r").copy()
-    cmap.set_bad("lightgrey")
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="lightgrey")
     image = axis.imshow(
         np.ma.masked_invalid(values),
         aspect="auto",
@@ -210,12 +215,14 @@ def focus_gene_figure(matrix, patient_subgroups):
         axis.set_xticks([])
         axis.set_xlabel(f"{len(patients)} patients")
     groups = patient_subgroups.loc[patients].tolist()
+    colours = subgroup_colours(list(subgroups or []) + patient_subgroups.tolist())
     start = 0
     for i in range(1, len(groups) + 1):
         if i == len(groups) or groups[i] != groups[start]:
             if i < len(groups):
                 axis.axvline(i - 0.5, color="black", lw=1.2)
-            axis.text((start + i - 1) / 2, -0.8, groups[start], ha="center", va="bottom", fontsize=9)
+            group = groups[start]
+            axis.text((start + i - 1) / 2, -0.8, group, ha="center", va="bottom", fontsize=9, color=colours[group])
             start = i
     bar = figure.colorbar(image, ax=axis, shrink=0.5)
     bar.set_label("log2 change (follow-up − baseline)")
@@ -228,6 +235,14 @@ def focus_gene_figure(matrix, patient_subgroups):
     return figure
 
 
+def _per_contrast(snakemake, inputs):
+    """(contrast, input path, figure path) per contrast; the rule lists all three in one order."""
+    contrasts, inputs, figures = list(snakemake.params.contrasts), list(inputs), list(snakemake.output.figures)
+    if not len(contrasts) == len(inputs) == len(figures):
+        raise ValueError(f"{snakemake.rule}: {len(contrasts)} contrasts, {len(inputs)} inputs, {len(figures)} figures")
+    return list(zip(contrasts, inputs, figures))
+
+
 def main(snakemake):
     from tearflow.genesets import read_gmt
     from tearflow.samples import read_sample_sheet
@@ -235,13 +250,16 @@ def main(snakemake):
 
     kind = snakemake.params.kind
     if kind == "dotplot":
-        table = read_tsv(snakemake.input.table)
         top = int((snakemake.params.enrichment or {}).get("plot_top_sets") or DEFAULT_TOP)
-        save_figure(dotplot_figure(table, snakemake.wildcards.contrast, top), snakemake.output[0])
+        for contrast, path, figure_path in _per_contrast(snakemake, snakemake.input.tables):
+            save_figure(dotplot_figure(read_tsv(path), contrast, top), figure_path)
+            log.info("dot plot %s: %s", contrast, figure_path)
     elif kind == "gsea_focus":
-        table = read_tsv(snakemake.input.table)
-        curves = read_tsv(snakemake.input.curves)
-        save_figure(gsea_focus_figure(curves, table, snakemake.wildcards.contrast), snakemake.output[0])
+        curve_paths = dict(zip(snakemake.params.contrasts, snakemake.input.curves))
+        for contrast, path, figure_path in _per_contrast(snakemake, snakemake.input.tables):
+            curves = read_tsv(curve_paths[contrast])
+            save_figure(gsea_focus_figure(curves, read_tsv(path), contrast), figure_path)
+            log.info("GSEA focus sets %s: %s", contrast, figure_path)
     elif kind == "focus_gene_changes":
         changes = read_tsv(snakemake.input.changes)
         sheet = read_sample_sheet(snakemake.input.sheet)
@@ -251,7 +269,7 @@ def main(snakemake):
         focus = read_gmt(snakemake.input.focus, "focus", focus=True)
         matrix = focus_gene_matrix(changes, focus.sets, subgroups)
         log.info("%d focus-set proteins quantified in patient_changes", len(matrix))
-        save_figure(focus_gene_figure(matrix, subgroups), snakemake.output[0])
+        save_figure(focus_gene_figure(matrix, subgroups, order), snakemake.output[0])
     else:
         raise ValueError(f"unknown figure kind {kind!r}")
 

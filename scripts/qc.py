@@ -20,6 +20,7 @@ import pandas as pd
 
 from tearflow.columns import ANNOTATION, PATIENT, SAMPLE, SUBGROUP, TIMEPOINT
 from tearflow.errors import TearflowError
+from tearflow.palette import subgroup_colours
 
 log = logging.getLogger(__name__)
 
@@ -310,11 +311,15 @@ def distributions_figure(log2, samples):
 def correlation_figure(correlation, samples):
     """Heatmap of the sample–sample correlations, samples ordered by subgroup and timepoint.
 
+    Sample (or block) names are written in their subgroup's colour (:mod:`tearflow.palette`,
+    subgroups in sheet order), the same colour the subgroup has in every other figure.
+
     At most :data:`MAX_FIGURE_INCHES` square. Up to :data:`MAX_LABELLED_SAMPLES` samples every
     sample is named; above, the subgroup · timepoint blocks are outlined and named instead.
     """
     import matplotlib.pyplot as plt
 
+    colours = subgroup_colours(samples[SUBGROUP])
     ordered = samples.sort_values([SUBGROUP, TIMEPOINT, PATIENT], kind="stable")
     order = ordered[SAMPLE].tolist()
     matrix = correlation.loc[order, order]
@@ -326,6 +331,7 @@ def correlation_figure(correlation, samples):
         fontsize = 7 if n <= 40 else 6
         axis.set_xticks(range(n), order, rotation=90, fontsize=fontsize)
         axis.set_yticks(range(n), order, fontsize=fontsize)
+        tick_groups = ordered[SUBGROUP].tolist()
     else:
         blocks = (ordered[SUBGROUP].astype(str) + " · " + ordered[TIMEPOINT].astype(str)).to_numpy()
         starts = [0] + [i for i in range(1, n) if blocks[i] != blocks[i - 1]]
@@ -337,7 +343,11 @@ def correlation_figure(correlation, samples):
         names = [f"{blocks[a]} ({b - a})" for a, b in zip(starts, ends)]
         axis.set_xticks(centres, names, rotation=90, fontsize=9)
         axis.set_yticks(centres, names, fontsize=9)
+        tick_groups = [ordered[SUBGROUP].iloc[a] for a in starts]
         axis.set_title(f"{n} samples, grouped by subgroup · timepoint", fontsize=11)
+    for ticks in (axis.get_xticklabels(), axis.get_yticklabels()):
+        for tick, group in zip(ticks, tick_groups):
+            tick.set_color(colours[group])
     figure.colorbar(image, ax=axis, label="Pearson r (log2)", shrink=0.8)
     figure.tight_layout()
     return figure

@@ -316,6 +316,47 @@ def test_figures_draw_from_the_tables(tmp_path):
     assert (tmp_path / "dot.png").stat().st_size > 0 and (tmp_path / "gsea.png").stat().st_size > 0
 
 
+def test_one_plot_job_per_figure_type_draws_every_contrast(tmp_path, monkeypatch):
+    """plot_enrichment_dotplot / plot_gsea_focus are one job each: contrast i gets table i, curves i
+    and figure i."""
+    from types import SimpleNamespace
+
+    import matplotlib.pyplot as plt
+    import plot_enrichment
+
+    from tearflow.tables import write_tsv
+
+    focus = _library({"IL-17 (test)": ["G1", "G2", "G3", "G4", "G5"]}, FOCUS_LIBRARY, True)
+    contrasts, tables, curve_paths = ["NSDE", "SSDE", "all"], [], []
+    for i, (contrast, n) in enumerate(zip(contrasts, (100, 120, 140))):
+        result, curves = contrast_enrichment(_table(n, planted=["G1", "G2"]), [focus], {"gsea_permutations": 20}, i)
+        tables.append(tmp_path / f"{contrast}.tsv")
+        curve_paths.append(tmp_path / f"curves_{contrast}.tsv")
+        write_tsv(result, tables[-1])
+        write_tsv(curves, curve_paths[-1])
+    drawn = []
+    dotplot, gsea = plot_enrichment.dotplot_figure, plot_enrichment.gsea_focus_figure
+    monkeypatch.setattr(
+        plot_enrichment, "dotplot_figure", lambda t, c, top: drawn.append(("dot", c, None)) or dotplot(t, c, top)
+    )
+    monkeypatch.setattr(
+        plot_enrichment, "gsea_focus_figure", lambda cu, t, c: drawn.append(("gsea", c, len(cu))) or gsea(cu, t, c)
+    )
+    for kind, inputs in (("dotplot", {"tables": tables}), ("gsea_focus", {"tables": tables, "curves": curve_paths})):
+        figures = [tmp_path / f"{kind}_{c}.png" for c in contrasts]
+        plot_enrichment.main(
+            SimpleNamespace(
+                rule=f"plot_{kind}",
+                input=SimpleNamespace(**inputs),
+                output=SimpleNamespace(figures=figures),
+                params=SimpleNamespace(kind=kind, enrichment={"plot_top_sets": 5}, contrasts=contrasts),
+            )
+        )
+        assert all(f.stat().st_size > 0 for f in figures)
+    assert drawn == [("dot", c, None) for c in contrasts] + [("gsea", c, n) for c, n in zip(contrasts, (100, 120, 140))]
+    plt.close("all")
+
+
 def test_auto_gsea_engine_is_gseapy_for_tear_proteomes_and_numpy_above():
     from enrichment import chosen_gsea_engine
 

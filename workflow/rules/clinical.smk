@@ -62,6 +62,7 @@ rule clinical_correlations:
 
 rule clinical_trajectories_plot:
     input:
+        sheet=SAMPLE_SHEET,
         values="results/clinical/values.tsv",
         summary="results/clinical/summary.tsv",
         endpoints=lambda wildcards: _clinical_endpoint_table(),

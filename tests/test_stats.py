@@ -130,6 +130,72 @@ def test_trigamma_inverse_inverts_trigamma():
     np.testing.assert_allclose(stats.trigamma_inverse(polygamma(1, y)), y, rtol=1e-6)
 
 
+def test_import_needs_no_scipy_stats_or_optimize():
+    """The differential step's fresh process: importing tearflow.stats and running the default limma
+    path (lm_fit → contrasts_fit → ebayes with and without trend → CI → BH) loads neither scipy.stats
+    (~0.9 s) nor scipy.optimize (~0.5 s); they are imported where needed (robust prior, rank tests)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.path.insert(0, 'scripts'); import tearflow.stats; "
+        "print('scipy.stats' in sys.modules, 'scipy.optimize' in sys.modules)"
+    )
+    on_import = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
+    assert on_import.stdout.split() == ["False", "False"], on_import.stdout + on_import.stderr
+    default_path = (
+        "import sys; sys.path.insert(0, 'scripts'); import numpy as np; from tearflow import stats\n"
+        "rng = np.random.default_rng(3); y = rng.normal(size=(300, 8)); y[rng.random(y.shape) < 0.1] = np.nan\n"
+        "design = np.column_stack([np.repeat([1.0, 0.0], 4), np.repeat([0.0, 1.0], 4)])\n"
+        "fit = stats.contrasts_fit(stats.lm_fit(y, design), np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]]))\n"
+        "for trend in (None, rng.normal(size=300)):\n"
+        "    m = stats.ebayes(fit, trend=trend); m.confidence_interval(); stats.bh_adjust(m.pvalue)\n"
+        "print('scipy.stats' in sys.modules, 'scipy.optimize' in sys.modules)"
+    )
+    on_run = subprocess.run([sys.executable, "-c", default_path], cwd=REPO, capture_output=True, text=True, check=True)
+    assert on_run.stdout.split() == ["False", "False"], on_run.stdout + on_run.stderr
+
+
+def test_t_tails_equal_scipy_stats_t():
+    """The scipy.special t tails on the default path give exactly scipy.stats.t's values (edge cases too)."""
+    from scipy import stats as sstats
+
+    x = np.array([-np.inf, -40, -1, -0.0, 0.0, 1e-300, 0.5, 1.96, 7, 38, 1e10, 1e200, np.inf, np.nan])
+    df = np.array([[-1], [0], [0.5], [1], [2.5], [10], [31.7], [1e6], [np.inf], [np.nan]])
+    p = np.array([0, 1e-320, 1e-300, 1e-20, 0.025, 0.5, 0.975, 1 - 1e-16, 1, 1.5, -0.1, np.nan])
+
+    def same(ours, theirs):
+        ours, theirs = np.asarray(ours), np.asarray(theirs)
+        assert ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours, theirs)
+        finite = ~np.isnan(theirs)
+        assert (np.signbit(ours[finite]) == np.signbit(theirs[finite])).all()
+
+    with np.errstate(all="ignore"):
+        same(stats._t_sf(x, df), sstats.t.sf(x, df))
+        same(stats._t_logsf(x, df), sstats.t.logsf(x, df))
+        same(stats._t_ppf(p, df), sstats.t.ppf(p, df))
+        same(stats._t_isf(p, df), sstats.t.isf(p, df))
+        same(stats._t_isf(p, 17.3), sstats.t.isf(p, 17.3))
+
+
+def test_bspline_basis_equals_scipy_interpolate():
+    """The numpy B-splines of the trend basis give exactly scipy.interpolate.BSpline's values and derivatives."""
+    from scipy.interpolate import BSpline
+
+    rng = np.random.default_rng(11)
+    for n_inner in range(4):
+        lo, hi = 12.5, 27.0
+        knots = np.sort(np.concatenate([[lo] * 4, rng.uniform(lo, hi, n_inner), [hi] * 4]))
+        c = np.eye(len(knots) - 4)
+        x = np.concatenate([rng.uniform(lo, hi, 40), knots])
+        spline = BSpline(knots, c, 3, extrapolate=True)
+        np.testing.assert_array_equal(stats._bspline_values(knots, c, 3, x), spline(x))
+        for nu in (1, 2):
+            ours = stats._bspline_values(*stats._bspline_derivative(knots, c, 3, nu), x)
+            np.testing.assert_array_equal(ours, spline.derivative(nu)(x))
+
+
 def test_lowess_matches_r():
     # R: lowess(x, y, f = 0.4, iter = 3)$y with x = c(1,2,3,4,5,6,7,8,9,10,3), y = ... below
     x = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 3], dtype=float)

@@ -54,8 +54,12 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, special
-from scipy import stats as sstats
+from scipy import special
+
+# scipy.stats (~0.9 s) and scipy.optimize (~0.5 s) are imported inside the functions that need them
+# (robust prior, small-sample tests): the default limma path, with or without trend, needs only numpy
+# and scipy.special (t tails: _t_sf etc.; the trend's B-splines: _bspline_values, no scipy.interpolate),
+# so the differential step's fresh process does not pay for them.
 
 #: limma's relative tolerance for a column to count as estimable (``lm.fit``'s ``tol``, LINPACK dqrdc2)
 QR_TOL = 1e-7
@@ -267,6 +271,56 @@ def trigamma_inverse(x):
     return y[0] if scalar else y
 
 
+def _bspline_values(t, c, k, x):
+    """Value at ``x`` of the degree-``k`` spline(s) with knots ``t`` and coefficients ``c`` (rows).
+
+    What ``scipy.interpolate.BSpline(t, c, k)(x)`` computes, step for step (so to the last bit):
+    for each x its interval ``t[l] <= x < t[l+1]`` (k ≤ l ≤ n−1, the last one closed), the k + 1
+    non-zero B-splines there by de Boor's recursion, then Σ_a c[l−k+a] · B_a in order of a. Kept
+    in numpy so that the trend fit does not import scipy.interpolate (which loads scipy.optimize).
+    """
+    t = np.asarray(t, dtype=float)
+    c = np.asarray(c, dtype=float)
+    x = np.asarray(x, dtype=float)
+    n = len(t) - k - 1
+    ell = np.clip(np.searchsorted(t, x, side="right") - 1, k, n - 1)
+    h = np.zeros((len(x), k + 1))
+    h[:, 0] = 1.0
+    for j in range(1, k + 1):
+        hh = h[:, :j].copy()
+        h[:, 0] = 0.0
+        for m in range(1, j + 1):
+            xb = t[ell + m]
+            xa = t[ell + m - j]
+            same = xb == xa
+            with np.errstate(divide="ignore", invalid="ignore"):  # w is discarded where the knots coincide
+                w = hh[:, m - 1] / (xb - xa)
+                h[:, m - 1] = np.where(same, h[:, m - 1], h[:, m - 1] + w * (xb - x))
+                h[:, m] = np.where(same, 0.0, w * (x - xa))
+    out = np.zeros((len(x),) + c.shape[1:])
+    for a in range(k + 1):
+        out += c[ell + a - k] * h[:, a].reshape((-1,) + (1,) * (c.ndim - 1))
+    return out
+
+
+def _bspline_derivative(t, c, k, nu=1):
+    """Knots, coefficients and degree of the ``nu``-th derivative (``scipy.interpolate.splder``)."""
+    t = np.asarray(t, dtype=float)
+    c = np.asarray(c, dtype=float)
+    sh = (slice(None),) + (None,) * (c.ndim - 1)
+    if len(t) > len(c):  # pad c to the length of t (FITPACK convention)
+        c = np.concatenate([c, np.zeros((len(t) - len(c),) + c.shape[1:])])
+    for _ in range(nu):
+        dt = t[k + 1 : -1] - t[1 : -k - 1]
+        if np.any(dt == 0):  # splder raises here too (a division by zero)
+            raise ValueError(f"The spline has internal repeated knots and is not differentiable {nu} times")
+        c = (c[1 : -1 - k, ...] - c[: -2 - k, ...]) * k / dt[sh]
+        c = np.concatenate([c, np.zeros((k,) + c.shape[1:])])
+        t = t[1:-1]
+        k -= 1
+    return t, c, k
+
+
 def natural_spline_basis(x, df, fit_x=None):
     """A basis of the natural cubic splines of ``splines::ns(fit_x, df=df, intercept=TRUE)``,
     evaluated at ``x`` (linear beyond the boundary knots, as ``predict.ns``).
@@ -276,8 +330,6 @@ def natural_spline_basis(x, df, fit_x=None):
     derivative is zero at both boundary knots. The basis differs from R's by an invertible linear
     map, which leaves every fitted value and residual of a regression on it unchanged.
     """
-    from scipy.interpolate import BSpline
-
     x = np.asarray(x, dtype=float)
     fit_x = x if fit_x is None else np.asarray(fit_x, dtype=float)
     lo, hi = float(np.min(fit_x)), float(np.max(fit_x))
@@ -285,11 +337,11 @@ def natural_spline_basis(x, df, fit_x=None):
     probs = np.linspace(0, 1, n_inner + 2)[1:-1]
     inner = np.quantile(fit_x, probs) if n_inner > 0 else np.array([])
     knots = np.sort(np.concatenate([[lo] * 4, inner, [hi] * 4]))
-    n_basis = len(knots) - 4
-    spline = BSpline(knots, np.eye(n_basis), 3, extrapolate=True)
+    coefficients = np.eye(len(knots) - 4)  # one B-spline per column
     clipped = np.clip(x, lo, hi)
-    values = spline(clipped) + (x - clipped)[:, None] * spline.derivative(1)(clipped)
-    constraint = spline.derivative(2)(np.array([lo, hi]))  # 2 × n_basis
+    slope = _bspline_values(*_bspline_derivative(knots, coefficients, 3, 1), clipped)
+    values = _bspline_values(knots, coefficients, 3, clipped) + (x - clipped)[:, None] * slope
+    constraint = _bspline_values(*_bspline_derivative(knots, coefficients, 3, 2), np.array([lo, hi]))  # 2 × n_basis
     _, _, vt = np.linalg.svd(constraint)
     null_space = vt[2:].T
     return values @ null_space
@@ -392,6 +444,40 @@ def _clowess(x, y, f, nsteps, delta):
 
 
 # --------------------------------------------------------------------------------------------------
+# Student's t tails through scipy.special (the same ufuncs, and the same edge cases, as scipy.stats.t)
+# --------------------------------------------------------------------------------------------------
+def _t_sf(x, df):
+    """P(T > x) on ``df`` degrees of freedom (R ``pt(x, df, lower.tail=FALSE)``; ``scipy.stats.t.sf``)."""
+    return special.stdtr(df, -np.asarray(x, dtype=float))
+
+
+def _t_logsf(x, df):
+    """log P(T > x) (R ``pt(x, df, lower.tail=FALSE, log.p=TRUE)``; ``scipy.stats.t.logsf``).
+
+    Above the median the log of the upper tail itself (accurate down to its underflow near 1e-308),
+    below it log1p(−lower tail) (accurate near log 1 = 0), as ``scipy.stats.t.logsf``; log 0 = −inf.
+    """
+    x, df = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(df, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        upper = x > special.stdtrit(df, 0.5)
+        out = np.where(upper, np.log(special.stdtr(df, -x)), np.log1p(-special.stdtr(df, x)))
+    return np.where((x == -np.inf) & (df > 0), 0.0, out)  # 0.0, not log1p(−0) = −0.0, as scipy.stats
+
+
+def _t_ppf(p, df):
+    """The lower-tail ``p`` quantile (R ``qt(p, df)``; ``scipy.stats.t.ppf``): −inf at p = 0."""
+    p, df = np.broadcast_arrays(np.asarray(p, dtype=float), np.asarray(df, dtype=float))
+    # special.stdtrit(df, 0) is +inf (scipy 1.17); scipy.stats.t maps p = 0 to the support's −inf
+    return np.where((p == 0) & (df > 0), -np.inf, special.stdtrit(df, p))
+
+
+def _t_isf(p, df):
+    """The upper-tail ``p`` quantile (R ``qt(p, df, lower.tail=FALSE)``; ``scipy.stats.t.isf``): inf at p = 0."""
+    p, df = np.broadcast_arrays(np.asarray(p, dtype=float), np.asarray(df, dtype=float))
+    return np.where((p == 0) & (df > 0), np.inf, -special.stdtrit(df, p)) + 0.0  # −0.0 → 0.0 as scipy.stats
+
+
+# --------------------------------------------------------------------------------------------------
 # Empirical Bayes (fitFDist / fitFDistRobustly / squeezeVar / eBayes)
 # --------------------------------------------------------------------------------------------------
 @dataclass
@@ -479,24 +565,32 @@ def fit_f_dist(x, df1, covariate=None):
 
 
 def _f_logsf(f, df1, df2):
+    from scipy import stats as sstats
+
     if np.isinf(df2):
         return sstats.chi2.logsf(f * df1, df1)
     return sstats.f.logsf(f, df1, df2)
 
 
 def _f_logcdf(f, df1, df2):
+    from scipy import stats as sstats
+
     if np.isinf(df2):
         return sstats.chi2.logcdf(f * df1, df1)
     return sstats.f.logcdf(f, df1, df2)
 
 
 def _f_ppf(p, df1, df2):
+    from scipy import stats as sstats
+
     if np.isinf(df2):
         return sstats.chi2.ppf(p, df1) / df1
     return sstats.f.ppf(p, df1, df2)
 
 
 def _f_pdf(f, df1, df2):
+    from scipy import stats as sstats
+
     if np.isinf(df2):
         return sstats.chi2.pdf(f * df1, df1) * df1
     return sstats.f.pdf(f, df1, df2)
@@ -532,6 +626,9 @@ def fit_f_dist_robustly(x, df1, covariate=None, winsor_tail_p=(0.05, 0.1)):
     quadrature, 128 nodes); then each protein's prior df is shrunk by its posterior probability
     of not being an outlier (``df2_shrunk``), made monotone in the tail p-value.
     """
+    from scipy import optimize
+    from scipy import stats as sstats
+
     x = np.asarray(x, dtype=float).copy()
     n = len(x)
     df1 = np.asarray(df1, dtype=float)
@@ -680,6 +777,8 @@ def fit_f_dist_robustly(x, df1, covariate=None, winsor_tail_p=(0.05, 0.1)):
 
 def _f_isf_log(logp, df1, df2):
     """Upper-tail F quantile from a log probability (R ``qf(logp, lower.tail=FALSE, log.p=TRUE)``)."""
+    from scipy import stats as sstats
+
     if np.isinf(df2):
         return sstats.chi2.isf(np.exp(logp), df1) / df1
     return sstats.f.isf(np.exp(logp), df1, df2)
@@ -748,19 +847,19 @@ def tmixture(tstat, stdev_unscaled, df, proportion, v0_lim=None):
     max_df = df.max()
     lower = df < max_df
     if lower.any():
-        tail = sstats.t.logsf(tstat[lower], df[lower])
+        tail = _t_logsf(tstat[lower], df[lower])
         tstat = tstat.copy()
-        tstat[lower] = sstats.t.isf(np.exp(tail), max_df)
+        tstat[lower] = _t_isf(np.exp(tail), max_df)
     order = np.argsort(-tstat, kind="stable")[:ntarget]
     tstat = tstat[order]
     v1 = stdev_unscaled[order] ** 2
     r = np.arange(1, ntarget + 1)
-    p0 = 2 * sstats.t.sf(tstat, max_df)
+    p0 = 2 * _t_sf(tstat, max_df)
     ptarget = ((r - 0.5) / n - (1 - p) * p0) / p
     v0 = np.zeros(ntarget)
     pos = ptarget > p0
     if pos.any():
-        qtarget = sstats.t.isf(ptarget[pos] / 2, max_df)
+        qtarget = _t_isf(ptarget[pos] / 2, max_df)
         v0[pos] = v1[pos] * ((tstat[pos] / qtarget) ** 2 - 1)
     if v0_lim is not None:
         v0 = np.clip(v0, v0_lim[0], v0_lim[1])
@@ -785,9 +884,7 @@ class ModeratedFit:
 
     def confidence_interval(self, level=0.95):
         """Lower and upper limits of the ``level`` CI of each coefficient (as ``topTable(confint=)``)."""
-        margin = (
-            np.sqrt(self.s2_post)[:, None] * self.stdev_unscaled * sstats.t.ppf((1 + level) / 2, self.df_total)[:, None]
-        )
+        margin = np.sqrt(self.s2_post)[:, None] * self.stdev_unscaled * _t_ppf((1 + level) / 2, self.df_total)[:, None]
         return self.coefficients - margin, self.coefficients + margin
 
 
@@ -816,7 +913,7 @@ def ebayes(fit, trend=None, robust=False, proportion=0.01, stdev_coef_lim=(0.1, 
     df_prior = squeezed.df_prior
     df_pooled = np.nansum(df_residual)
     df_total = np.minimum(df_residual + df_prior, df_pooled)
-    pvalue = 2 * sstats.t.sf(np.abs(t), df_total[:, None])
+    pvalue = 2 * _t_sf(np.abs(t), df_total[:, None])
     # B-statistic (Smyth 2004, sec. 5)
     var_prior_lim = np.array(stdev_coef_lim) ** 2 / np.median(squeezed.var_prior)
     var_prior = np.array(
@@ -892,6 +989,8 @@ def wilcoxon_signed_rank_p(differences, zero_method="wilcox", method="auto", exa
     - NaN (never p = 0) when fewer than ``max(min_n, 2)`` differences are left or no difference is
       non-zero.
     """
+    from scipy import stats as sstats
+
     if zero_method not in WILCOXON_ZERO_METHODS:
         raise ValueError(f"zero_method must be one of {WILCOXON_ZERO_METHODS}, not {zero_method!r}")
     if method not in WILCOXON_METHODS:
@@ -917,6 +1016,8 @@ def one_sample_t_p(differences, min_n=2):
     differences are left or their standard deviation is below :data:`ZERO_TOL` (no variance: t is
     undefined or infinite).
     """
+    from scipy import stats as sstats
+
     d = _finite_values(differences)
     if len(d) < max(int(min_n), 2) or np.std(d, ddof=1) < ZERO_TOL:
         return np.nan
@@ -936,6 +1037,8 @@ def two_group_p(first, second, exact_max_n=50, min_n=2):
     ``max(min_n, 2)`` values or all values are equal (range below :data:`ZERO_TOL`); the Welch p
     alone is NaN when both groups have a standard deviation below :data:`ZERO_TOL`.
     """
+    from scipy import stats as sstats
+
     first, second = _finite_values(first), _finite_values(second)
     if min(len(first), len(second)) < max(int(min_n), 2):
         return np.nan, np.nan
@@ -970,6 +1073,8 @@ def spearman_permutation(x, y, permutations=9999, rng=None):
     dropped. (NaN, NaN) when fewer than 3 pairs are left or either variable is constant; the
     random generator is then not used.
     """
+    from scipy import stats as sstats
+
     x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
     both = ~np.isnan(x) & ~np.isnan(y)
     x, y = x[both], y[both]

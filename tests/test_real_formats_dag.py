@@ -1,0 +1,77 @@
+"""The whole DAG on the real search-engine files in ../shared/data/formats (issue 3): their runs are
+paired into pseudo-patients (baseline, week2) in two subgroups, and every step must finish and
+keep the output contract on what each tool really writes."""
+
+import pytest
+from conftest import SHARED_DATA
+from workflow_runner import copy_workflow, run_snakemake, write_configfile
+
+from tearflow.readers import read_table
+from tearflow.tables import read_tsv
+
+FORMATS = SHARED_DATA / "formats"
+
+
+def pseudo_patients(runs, condition_pairs=False):
+    """(baseline run, follow-up run) pairs: consecutive runs, or for the HYE mixture the i-th run
+    of condition A with the i-th of condition B."""
+    if condition_pairs:
+        first = sorted(r for r in runs if "Condition_A" in r)
+        second = sorted(r for r in runs if "Condition_B" in r)
+        return list(zip(first, second))
+    return [(runs[i], runs[i + 1]) for i in range(0, len(runs) - 1, 2)]
+
+
+def write_sheet(path, pairs, subgroups):
+    lines = ["sample\tpatient\tsubgroup\ttimepoint"]
+    for number, ((base, follow), subgroup) in enumerate(zip(pairs, subgroups), start=1):
+        patient = f"P{number:02d}"
+        lines += [f"{base}\t{patient}\t{subgroup}\tbaseline", f"{follow}\t{patient}\t{subgroup}\tweek2"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+CASES = [
+    ("maxquant/proteinGroups.txt", False),
+    ("diann/report_final.pg_matrix.tsv", False),
+    ("diann/report_long_diann1.9.tsv", True),
+    ("fragpipe/combined_proteins.tsv", False),
+]
+
+
+@pytest.mark.skipif(not FORMATS.exists(), reason="../shared/data is not beside the repository")
+@pytest.mark.parametrize(
+    "relative, condition_pairs", CASES, ids=[c[0].split("/")[0] + ":" + c[0].split("/")[1] for c in CASES]
+)
+def test_whole_dag_runs_on_a_real_table(tmp_path, relative, condition_pairs):
+    table_path = FORMATS / relative
+    pairs = pseudo_patients(read_table(table_path).runs, condition_pairs)
+    # two subgroups when there are enough pseudo-patients, else one
+    subgroups = (
+        ["A" if i < (len(pairs) + 1) // 2 else "B" for i in range(len(pairs))]
+        if len(pairs) >= 4
+        else ["A"] * len(pairs)
+    )
+    workdir = copy_workflow(tmp_path)
+    sheet = workdir / "pseudo_samples.tsv"
+    write_sheet(sheet, pairs, subgroups)
+    overrides = {
+        "samples": str(sheet),
+        "proteomics": [{"path": str(table_path), "format": "auto"}],
+        "elisa": None,
+        "clinical": None,
+        "differential": {"min_pairs": 2},
+    }
+    run_snakemake(workdir, "--cores", "2", "--configfile", write_configfile(workdir, overrides))
+    contrasts = sorted(set(subgroups)) + ["all"] + (["interaction"] if len(set(subgroups)) == 2 else [])
+    normalized = read_tsv(workdir / "results/abundance/normalized.tsv")
+    assert len(normalized) > 0
+    assert len(normalized.columns) == 2 + 2 * len(pairs)
+    for contrast in contrasts:
+        table = read_tsv(workdir / f"results/differential/{contrast}.tsv")
+        assert len(table) == len(normalized)
+        tested = table["pvalue"].notna()
+        assert (table.loc[tested, "pvalue"] > 0).all() and table.loc[~tested, "t"].isna().all()
+        assert (workdir / f"results/enrichment/{contrast}.tsv").exists()
+        assert (workdir / f"results/figures/volcano_{contrast}.png").exists()
+    summary = read_tsv(workdir / "results/qc/import_summary.tsv")
+    assert summary["samples_matched"].tolist() == [2 * len(pairs)]

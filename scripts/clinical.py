@@ -23,7 +23,7 @@ from tearflow.columns import CONTRAST_ALL, N_PAIRS, PATIENT, SUBGROUP
 from tearflow.errors import TearflowError
 from tearflow.samples import read_sample_sheet, subgroup_order
 from tearflow.stats import WILCOXON_METHODS, bh_adjust, one_sample_t_p, wilcoxon_signed_rank_p
-from tearflow.tables import write_tsv
+from tearflow.tables import read_text_table, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -115,16 +115,7 @@ def spelling_key(name):
 
 def read_endpoint_definitions(path):
     """The endpoint table: one row per endpoint (index = endpoint) with its spellings checked."""
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise TearflowError(f"endpoint table {path}: cannot be read as a TSV ({error})") from error
-    table.columns = [column.strip() for column in table.columns]
-    missing = [column for column in DEFINITION_COLUMNS if column not in table.columns]
-    if missing:
-        raise TearflowError(
-            f"endpoint table {path}: missing column(s) {', '.join(missing)}; expected {', '.join(DEFINITION_COLUMNS)}"
-        )
+    table = read_text_table(path, "endpoint table", DEFINITION_COLUMNS)
     table = table[list(DEFINITION_COLUMNS)].apply(lambda column: column.str.strip())
     for column, allowed in ((BETTER, BETTER_VALUES), (ROLE, ROLE_VALUES)):
         wrong = table.index[~table[column].isin(allowed)]

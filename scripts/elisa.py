@@ -143,16 +143,9 @@ def name_key(text):
 
 def read_analyte_map(path):
     """Read ``analytes.tsv`` (analyte, gene, spellings, note); check it maps each spelling once."""
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise TearflowError(f"analyte map {path}: cannot be read as a TSV ({error})") from error
-    missing = [column for column in (ANALYTE, GENE) if column not in table.columns]
-    if missing:
-        raise TearflowError(
-            f"analyte map {path}: missing column(s) {', '.join(missing)}; expected analyte, gene, "
-            f"spellings (found {', '.join(table.columns)})"
-        )
+    from tearflow.tables import read_text_table
+
+    table = read_text_table(path, "analyte map", (ANALYTE, GENE))
     if "spellings" not in table.columns:
         table["spellings"] = ""
     table = table.apply(lambda column: column.str.strip())

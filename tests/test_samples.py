@@ -58,3 +58,14 @@ def test_empty_and_header_only_sheets_are_named(tmp_path):
     path = write_sheet(tmp_path, "sample\tpatient\tsubgroup\ttimepoint\n")
     with pytest.raises(TearflowError, match="no sample rows below the header"):
         read_sample_sheet(path)
+
+
+def test_small_tables_share_one_reader_that_names_the_table(tmp_path):
+    from tearflow.tables import read_text_table
+
+    path = tmp_path / "map.tsv"
+    path.write_text(" analyte \tnote\nIL6\tx\n")
+    with pytest.raises(TearflowError, match=r"analyte map .*map.tsv: missing column\(s\) gene; expected at least"):
+        read_text_table(path, "analyte map", ("analyte", "gene"))
+    path.write_text("analyte\tgene\n IL6 \tIL6\n")
+    assert read_text_table(path, "analyte map", ("analyte", "gene")).columns.tolist() == ["analyte", "gene"]

@@ -12,6 +12,7 @@ import pandas as pd
 
 from tearflow.columns import PATIENT, SAMPLE, SHEET_REQUIRED, SUBGROUP, TIMEPOINT
 from tearflow.errors import TearflowError
+from tearflow.tables import read_text_table
 
 log = logging.getLogger(__name__)
 
@@ -21,22 +22,7 @@ FOLLOWUP_SAMPLE = "followup_sample"
 
 def read_sample_sheet(path):
     """Read the sample sheet as strings (IDs such as ``007`` keep their zeros)."""
-    try:
-        sheet = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    except pd.errors.EmptyDataError:
-        raise TearflowError(
-            f"sample sheet {path}: the file is empty; expected a header line with "
-            f"{', '.join(SHEET_REQUIRED)} and one row per sample"
-        ) from None
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise TearflowError(f"sample sheet {path}: cannot be read as a TSV ({error})") from error
-    sheet.columns = [column.strip() for column in sheet.columns]
-    missing = [column for column in SHEET_REQUIRED if column not in sheet.columns]
-    if missing:
-        raise TearflowError(
-            f"sample sheet {path}: missing column(s) {', '.join(missing)}; "
-            f"expected at least {', '.join(SHEET_REQUIRED)} (found {', '.join(sheet.columns)})"
-        )
+    sheet = read_text_table(path, "sample sheet", SHEET_REQUIRED)
     if sheet.empty:
         raise TearflowError(f"sample sheet {path}: no sample rows below the header; expected one row per sample")
     for column in SHEET_REQUIRED:

@@ -10,6 +10,8 @@ import tempfile
 
 import pandas as pd
 
+from tearflow.errors import TearflowError
+
 MISSING = "NA"
 
 
@@ -34,6 +36,28 @@ def read_tsv(path, **kwargs):
     kwargs.setdefault("keep_default_na", False)
     kwargs.setdefault("na_values", [MISSING, ""])
     return pd.read_csv(path, **kwargs)
+
+
+def read_text_table(path, what, required):
+    """A small user table (sample sheet, analyte map, endpoint table) as strings, header cells
+    stripped, with the ``required`` columns present; ``what`` names it in every error."""
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
+    except pd.errors.EmptyDataError:
+        raise TearflowError(
+            f"{what} {path}: the file is empty; expected a header line with {', '.join(required)} "
+            "and one row per entry"
+        ) from None
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise TearflowError(f"{what} {path}: cannot be read as a TSV ({error})") from error
+    table.columns = [str(column).strip() for column in table.columns]
+    missing = [column for column in required if column not in table.columns]
+    if missing:
+        raise TearflowError(
+            f"{what} {path}: missing column(s) {', '.join(missing)}; expected at least "
+            f"{', '.join(required)} (found {', '.join(table.columns)})"
+        )
+    return table
 
 
 def save_figure(figure, path, dpi=150):

@@ -7,7 +7,10 @@ Any other exception is a bug in tearflow and keeps its traceback.
 
 import logging
 import os
+import signal
 import sys
+
+from tearflow.atomic import remove_stale_temporaries
 
 
 class TearflowError(Exception):
@@ -40,17 +43,29 @@ def _remove_outputs(paths):
             os.remove(path)
 
 
+def _exit_on_terminate(signum, frame):
+    # Snakemake (and SLURM's scancel) stop a job with SIGTERM, whose default action ends the
+    # process without unwinding; raising instead lets every write in progress remove its temporary.
+    raise SystemExit(128 + signum)
+
+
 def run_step(main, snakemake):
     """Run a step script's ``main(snakemake)`` with logging and the user-error boundary.
 
     A :class:`TearflowError` is logged once (console and the rule's log), the step's outputs are
-    removed so nothing half-written looks finished, and the process exits with status 1.
+    removed so nothing half-written looks finished, and the process exits with status 1. SIGTERM
+    ends the step as an exception, so half-written temporaries are removed on the way out; ones a
+    SIGKILL left behind are removed when the step runs again.
     """
     log_path = snakemake.log[0] if len(snakemake.log) else None
     configure_logging(log_path)
+    signal.signal(signal.SIGTERM, _exit_on_terminate)
+    outputs = [str(path) for path in snakemake.output]
+    for stale in remove_stale_temporaries(outputs):
+        logging.getLogger("tearflow").info("removed %s, left by an interrupted earlier run", stale)
     try:
         main(snakemake)
     except TearflowError as error:
         logging.getLogger("tearflow").error("%s", error)
-        _remove_outputs([str(path) for path in snakemake.output])
+        _remove_outputs(outputs)
         sys.exit(1)

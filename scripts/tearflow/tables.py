@@ -6,10 +6,10 @@ looks finished.
 """
 
 import os
-import tempfile
 
 import pandas as pd
 
+from tearflow.atomic import temporary_beside
 from tearflow.errors import TearflowError
 
 MISSING = "NA"
@@ -17,11 +17,9 @@ MISSING = "NA"
 
 def write_tsv(table, path, index=False):
     """Write ``table`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".tsv")
+    temporary = temporary_beside(path, ".tsv")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        with open(temporary, "w", encoding="utf-8", newline="") as stream:
             table.to_csv(stream, sep="\t", index=index, na_rep=MISSING)
         os.replace(temporary, path)
     except BaseException:
@@ -64,10 +62,7 @@ def save_figure(figure, path, dpi=150):
     """Save a matplotlib figure atomically as PNG and close it."""
     import matplotlib.pyplot as plt
 
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".png")
-    os.close(handle)
+    temporary = temporary_beside(path, ".png")
     try:
         figure.savefig(temporary, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
         os.replace(temporary, path)

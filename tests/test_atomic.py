@@ -1,0 +1,111 @@
+"""A step stopped half-way (SIGTERM from Snakemake or scancel, SIGKILL) leaves no half-written file."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from conftest import REPO
+
+from tearflow.atomic import remove_stale_temporaries, temporary_beside
+
+# A step whose table is being written when the test stops it: ``to_csv`` writes a first line,
+# says so with a marker file, then waits to be stopped.
+SLOW_STEP = textwrap.dedent(
+    """
+    import sys, time
+    from types import SimpleNamespace
+    sys.path.insert(0, {scripts!r})
+    from tearflow.errors import run_step
+    from tearflow.tables import write_tsv
+
+    class SlowTable:
+        def to_csv(self, stream, **options):
+            stream.write("protein\\tvalue\\n")
+            stream.flush()
+            open({ready!r}, "w").close()
+            time.sleep(120)
+
+    def main(snakemake):
+        if {slow!r}:
+            write_tsv(SlowTable(), snakemake.output[0])
+        else:
+            import pandas as pd
+            write_tsv(pd.DataFrame({{"protein": ["P1"], "value": [1.0]}}), snakemake.output[0])
+
+    run_step(main, SimpleNamespace(output=[{output!r}], log=[{log!r}]))
+    """
+)
+
+
+def start_step(tmp_path, slow):
+    script = tmp_path / ("slow.py" if slow else "quick.py")
+    script.write_text(
+        SLOW_STEP.format(
+            scripts=str(REPO / "scripts"),
+            ready=str(tmp_path / "ready"),
+            slow=slow,
+            output=str(tmp_path / "out" / "table.tsv"),
+            log=str(tmp_path / "step.log"),
+        )
+    )
+    return subprocess.Popen([sys.executable, str(script)])
+
+
+def wait_until_writing(tmp_path, process):
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "ready").exists():
+        assert process.poll() is None, "the step ended before it started writing"
+        assert time.monotonic() < deadline, "the step never started writing"
+        time.sleep(0.05)
+
+
+def temporaries(tmp_path):
+    return sorted(path.name for path in (tmp_path / "out").glob(".tmp-*"))
+
+
+def test_sigterm_during_a_write_removes_the_temporary(tmp_path):
+    process = start_step(tmp_path, slow=True)
+    wait_until_writing(tmp_path, process)
+    assert len(temporaries(tmp_path)) == 1
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 128 + signal.SIGTERM
+    assert temporaries(tmp_path) == []
+    assert not (tmp_path / "out" / "table.tsv").exists()
+
+
+def test_temporary_left_by_sigkill_is_removed_when_the_step_runs_again(tmp_path):
+    process = start_step(tmp_path, slow=True)
+    wait_until_writing(tmp_path, process)
+    process.kill()
+    process.wait(timeout=60)
+    assert len(temporaries(tmp_path)) == 1, "SIGKILL cannot be cleaned up after by the killed step"
+
+    rerun = start_step(tmp_path, slow=False)
+    assert rerun.wait(timeout=120) == 0
+    assert temporaries(tmp_path) == []
+    assert (tmp_path / "out" / "table.tsv").read_text() == "protein\tvalue\nP1\t1.0\n"
+    assert "left by an interrupted earlier run" in (tmp_path / "step.log").read_text()
+
+
+def test_only_the_named_outputs_temporaries_are_removed(tmp_path):
+    # Other jobs write into the same folder at the same time: their temporaries must survive.
+    mine = temporary_beside(tmp_path / "differential" / "all.tsv", ".tsv")
+    neighbours = [
+        temporary_beside(tmp_path / "differential" / "all.tsv.bak", ".tsv"),
+        temporary_beside(tmp_path / "differential" / "NSDE.tsv", ".tsv"),
+        temporary_beside(tmp_path / "other" / "all.tsv", ".tsv"),
+    ]
+    assert remove_stale_temporaries([tmp_path / "differential" / "all.tsv"]) == [mine]
+    assert all(os.path.exists(path) for path in neighbours)
+
+
+@pytest.mark.parametrize("name", ["a[1].tsv", "star*.tsv", "q?.png"])
+def test_output_names_with_glob_characters_are_matched_literally(tmp_path, name):
+    mine = temporary_beside(tmp_path / name, ".tsv")
+    other = temporary_beside(tmp_path / "a1.tsv", ".tsv")
+    assert remove_stale_temporaries([tmp_path / name]) == [mine]
+    assert os.path.exists(other)

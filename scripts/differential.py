@@ -68,6 +68,7 @@ DEFAULTS = {
     "covariates": [],
     "fdr": 0.05,
     "min_abs_log2fc": 0.0,
+    "treat_log2fc": 0.0,
     "volcano_labels": 10,
     "heatmap_max_proteins": 50,
 }
@@ -86,6 +87,7 @@ def settings(section):
         "covariates": lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
         "fdr": lambda v: isinstance(v, (int, float)) and 0 < v <= 1,
         "min_abs_log2fc": lambda v: isinstance(v, (int, float)) and v >= 0,
+        "treat_log2fc": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
         "volcano_labels": lambda v: isinstance(v, int) and v >= 0,
         "heatmap_max_proteins": lambda v: isinstance(v, int) and v >= 1,
     }
@@ -100,6 +102,7 @@ def settings(section):
                     "covariates": "a list of sample-sheet column names",
                     "fdr": "a number in (0, 1]",
                     "min_abs_log2fc": "a number >= 0",
+                    "treat_log2fc": "a number >= 0 (0 = the ordinary moderated t-test)",
                     "volcano_labels": "an integer >= 0",
                     "heatmap_max_proteins": "an integer >= 1",
                 }[key]
@@ -212,8 +215,12 @@ def _empty_statistics(n_proteins):
     }
 
 
-def _moderated(y, design, contrasts, names, keep, trend_covariate, trend, robust):
-    """Fit ``design`` to the kept proteins, apply ``contrasts``, moderate; NaN-filled full arrays."""
+def _moderated(y, design, contrasts, names, keep, trend_covariate, trend, robust, treat_log2fc=0.0):
+    """Fit ``design`` to the kept proteins, apply ``contrasts``, moderate; NaN-filled full arrays.
+
+    With ``treat_log2fc`` > 0 the p-values test |log2fc| > ``treat_log2fc`` (limma ``treat``); ``t``
+    stays the moderated t, the statistic GSEA ranks on.
+    """
     n = len(y)
     results = {name: _empty_statistics(n) for name in names}
     if keep.sum() == 0:
@@ -225,13 +232,14 @@ def _moderated(y, design, contrasts, names, keep, trend_covariate, trend, robust
         log.warning("no residual degrees of freedom for %s: statistics left as NA", ", ".join(names))
         return results
     moderated = stats.ebayes(fit, trend=trend_covariate[keep] if trend else None, robust=robust)
+    pvalue = stats.treat(moderated, treat_log2fc)[1] if treat_log2fc > 0 else moderated.pvalue
     low, high = moderated.confidence_interval()
     se = moderated.stdev_unscaled * np.sqrt(moderated.s2_post)[:, None]
     for j, name in enumerate(names):
         for column, values in (
             (LOG2FC, moderated.coefficients[:, j]),
             (T_STAT, moderated.t[:, j]),
-            (PVALUE, moderated.pvalue[:, j]),
+            (PVALUE, pvalue[:, j]),
             (STANDARD_ERROR, se[:, j]),
             (CI_LOW, low[:, j]),
             (CI_HIGH, high[:, j]),
@@ -252,6 +260,7 @@ def differential_statistics(
     trend=False,
     robust=False,
     measured=None,
+    treat_log2fc=0.0,
 ):
     """Moderated statistics of every contrast, as ``{contrast: DataFrame}`` (rows = proteins).
 
@@ -259,7 +268,8 @@ def differential_statistics(
     each column; ``subgroups``: subgroup order (interaction = second − first); ``abundance``: mean
     log2 abundance per protein (the ``trend`` covariate); ``covariates``: patients × centred design
     columns (see :func:`covariate_columns`); ``measured``: proteins × patients, True where the pair
-    was measured rather than imputed (default: wherever the difference is present).
+    was measured rather than imputed (default: wherever the difference is present);
+    ``treat_log2fc`` > 0: p-values (and so fdr) test |log2fc| > ``treat_log2fc`` (limma ``treat``).
     Each DataFrame has log2fc, t, pvalue, fdr (BH within the contrast), se, ci_low, ci_high,
     df_total, B, n_pairs (pairs in the fit) and n_pairs_measured (pairs that count for
     ``min_pairs``). Untested proteins have NaN statistics.
@@ -293,7 +303,7 @@ def differential_statistics(
     keep = np.zeros(n_proteins, dtype=bool)
     for g in present:
         keep |= testable[g]
-    results = _moderated(y, design.to_numpy(float), contrasts, names, keep, abundance, trend, robust)
+    results = _moderated(y, design.to_numpy(float), contrasts, names, keep, abundance, trend, robust, treat_log2fc)
     n_fit = dict(fit_counts)
     n_measured = dict(counts)
     if two:
@@ -319,6 +329,7 @@ def differential_statistics(
             abundance,
             trend,
             robust,
+            treat_log2fc,
         )
     )
 
@@ -470,7 +481,10 @@ def main(snakemake):
         trend=config["trend"],
         robust=config["robust"],
         measured=measured,
+        treat_log2fc=config["treat_log2fc"],
     )
+    if config["treat_log2fc"] > 0:
+        log.info("p-values test |log2fc| > %g (treat; McCarthy & Smyth 2009)", config["treat_log2fc"])
 
     annotation = matrix[list(ANNOTATION)]
     outputs = dict(zip(contrasts, snakemake.output.tables))

@@ -88,12 +88,13 @@ def paired_changes(log2, sheet):
     )
 
 
-def moderated_pvalues(changes, min_pairs=3):
+def moderated_pvalues(changes, min_pairs=3, treat_log2fc=0.0):
     """Moderated paired t p-values and their BH adjustment, from :mod:`tearflow.stats`.
 
     The paired moderated t is limma's one-sample fit on the per-patient differences
-    (``lm_fit`` with an intercept-only design, then ``ebayes``; Smyth 2004). Proteins with fewer
-    than ``min_pairs`` pairs get NaN.
+    (``lm_fit`` with an intercept-only design, then ``ebayes``; Smyth 2004); ``treat_log2fc`` > 0
+    tests |log2fc| > it instead (``stats.treat``), as ``differential.treat_log2fc`` does. Proteins
+    with fewer than ``min_pairs`` pairs get NaN.
     """
     from tearflow import stats
 
@@ -101,7 +102,8 @@ def moderated_pvalues(changes, min_pairs=3):
     testable = np.isfinite(values).sum(axis=1) >= min_pairs
     pvalues = np.full(len(values), np.nan)
     fit = stats.ebayes(stats.lm_fit(values[testable], np.ones((values.shape[1], 1))))
-    pvalues[testable] = np.asarray(fit.pvalue, dtype=float).reshape(-1)
+    tested = stats.treat(fit, treat_log2fc)[1] if treat_log2fc > 0 else fit.pvalue
+    pvalues[testable] = np.asarray(tested, dtype=float).reshape(-1)
     return pvalues, np.asarray(stats.bh_adjust(pvalues), dtype=float)
 
 
@@ -191,10 +193,11 @@ def hye_matrix(path):
     return log2, annotation, species, condition
 
 
-def hye_table(path, methods=("none", "median", "quantile", "mode", "trimmed"), fdr=0.05):
+def hye_table(path, methods=("none", "median", "quantile", "mode", "trimmed"), fdr=0.05, treat_log2fc=0.0):
     """Per normalization method on the HYE mixture: median log2 ratio (second condition − first) per
     species, and the paired moderated t at BH ``fdr`` — runs paired by replicate number (the i-th run
     of each condition), human proteins (1:1) counted as false discoveries, yeast and E. coli as true.
+    ``treat_log2fc`` > 0 tests |log2fc| > it (limma treat) instead of log2fc ≠ 0.
     """
     log2, annotation, species, condition = hye_matrix(path)
     first, second = sorted(condition.unique())[:2]
@@ -204,14 +207,14 @@ def hye_table(path, methods=("none", "median", "quantile", "mode", "trimmed"), f
     for method in methods:
         normalized, _ = normalized_matrix(log2, annotation, {"method": method})
         ratio = normalized.loc[:, condition == second].mean(axis=1) - normalized.loc[:, condition == first].mean(axis=1)
-        record = {"method": method, "contrast": f"{second}-{first}"}
+        record = {"method": method, "treat_log2fc": treat_log2fc, "contrast": f"{second}-{first}"}
         for name in ("HUMAN", "YEAST", "ECOLI"):
             record[f"median_{name.lower()}"] = float(ratio[species == name].median())
             record[f"n_{name.lower()}"] = int(ratio[species == name].notna().sum())
         changes = pd.DataFrame(
             normalized[second_runs].to_numpy() - normalized[first_runs].to_numpy(), index=normalized.index
         )
-        _, adjusted = moderated_pvalues(changes, min_pairs=len(first_runs))
+        _, adjusted = moderated_pvalues(changes, min_pairs=len(first_runs), treat_log2fc=treat_log2fc)
         significant = adjusted < fdr
         record["n_significant"] = int(significant.sum())
         record["true_positives"] = int((significant & species.isin(["YEAST", "ECOLI"]).to_numpy()).sum())

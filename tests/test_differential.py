@@ -11,6 +11,7 @@ import plot_differential as plots
 import pytest
 from conftest import REPO
 
+from tearflow import stats
 from tearflow.columns import FDR, GENE, LOG2FC, N_PAIRS, PROTEIN, PVALUE, SIGNIFICANT, T_STAT
 from tearflow.errors import TearflowError
 from tearflow.tables import read_tsv
@@ -25,8 +26,10 @@ def fixture(case, suffix):
 
 @pytest.mark.parametrize("case", ["missing", "unequal_covariates", "missing_covariates"])
 @pytest.mark.parametrize("variant", ["default", "trend", "robust"])
-def test_differential_statistics_equal_limma(case, variant):
-    """The whole step (design building, filters, both fits, BH) reproduces the R pipeline."""
+@pytest.mark.parametrize("treat_log2fc", [0.0, 0.5])
+def test_differential_statistics_equal_limma(case, variant, treat_log2fc):
+    """The whole step (design building, filters, both fits, BH) reproduces the R pipeline; with
+    ``treat_log2fc`` the p-values and FDR are limma treat's and t stays eBayes' moderated t."""
     data = fixture(case, "input")
     patients = fixture(case, "patients").astype(str)
     covariate_names = [c for c in patients.columns if c not in ("patient", "subgroup")]
@@ -43,9 +46,16 @@ def test_differential_statistics_equal_limma(case, variant):
         min_pairs=3,
         trend=variant == "trend",
         robust=variant == "robust",
+        treat_log2fc=treat_log2fc,
     )
     reference = fixture(case, "limma")
-    reference = reference[reference["variant"] == variant]
+    reference = reference[reference["variant"] == variant].copy()
+    if treat_log2fc:
+        assert treat_log2fc == 0.5, "make_fixtures.R runs treat at lfc = 0.5"
+        reference["pvalue"] = reference["treat_pvalue"]
+        for name in reference["contrast"].unique():
+            rows = reference["contrast"] == name
+            reference.loc[rows, "fdr"] = stats.bh_adjust(reference.loc[rows, "pvalue"].to_numpy())
     assert set(tables) == set(reference["contrast"])
     for name, table in tables.items():
         ref = reference[reference["contrast"] == name].set_index("protein").loc[table.index]
@@ -173,6 +183,9 @@ def test_settings_reject_bad_values():
         diff.settings({"min_pairs": 0})
     with pytest.raises(TearflowError, match="differential.fdr"):
         diff.settings({"fdr": 5})
+    assert diff.settings({})["treat_log2fc"] == 0.0
+    with pytest.raises(TearflowError, match="differential.treat_log2fc"):
+        diff.settings({"treat_log2fc": -0.5})
 
 
 def fake_snakemake(tmp_path, sheet, matrix, contrasts, imputed=False, config=None):
@@ -228,6 +241,25 @@ def test_main_writes_tables_and_patient_changes(tmp_path):
     assert float(changes.loc[0, "p0"]) == pytest.approx(row["s0_week2"] - row["s0_baseline"]) or (
         np.isnan(row["s0_week2"] - row["s0_baseline"])
     )
+
+
+def test_main_treat_threshold_raises_p_values_and_keeps_t(tmp_path):
+    sheet, matrix = small_study()
+    tables = {}
+    for treat_log2fc in (0.0, 1.0):
+        folder = tmp_path / str(treat_log2fc)
+        folder.mkdir()
+        snakemake = fake_snakemake(folder, sheet, matrix, ["all"], config={"treat_log2fc": treat_log2fc})
+        diff.main(snakemake)
+        tables[treat_log2fc] = read_tsv(snakemake.output.tables[0]).set_index(PROTEIN).sort_index()
+    plain, treated = tables[0.0], tables[1.0]
+    tested = plain[PVALUE].notna()
+    np.testing.assert_allclose(treated[T_STAT], plain[T_STAT])
+    assert (treated.loc[tested, PVALUE] >= plain.loc[tested, PVALUE]).all()
+    assert treated[PVALUE].isna().equals(plain[PVALUE].isna())
+    # the five proteins up by 3 log2 still pass a 1-log2 threshold; none of the unchanged ones does
+    assert treated[SIGNIFICANT].sum() >= 1
+    assert not treated.loc[treated[LOG2FC].abs() < 1, SIGNIFICANT].any()
 
 
 def test_main_with_imputed_input_counts_measured_pairs(tmp_path):

@@ -11,6 +11,7 @@ FIXTURES = REPO / "tests" / "fixtures" / "limma"
 CASES = ["missing", "unequal_covariates", "missing_covariates"]
 VARIANTS = {"default": (False, False), "trend": (True, False), "robust": (False, True), "robust_trend": (True, True)}
 MIN_PAIRS = 3  # as in make_fixtures.R
+TREAT_LFC = 0.5  # as in make_fixtures.R
 TOL = 1e-6
 
 
@@ -37,7 +38,8 @@ def assert_close(ours, theirs, what):
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_lm_fit_contrasts_ebayes_match_limma(case, variant):
-    """lm_fit → contrasts_fit → ebayes → bh_adjust equals lmFit → contrasts.fit → eBayes → p.adjust."""
+    """lm_fit → contrasts_fit → ebayes → bh_adjust equals lmFit → contrasts.fit → eBayes → p.adjust,
+    and treat on the moderated fit equals limma's treat."""
     data = load_case(case)
     patients = data["patients"]
     y = data["input"][patients["patient"]].to_numpy(float)
@@ -65,6 +67,7 @@ def test_lm_fit_contrasts_ebayes_match_limma(case, variant):
     for name in names + ["all"]:
         result, keep = (moderated_all, keep_all) if name == "all" else (moderated, keep_sub)
         j = 0 if name == "all" else names.index(name)
+        treat_t, treat_p = stats.treat(result, TREAT_LFC)
         if name == "all":
             testable = total >= MIN_PAIRS
         elif name == "interaction":
@@ -79,6 +82,8 @@ def test_lm_fit_contrasts_ebayes_match_limma(case, variant):
             ("pvalue", result.pvalue[:, j]),
             ("lods", result.lods[:, j]),
             ("df_total", result.df_total),
+            ("treat_t", treat_t[:, j]),
+            ("treat_pvalue", treat_p[:, j]),
         ):
             full = np.full(len(y), np.nan)
             full[keep] = values
@@ -349,3 +354,17 @@ def test_spearman_permutation_random_never_zero_seeded_and_nan_rules():
     rng = np.random.default_rng(4)
     stats.spearman_permutation(x, np.ones(12), rng=rng)
     assert rng.random() == np.random.default_rng(4).random()
+
+
+def test_treat_at_zero_is_the_moderated_t_test_and_grows_more_cautious_with_the_threshold():
+    rng = np.random.default_rng(5)
+    y = rng.normal(0, 0.4, size=(300, 8)) + np.r_[np.full(30, 1.5), np.zeros(270)][:, None]
+    moderated = stats.ebayes(stats.lm_fit(y, np.ones((8, 1))))
+    t0, p0 = stats.treat(moderated, 0.0)
+    np.testing.assert_allclose(t0, moderated.t, rtol=1e-12)
+    np.testing.assert_allclose(p0, moderated.pvalue, rtol=1e-12)
+    _, p_half = stats.treat(moderated, 0.5)
+    _, p_one = stats.treat(moderated, 1.0)
+    assert np.all(p_half >= p0) and np.all(p_one >= p_half)
+    # a change well inside the threshold is never called, however precise
+    assert np.all(p_one[30:] > 0.5)

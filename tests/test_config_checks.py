@@ -84,6 +84,15 @@ def test_missing_followup_label_is_an_error():
         check_sample_sheet(trial_sheet(), "s.tsv", {"baseline": "baseline", "followup": "month1"}, 3)
 
 
+def test_a_mistyped_visit_label_is_noted_with_the_label_it_resembles():
+    table = trial_sheet()
+    table.loc[1, "timepoint"] = "Week 2"
+    table = pd.concat([table, sheet([("A0_w4", "A0", "A", "week4")])], ignore_index=True)
+    notes = " ".join(check_sample_sheet(table, "s.tsv", TIMEPOINTS, 2))
+    assert "Week 2 (1; is it 'week2' mistyped?)" in notes
+    assert "week4 (1)" in notes  # another visit, not a typo
+
+
 def test_other_visits_and_unpaired_patients_are_notes():
     table = pd.concat(
         [trial_sheet(), sheet([("A0_w4", "A0", "A", "week4"), ("A9_bl", "A9", "A", "baseline")])],

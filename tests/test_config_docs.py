@@ -313,3 +313,49 @@ def test_catalog_file_has_the_standardized_usage_section():
 )
 def test_catalog_standardized_usage_files_exist(required):
     assert required.is_file()
+
+
+# --- documented defaults ----------------------------------------------------------------------
+
+DEFAULT_ROW = re.compile(r"^\|\s*`([^`|]+)`\s*\|\s*`([^`|]+)`\s*\|")
+
+
+def documented_defaults(readme_text):
+    """``(key path, documented default)`` of every table row whose first two cells are code spans
+    (``| `fdr` | `0.05` | ...``); the key path is prefixed with the config section whose heading
+    names it (``## `differential` ...``). Rows under other headings are top-level keys."""
+    section = ()
+    rows = []
+    for line in readme_text.splitlines():
+        heading = HEADING.match(line)
+        if heading:
+            spans = CODE_SPAN.findall(heading.group(2))
+            section = (spans[0],) if spans and "/" not in spans[0] else ()
+            continue
+        row = DEFAULT_ROW.match(line)
+        if row:
+            rows.append((section + tuple(row.group(1).split(".")), row.group(2)))
+    return rows
+
+
+def test_documented_defaults_are_the_shipped_config_values():
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    compared = 0
+    wrong = []
+    for path, documented in documented_defaults(CONFIG_README.read_text(encoding="utf-8")):
+        value = config
+        for part in path:
+            if not isinstance(value, dict) or part not in value:
+                break
+            value = value[part]
+        else:
+            compared += 1
+            if yaml.safe_load(documented) != value:
+                wrong.append(f"{'.'.join(path)}: README says {documented}, config.yaml has {value!r}")
+    assert not wrong, "\n".join(wrong)
+    assert compared >= 60, f"only {compared} documented defaults were compared: is the parser right?"
+
+
+def test_defaults_checker_catches_a_wrong_default():
+    text = "## `differential` (x)\n\n| key | default | meaning |\n|---|---|---|\n| `fdr` | `0.1` | x |\n"
+    assert documented_defaults(text) == [(("differential", "fdr"), "0.1")]

@@ -255,6 +255,32 @@ def test_wide_tsv_with_bom_fixture():
     assert np.isnan(table.data.set_index("protein").loc["P61626", "P01_baseline"])
 
 
+def test_wide_tsv_in_utf16_as_excel_saves_unicode_text_reads_like_utf8(tmp_path):
+    text = "protein\tgene\tP01_baseline\tP01_week2\nP02768\tALB\t1000\t2000\nP61626\tLYZ\t30\t\n"
+    plain = read_table(_write(tmp_path, text, "plain.tsv"))
+    # Excel's "Unicode text": UTF-16 little-endian with a byte-order mark and CRLF line ends
+    utf16 = tmp_path / "unicode.txt"
+    utf16.write_bytes(b"\xff\xfe" + text.replace("\n", "\r\n").encode("utf-16-le"))
+    table = read_table(utf16)
+    assert table.runs == plain.runs == ["P01_baseline", "P01_week2"]
+    pd.testing.assert_frame_equal(table.data, plain.data)
+
+
+@pytest.mark.parametrize(
+    "start, advice",
+    [
+        (b"\x1f\x8b\x08\x00", "gzip-compressed"),
+        (b"PK\x03\x04\x14\x00", "Excel workbook"),
+        (b"PAR1\x15\x04", "Parquet"),
+    ],
+)
+def test_compressed_or_binary_table_is_refused_with_what_to_do(tmp_path, start, advice):
+    path = tmp_path / "report.tsv"
+    path.write_bytes(start + bytes(range(256)) * 4)
+    with pytest.raises(TearflowError, match=f"{path}: not a text table: the file .*{advice}"):
+        read_table(path)
+
+
 # ------------------------------------------------------------------------------ bad input
 
 

@@ -26,6 +26,14 @@ def test_missing_column_is_named(tmp_path):
         read_sample_sheet(path)
 
 
+@pytest.mark.parametrize("separator, name", [(",", "comma"), (";", "semicolon")])
+def test_sheet_saved_with_another_separator_is_named_as_such(tmp_path, separator, name):
+    rows = ["sample,patient,subgroup,timepoint", "x,1,A,baseline"]
+    path = write_sheet(tmp_path, "\n".join(row.replace(",", separator) for row in rows) + "\n")
+    with pytest.raises(TearflowError, match=f"{path}: line 1 has no tab; the file looks {name}-separated"):
+        read_sample_sheet(path)
+
+
 def test_empty_cell_names_row_and_column(tmp_path):
     path = write_sheet(tmp_path, "sample\tpatient\tsubgroup\ttimepoint\nx\t1\tA\tbaseline\ny\t\tA\tweek2\n")
     with pytest.raises(TearflowError, match="row 3, column 'patient' is empty"):

@@ -2,6 +2,7 @@
 real SLURM scheduler (tests/slurm/start_slurm.sh brings up a one-node cluster; without one the
 SLURM test is skipped)."""
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -51,6 +52,16 @@ def slurm_answers():
     except (OSError, subprocess.TimeoutExpired):
         return False
     return completed.returncode == 0 and bool(completed.stdout.strip())
+
+
+def require_slurm():
+    """Skip without a cluster on a developer's machine; fail in CI (`CI` set), which starts one
+    (tests/slurm/start_slurm.sh), so that the cluster test cannot pass there by not running."""
+    if slurm_answers():
+        return
+    if os.environ.get("CI"):
+        pytest.fail("no SLURM cluster answers `sinfo` in CI; .ci/run starts one with tests/slurm/start_slurm.sh")
+    pytest.skip("no SLURM cluster answers `sinfo`")
 
 
 def local_rules(workdir):
@@ -112,10 +123,28 @@ def test_resources_grow_with_input_size_and_attempt(tmp_path):
     runtime = helpers["runtime_for"](base_min=10, per_input_mb=0.5)
     assert runtime(None, FakeInput([large]), 1) == 15
     assert runtime(None, FakeInput([large]), 2) == 30
-    threads = helpers["threads_for"](max_threads=4, mb_per_thread=3)
-    assert threads(None, FakeInput([small])) == 1
-    assert threads(None, FakeInput([large])) == 4
-    assert threads(None, FakeInput([tmp_path / "not_made_yet.tsv"])) == 1
+
+
+def rule_blocks(workdir=REPO):
+    """{rule name: its text} of every rule in workflow/rules/*.smk."""
+    blocks = {}
+    for path in sorted((Path(workdir) / "workflow" / "rules").glob("*.smk")):
+        parts = re.split(r"^rule (\w+):\n", path.read_text(), flags=re.M)
+        blocks.update(zip(parts[1::2], parts[2::2]))
+    return blocks
+
+
+def test_every_step_sent_to_the_cluster_sizes_its_memory_and_time_from_its_inputs():
+    blocks = rule_blocks()
+    local = local_rules(REPO)
+    submitted = {name: text for name, text in blocks.items() if name not in local}
+    assert len(submitted) >= 10 and len(local) >= 1
+    unsized = [
+        name
+        for name, text in submitted.items()
+        if "mem_mb=mem_mb_for(" not in text or "runtime=runtime_for(" not in text
+    ]
+    assert not unsized, f"rules with fixed or no mem_mb/runtime: {unsized}"
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +159,8 @@ def test_cores_1_and_cores_2_give_identical_tables(tmp_path_factory, local_cores
     assert differing_tables(cores1, cores2) == []
 
 
-@pytest.mark.skipif(not slurm_answers(), reason="no SLURM cluster answers `sinfo`")
 def test_slurm_run_goes_through_the_scheduler_and_matches_the_local_run(tmp_path, local_cores2):
+    require_slurm()
     workdir = copy_workflow(tmp_path)
     completed = run_snakemake(workdir, *TEST_CLUSTER_ARGS)
     jobs = parse_job_stats(completed.stdout + completed.stderr)
@@ -149,6 +178,8 @@ def test_slurm_run_goes_through_the_scheduler_and_matches_the_local_run(tmp_path
 
     # ... and SLURM itself recorded each of those job ids as completed.
     finished = finished_slurm_jobs()
+    if (SLURM_STATE / "etc" / "slurm.conf").exists():
+        assert finished, f"the test cluster keeps {SLURM_STATE / 'jobcomp.log'}, but it lists no finished job"
     if finished:
         job_ids = [job_id for ids in logged.values() for job_id in ids]
         assert {job_id: finished.get(job_id) for job_id in job_ids} == dict.fromkeys(job_ids, "COMPLETED")

@@ -62,11 +62,22 @@ def snakemake_env():
     return env
 
 
-def run_snakemake(workdir, *args, check=True, timeout=1800):
+def network_namespace_available():
+    """True when `unshare --net` can start a process with no network (root, or user namespaces)."""
+    try:
+        return subprocess.run(["unshare", "--net", "true"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def run_snakemake(workdir, *args, check=True, timeout=1800, offline=False):
     """Run `python -m snakemake --nocolor *args` in `workdir`; return the CompletedProcess (text
     stdout/stderr). With check=True a non-zero exit fails the calling test with the tail of
-    Snakemake's output."""
+    Snakemake's output. With offline=True the run gets a network namespace of its own with no
+    interface up (`unshare --net`), so any step that reached for the network would fail."""
     command = [PYTHON, "-m", "snakemake", "--nocolor", *map(str, args)]
+    if offline:
+        command = ["unshare", "--net", *command]
     completed = subprocess.run(
         command,
         cwd=workdir,
@@ -173,15 +184,20 @@ def rule_of_output(workdir, *args):
 
 
 _LOCAL_RUNS = {}
+OFFLINE_RUNS = set()
 
 
 def shared_local_run(tmp_path_factory, cores=2):
     """The working directory of one complete local run with `--cores cores`, made once per test
     session and shared by test modules that only read it (comparisons, dry runs). Do not let a
-    test change files in it; copy it first."""
+    test change files in it; copy it first. The run has no network when the machine allows it
+    (see `OFFLINE_RUNS`): tearflow must never need one."""
     if cores not in _LOCAL_RUNS:
         workdir = copy_workflow(tmp_path_factory.mktemp(f"local_cores{cores}"))
-        run_snakemake(workdir, "--cores", cores)
+        offline = network_namespace_available()
+        run_snakemake(workdir, "--cores", cores, offline=offline)
+        if offline:
+            OFFLINE_RUNS.add(workdir)
         _LOCAL_RUNS[cores] = workdir
     return _LOCAL_RUNS[cores]
 

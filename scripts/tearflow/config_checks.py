@@ -54,6 +54,11 @@ def check_config(config, schema, config_name="config"):
         )
 
 
+def _spelling(label):
+    """A label without case, spaces and punctuation: the same visit however it was typed."""
+    return "".join(character for character in str(label).lower() if character.isalnum())
+
+
 def check_sample_sheet(sheet, path, timepoints, min_patients):
     """Check the sheet's logic (the schema checks its shape); return notes for the log.
 
@@ -104,9 +109,15 @@ def check_sample_sheet(sheet, path, timepoints, min_patients):
     other = sorted(labels - {timepoints["baseline"], timepoints["followup"]})
     if other:
         counts = sheet[TIMEPOINT].value_counts()
+
+        def described(label):
+            # Week 4 is a visit of its own; "Week2" or "week 2" is the follow-up label mistyped.
+            same = [t for t in (timepoints["baseline"], timepoints["followup"]) if _spelling(t) == _spelling(label)]
+            hint = f"; is it '{same[0]}' mistyped?" if same else ""
+            return f"{label} ({counts[label]}{hint})"
+
         notes.append(
-            "samples at other visits are left out of the paired contrasts: "
-            + ", ".join(f"{label} ({counts[label]})" for label in other)
+            "samples at other visits are left out of the paired contrasts: " + ", ".join(map(described, other))
         )
     visits = sheet[sheet[TIMEPOINT].isin([timepoints["baseline"], timepoints["followup"]])]
     per_patient = visits.groupby(PATIENT)[TIMEPOINT].nunique()

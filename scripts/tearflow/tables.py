@@ -50,6 +50,14 @@ def read_text_table(path, what, required):
         raise TearflowError(f"{what} {path}: cannot be read as a TSV ({error})") from error
     table.columns = [str(column).strip() for column in table.columns]
     missing = [column for column in required if column not in table.columns]
+    if missing and len(table.columns) == 1:
+        header = table.columns[0]
+        separator = next((name for mark, name in ((",", "comma"), (";", "semicolon")) if mark in header), None)
+        if separator:
+            raise TearflowError(
+                f"{what} {path}: line 1 has no tab; the file looks {separator}-separated ({header[:80]!r}); "
+                f"expected tab-separated columns {', '.join(required)} (save it as tab-separated text)"
+            )
     if missing:
         raise TearflowError(
             f"{what} {path}: missing column(s) {', '.join(missing)}; expected at least "

@@ -1,11 +1,11 @@
-# Resources a step asks the scheduler for (SLURM memory, wall time, threads), growing with the size
-# of the step's inputs and with the retry attempt. Locally they only limit how many jobs run at
-# once; on a cluster they become `sbatch --mem/--time/--cpus-per-task`.
+# Resources a step asks the scheduler for (SLURM memory and wall time), growing with the size of
+# the step's inputs and with the retry attempt. Locally they only limit how many jobs run at once;
+# on a cluster they become `sbatch --mem/--time`. Every step is one single-threaded Python process,
+# so none asks for more than one thread (Snakemake's default).
 #
 # Use in a rule:
 #
 #     (in the definition of the differential step)
-#         threads: threads_for(max_threads=4, mb_per_thread=50)
 #         resources:
 #             mem_mb=mem_mb_for(base_mb=1000, per_input_mb=20),
 #             runtime=runtime_for(base_min=10, per_input_mb=1),
@@ -15,18 +15,6 @@
 # settings, not experiment facts.
 
 import math
-import os
-
-
-def _input_mb(input):
-    """Total size in MB of a job's input files that exist now (missing ones count as 0)."""
-    total = 0
-    for path in input:
-        try:
-            total += os.path.getsize(path)
-        except OSError:
-            pass
-    return total / 1024**2
 
 
 def mem_mb_for(base_mb, per_input_mb=0.0, max_mb=None):
@@ -53,15 +41,3 @@ def runtime_for(base_min, per_input_mb=0.0, max_min=None):
         return min(value, max_min) if max_min is not None else value
 
     return runtime
-
-
-def threads_for(max_threads, mb_per_thread):
-    """A callable for `threads`: one thread per started `mb_per_thread` MB of input, at least 1
-    and at most `max_threads` (Snakemake caps it further at `--cores`). Counts only inputs that
-    exist, because threads must be a number as soon as the job is planned."""
-
-    def threads(wildcards, input):
-        wanted = 1 + int(_input_mb(input) // mb_per_thread)
-        return max(1, min(max_threads, wanted))
-
-    return threads

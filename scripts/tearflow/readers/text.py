@@ -71,12 +71,27 @@ def _encoding_of(path):
     return "utf-8"
 
 
+#: the first bytes of files that are not text tables, and what to do with each
+_NOT_TEXT = (
+    (b"\x1f\x8b", "is gzip-compressed; decompress it (gunzip) and point the config at the text file"),
+    (b"BZh", "is bzip2-compressed; decompress it (bunzip2) and point the config at the text file"),
+    (b"PK\x03\x04", "is a ZIP archive or an Excel workbook (.xlsx); export the sheet as tab-separated text"),
+    (b"\xd0\xcf\x11\xe0", "is an old Excel workbook (.xls); export the sheet as tab-separated text"),
+    (b"PAR1", "is a Parquet file (DIA-NN 2 report.parquet); export it as report.tsv or use the pg_matrix.tsv"),
+)
+
+
 def check_readable(path):
-    """Refuse a missing or empty file with a message naming it."""
+    """Refuse a missing, empty, compressed or binary file with a message naming it."""
     if not os.path.isfile(path):
         raise TearflowError(f"{path}: file not found")
     if os.path.getsize(path) == 0:
         raise TearflowError(f"{path}: the file is empty; expected a protein table with a header line")
+    with open(path, "rb") as stream:
+        start = stream.read(8)
+    for magic, advice in _NOT_TEXT:
+        if start.startswith(magic):
+            raise TearflowError(f"{path}: not a text table: the file {advice}")
 
 
 def first_lines(path, count=5):
@@ -84,9 +99,16 @@ def first_lines(path, count=5):
     check_readable(path)
     encoding = _encoding_of(path)
     lines = []
-    with open(path, "rb") as stream:
-        for raw in stream:
-            text = _decode(raw, encoding).rstrip("\r\n")
+    if encoding == "utf-16":
+        # Excel's "Unicode text": two bytes per character, so lines cannot be split as bytes.
+        stream = open(path, encoding=encoding, errors="replace", newline=None)
+        decoded = (line for line in stream)
+    else:
+        stream = open(path, "rb")
+        decoded = (_decode(raw, encoding) for raw in stream)
+    with stream:
+        for line in decoded:
+            text = line.rstrip("\r\n")
             if text.strip():
                 lines.append(text)
             if len(lines) >= count:

@@ -141,3 +141,55 @@ def test_standard_curve_figure(tmp_path):
     concentrations, fits = elisa_plates.plate_concentrations(table, path)
     figure = elisa_plates.standard_curve_figure(table, fits, concentrations, "p1")
     assert len(figure.axes) == 1
+
+
+# ------------------------------------------------------------------ raw plates inside the workflow
+
+PLATES = "resources/example/elisa_plates.tsv"
+
+
+def _lab_table_without(workdir, analyte_spelling):
+    """The example lab table without one analyte, written next to the config; its path."""
+    table = pd.read_csv(workdir / "resources" / "example" / "elisa.tsv", sep="\t", dtype=str, keep_default_na=False)
+    path = workdir / "config" / "elisa_lab.tsv"
+    table[table["analyte"] != analyte_spelling].to_csv(path, sep="\t", index=False)
+    return path
+
+
+def test_plates_in_the_workflow_fill_in_what_the_lab_table_lacks(tmp_path):
+    from workflow_runner import copy_workflow, run_snakemake, write_configfile
+
+    workdir = copy_workflow(tmp_path)
+    lab = _lab_table_without(workdir, "IL-6")
+    configfile = write_configfile(workdir, {"elisa": str(lab), "elisa_analysis": {"plates": PLATES}})
+    targets = [
+        "results/elisa/values.tsv",
+        "results/elisa/paired_tests.tsv",
+        "results/figures/elisa_standard_curve_plate1.png",
+        "results/figures/elisa_standard_curve_plate2.png",
+    ]
+    run_snakemake(workdir, *targets, "--cores", "2", "--configfile", configfile)
+    values = pd.read_csv(workdir / "results/elisa/values.tsv", sep="\t")
+    sources = values.groupby("analyte")["source_file"].unique().map(list).to_dict()
+    assert sources["IL6"] == ["results/elisa/plate_concentrations.tsv"]
+    assert all(files == [str(lab)] for analyte, files in sources.items() if analyte != "IL6")
+    assert set(sources) == {"IL6", "IL17A", "MUC5AC", "CCL20", "IL23A"}
+    tests = pd.read_csv(workdir / "results/elisa/paired_tests.tsv", sep="\t")
+    assert tests.loc[tests["analyte"] == "IL6", "n_pairs"].max() >= 3
+    for target in targets[2:]:
+        assert (workdir / target).stat().st_size > 10_000
+
+
+def test_a_measurement_in_both_the_lab_table_and_the_plates_is_refused(tmp_path):
+    from workflow_runner import copy_workflow, run_snakemake, write_configfile
+
+    workdir = copy_workflow(tmp_path)
+    configfile = write_configfile(workdir, {"elisa_analysis": {"plates": PLATES}})
+    completed = run_snakemake(
+        workdir, "results/elisa/values.tsv", "--cores", "2", "--configfile", configfile, check=False
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode != 0
+    assert "IL6 for patient 'NSDE01' at 'baseline' appears 2 times" in output, output[-3000:]
+    assert "resources/example/elisa.tsv" in output and "plate_concentrations.tsv" in output
+    assert not (workdir / "results/elisa/values.tsv").exists()

@@ -3,6 +3,7 @@ everything downstream when a batch is added; one step and its descendants when o
 keys changes. Dry runs on one completed run of the example (shared with tests/test_slurm.py)."""
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,19 @@ def test_changed_method_key_reruns_that_step_and_descendants_only(workdir, tmp_p
     for upstream in (RAW, NORMALIZED, ELISA_VALUES):
         if upstream in rule_of:
             assert rule_of[upstream] not in planned, f"{upstream} does not depend on differential"
+
+
+def test_edited_step_script_reruns_that_step_and_descendants_only(workdir, tmp_path, graph):
+    # A copy of the finished run (file times kept), so the shared run stays untouched.
+    copy = tmp_path / "run"
+    for part in ("workflow", "scripts", "config", "resources", "envs", "results", ".snakemake"):
+        shutil.copytree(workdir / part, copy / part, symlinks=True)
+    before = set(planned_jobs(copy, *RERUN_TRIGGERS))
+    assert "enrichment" not in before
+    with open(copy / "scripts" / "enrichment.py", "a", encoding="utf-8") as script:
+        script.write("\n# an edit a developer made\n")
+    after = set(planned_jobs(copy, *RERUN_TRIGGERS))
+    assert "enrichment" in after
+    assert after <= before | downstream_rules(graph, ["enrichment"]), sorted(after - before)
+    for upstream in ("import_abundance", "normalize", "differential", "elisa_values"):
+        assert upstream not in after, f"{upstream} does not run enrichment.py"

@@ -90,10 +90,26 @@ def test_focus_sets_enriched_in_nsde_down(run):
 
 
 def test_elisa_and_joined_tables_exist(run):
+    analytes = {"IL6", "IL17A", "MUC5AC", "CCL20", "IL23A"}
     tests = read_tsv(run / "results/elisa/paired_tests.tsv")
-    assert set(tests["analyte"]) >= {"IL6", "IL17A", "MUC5AC", "CCL20", "IL23A"}
-    for name in ["analytes", "patients", "correlations"]:
-        assert len(read_tsv(run / f"results/joined/{name}.tsv")) > 0
+    assert set(tests["analyte"]) == analytes
+    assert len(tests) == len(analytes) * len(CONTRASTS)  # one row per analyte × contrast
+    assert len(read_tsv(run / "results/joined/analytes.tsv")) == len(analytes) * len(CONTRASTS)
+    assert len(read_tsv(run / "results/joined/correlations.tsv")) > 0
+    patients = read_tsv(run / "results/joined/patients.tsv")
+    assert len(patients) == 16  # every paired patient of the example
+    assert {f"elisa_{analyte}" for analyte in analytes} <= set(patients.columns)
+    assert any(column.startswith("score_") for column in patients.columns)
+    assert any(column.startswith("ms_") for column in patients.columns)
+
+
+def test_elisa_values_below_lloq_become_half_the_lloq(run):
+    # The example writes below-LLOQ cells as "<LLOQ", "< 3.2" and "ND" (censoring: lloq_half).
+    values = read_tsv(run / "results/elisa/values.tsv")
+    censored = values[values["status"] == "below_lloq"]
+    assert {"<LLOQ", "< 3.2", "ND"} <= set(censored["reported"])
+    assert (censored["value"] == censored["lloq"] / 2).all()
+    assert (values.loc[values["status"] == "measured", "value"] >= 0).all()
 
 
 def test_clinical_tables_and_figures_exist(run):

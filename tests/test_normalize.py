@@ -134,6 +134,16 @@ def test_unknown_reference_sample_and_method_are_user_errors():
     assert profile.equals(log2["s1"])
 
 
+def test_none_leaves_the_matrix_as_it_is_and_still_reports_the_estimates():
+    log2, truth = offset_matrix()
+    log2.iloc[:3, 0] = np.nan
+    normalized, table = normalize.normalized_matrix(log2, annotation(len(log2)), {"method": "none"})
+    pd.testing.assert_frame_equal(normalized, log2)
+    assert (table["offset"] == 0).all() and (table["method"] == "none").all()
+    # the diagnostic figure still shows what the offset methods would have removed
+    assert np.allclose(table["offset_trimmed"], truth, atol=0.05)
+
+
 def test_quantile_gives_equal_distributions_and_keeps_missing():
     log2, _ = offset_matrix(n_samples=4)
     log2.iloc[:5, 0] = np.nan

@@ -185,6 +185,42 @@ def test_mztab_quantification_real_file():
     assert table.data.set_index("protein").loc["sp|O46375|TTHY_BOVIN", "gene"] == "TTR"
 
 
+def test_mztab_assays_of_one_run_each_are_named_by_the_run_file(tmp_path):
+    # The usual label-free export: one ms_run per assay, so each assay takes its run's file stem
+    # (POSIX or Windows location alike).
+    text = (FORMATS / "mztab" / "ProteomicsLFQ_1_out.mzTab").read_text()
+    for assay in (1, 2, 3):
+        text = text.replace(
+            f"assay[{assay}]-ms_run_ref\tms_run[{assay}],ms_run[{assay + 3}]",
+            f"assay[{assay}]-ms_run_ref\tms_run[{assay}]",
+        )
+    text = text.replace(
+        "file:///ceph/ibmi/abi/projects/sachsenb/OpenMS/share/OpenMS/examples/FRACTIONS/BSA1_F1.mzML",
+        "file:///data/P01_baseline.mzML",
+    )
+    text = text.replace(
+        "file:///ceph/ibmi/abi/projects/sachsenb/OpenMS/share/OpenMS/examples/FRACTIONS/BSA2_F1.mzML",
+        "file:///C:/runs/P01_week2.raw",
+    )
+    path = tmp_path / "one_run_per_assay.mzTab"
+    path.write_text(text)
+    table = read_table(path)
+    assert table.runs == ["P01_baseline", "P01_week2", "BSA3_F1"]
+    albumin = table.data.set_index("protein").loc["P02769|ALBU_BOVIN"]
+    assert albumin["P01_week2"] == pytest.approx(1.39633376e8)
+
+
+def test_diann_long_report_with_file_name_but_no_run_column_reads_the_same(tmp_path):
+    # Older DIA-NN reports have no Run column; runs then come from File.Name (a Windows path here).
+    report = pd.read_csv(FORMATS / "diann" / "report_long_diann1.9.tsv", sep="\t", dtype=str, keep_default_na=False)
+    path = tmp_path / "report.tsv"
+    report.drop(columns=["Run"]).to_csv(path, sep="\t", index=False)
+    table = read_table(path, "diann_report")
+    reference = read_table(FORMATS / "diann" / "report_long_diann1.9.tsv")
+    assert table.runs == reference.runs
+    pd.testing.assert_frame_equal(table.data, reference.data)
+
+
 def test_identification_only_mztab_is_refused():
     with pytest.raises(TearflowError, match="identification-only mzTab") as error:
         read_table(FORMATS / "mztab" / "maxquant_identification_only.mztab")

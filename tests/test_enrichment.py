@@ -384,3 +384,29 @@ def test_vectorized_gsea_agrees_with_gseapy_prerank():
     for engine in results:
         assert results[engine].loc["L0", "pvalue"] < 0.01
         assert results[engine].loc["L200", "pvalue"] > 0.01
+
+
+def test_extra_gmt_from_the_config_is_tested_as_its_own_library(tmp_path):
+    from workflow_runner import copy_workflow, run_snakemake, write_configfile
+
+    from tearflow.tables import read_tsv
+
+    workdir = copy_workflow(tmp_path)
+    # a user's own sets, outside the workflow folder and given by an absolute path
+    gmt = tmp_path / "my_tear_sets.gmt"
+    gmt.write_text("Planted IL-17 genes\tmy lab, 2026\tIL17A\tIL17F\tIL17RA\tSTAT3\tMAPK3\tS100A8\tS100A9\tLCN2\n")
+    configfile = write_configfile(
+        workdir,
+        {
+            "enrichment": {
+                "libraries": {"wikipathways": "resources/genesets/wikipathways-20260410-gmt-Homo_sapiens.gmt"},
+                "extra_gmt": [str(gmt)],
+            }
+        },
+    )
+    run_snakemake(workdir, "results/enrichment/NSDE.tsv", "--cores", "2", "--configfile", configfile)
+    table = read_tsv(workdir / "results/enrichment/NSDE.tsv")
+    mine = table[table["source"] == "my_tear_sets"].set_index("method")
+    assert set(mine.index) == {"ora_up", "ora_down", "gsea"}
+    assert (mine["gene_set"] == "Planted IL-17 genes").all()
+    assert mine.loc["ora_down", "fdr"] < 0.05 and mine.loc["gsea", "statistic"] < 0

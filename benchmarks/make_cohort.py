@@ -9,7 +9,10 @@ Writes, into one folder, what a user would point tearflow at:
 - ``samples.tsv`` — the sample sheet (``sample, patient, subgroup, timepoint, batch, age, sex``);
 - ``elisa.tsv`` — an ELISA table as a lab returns it (``patient, timepoint, analyte, value, unit, lloq``;
   values below the LLOQ written ``<LLOQ``);
-- ``config.yaml`` — the overrides (``samples``, ``proteomics``, ``elisa``, ``clinical: null``) to merge
+- ``clinical.tsv`` — per-eye clinical endpoints at baseline, week 2, week 4 and month 12, simulated
+  by the example's own generator (``clinical_table`` in ``resources/example/make_example_data.py``)
+  with the cohort's response factors;
+- ``config.yaml`` — the overrides (``samples``, ``proteomics``, ``elisa``, ``clinical``) to merge
   over ``config/config.yaml`` with ``snakemake --configfile``. Everything else stays the default.
 
 Trial shape: two subgroups (``NSDE`` 11/16 of the patients, listed first; ``SSDE`` the rest), every
@@ -39,6 +42,9 @@ import pandas as pd
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "resources" / "example"))
+
+from make_example_data import clinical_table  # noqa: E402  (one simulation of clinical scores)
 IDMAP = REPO / "resources" / "idmap" / "uniprot_human_swissprot_2020-03-13.tsv"
 FOCUS_GMT = REPO / "resources" / "genesets" / "th17_il17_focus.gmt"
 SEED = 20250202
@@ -190,7 +196,8 @@ def elisa_table(sheet, response, rng):
 
 
 def make_cohort(n_patients, n_proteins, seed=SEED):
-    """(pg_matrix, sample sheet, ELISA table) of one cohort; the same seed gives the same tables."""
+    """(pg_matrix, sample sheet, ELISA table, clinical table) of one cohort; the same seed gives the
+    same tables."""
     if n_patients < 2:
         raise ValueError("a cohort needs at least 2 patients (one per subgroup)")
     rng = np.random.default_rng(seed)
@@ -199,7 +206,10 @@ def make_cohort(n_patients, n_proteins, seed=SEED):
     sheet = sample_sheet(n_patients, rng)
     values, response, mu = simulate_log2(proteins, sheet, focus, rng)
     values = apply_missingness(values, mu, rng)
-    return pg_matrix(proteins, sheet, values, rng), sheet, elisa_table(sheet, response, rng)
+    matrix = pg_matrix(proteins, sheet, values, rng)
+    elisa = elisa_table(sheet, response, rng)
+    clinical = clinical_table(sheet, pd.Series(response), rng)
+    return matrix, sheet, elisa, clinical
 
 
 def overrides(folder):
@@ -209,7 +219,7 @@ def overrides(folder):
         "samples": str(folder / "samples.tsv"),
         "proteomics": [{"path": str(folder / "report.pg_matrix.tsv"), "format": "diann_matrix", "batch": "batch1"}],
         "elisa": str(folder / "elisa.tsv"),
-        "clinical": None,
+        "clinical": str(folder / "clinical.tsv"),
     }
 
 
@@ -217,10 +227,11 @@ def write_cohort(folder, n_patients, n_proteins, seed=SEED):
     """Write the cohort's tables and config overrides into ``folder``; return the config path."""
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    matrix, sheet, elisa = make_cohort(n_patients, n_proteins, seed)
+    matrix, sheet, elisa, clinical = make_cohort(n_patients, n_proteins, seed)
     matrix.to_csv(folder / "report.pg_matrix.tsv", sep="\t", index=False, na_rep="", float_format="%.6g")
     sheet.to_csv(folder / "samples.tsv", sep="\t", index=False)
     elisa.to_csv(folder / "elisa.tsv", sep="\t", index=False)
+    clinical.to_csv(folder / "clinical.tsv", sep="\t", index=False)
     config = folder / "config.yaml"
     config.write_text(yaml.safe_dump(overrides(folder), sort_keys=False))
     return config

@@ -16,9 +16,9 @@ import run_benchmark  # noqa: E402
 
 
 def test_cohort_is_seeded_trial_shaped_and_diann_formatted(tmp_path):
-    matrix, sheet, elisa = make_cohort.make_cohort(6, 200, seed=5)
-    again, _, _ = make_cohort.make_cohort(6, 200, seed=5)
-    other, _, _ = make_cohort.make_cohort(6, 200, seed=6)
+    matrix, sheet, elisa, clinical = make_cohort.make_cohort(6, 200, seed=5)
+    again, _, _, _ = make_cohort.make_cohort(6, 200, seed=5)
+    other, _, _, _ = make_cohort.make_cohort(6, 200, seed=6)
     pd.testing.assert_frame_equal(matrix, again)
     assert not matrix.equals(other)
     # DIA-NN pg_matrix layout: annotation, then one column per run named by its raw-file path
@@ -42,6 +42,8 @@ def test_cohort_is_seeded_trial_shaped_and_diann_formatted(tmp_path):
     assert 0.1 < np.isnan(values).mean() < 0.5
     assert np.isfinite(values).any(axis=1).all()
     assert set(elisa["patient"]) == set(sheet["patient"])
+    assert set(clinical["patient"]) == set(sheet["patient"])
+    assert set(clinical["visit"]) == {"baseline", "week2", "week4", "month12"}
     config = make_cohort.write_cohort(tmp_path / "cohort", 6, 200, seed=5)
     assert (tmp_path / "cohort" / "report.pg_matrix.tsv").exists() and config.exists()
 

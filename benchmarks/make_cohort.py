@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "resources" / "example"))
 
 from make_example_data import clinical_table  # noqa: E402  (one simulation of clinical scores)
+
 IDMAP = REPO / "resources" / "idmap" / "uniprot_human_swissprot_2020-03-13.tsv"
 FOCUS_GMT = REPO / "resources" / "genesets" / "th17_il17_focus.gmt"
 SEED = 20250202

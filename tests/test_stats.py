@@ -284,6 +284,29 @@ def test_wilcoxon_signed_rank_matches_r():
     assert stats.wilcoxon_signed_rank_p(SIGNED, exact_max_n=6) == pytest.approx(0.0629790512144552)
 
 
+def test_wilcoxon_with_ties_or_zeros_counts_scipys_sign_flip_permutation_exactly():
+    """Up to 13 differences with ties or zeros, ``auto`` is scipy's exhaustive sign-flip
+    permutation test; tearflow counts the same distribution instead of enumerating it."""
+    from scipy import stats as sstats
+
+    rng = np.random.default_rng(11)
+    compared = 0
+    for n in [*range(2, 10)] * 12 + [12, 13]:
+        d = np.round(rng.normal(size=n) * rng.choice([1, 2, 4])) / 2  # ties on a half-unit grid
+        d[: int(rng.integers(0, 3)) if rng.random() < 0.3 else 0] = 0.0
+        if not d.any():
+            continue
+        for zero_method in ("wilcox", "pratt", "zsplit"):
+            expected = float(sstats.wilcoxon(d, zero_method=zero_method, method="auto").pvalue)
+            ours = stats.wilcoxon_signed_rank_p(d, zero_method=zero_method)
+            if np.isnan(expected):
+                assert np.isnan(ours)
+                continue
+            assert ours == pytest.approx(expected, rel=1e-12, abs=1e-15), (d, zero_method)
+            compared += 1
+    assert compared > 200
+
+
 def test_wilcoxon_zero_differences_rule():
     from scipy import stats as sstats
 

@@ -985,6 +985,9 @@ ZERO_TOL = 1e-12
 WILCOXON_METHODS = ("auto", "exact", "asymptotic")
 #: scipy ``wilcoxon`` zero methods accepted by :func:`wilcoxon_signed_rank_p`
 WILCOXON_ZERO_METHODS = ("wilcox", "pratt", "zsplit")
+#: up to this many differences ``method="auto"`` takes its p from all 2^n sign flips (scipy's rule
+#: for ties or zeros; exact without them)
+WILCOXON_PERMUTATION_MAX_N = 13
 #: :func:`spearman_permutation` enumerates all n! orderings up to this n (9! = 362,880 in memory)
 SPEARMAN_MAX_EXACT_N = 9
 
@@ -1029,7 +1032,41 @@ def wilcoxon_signed_rank_p(differences, zero_method="wilcox", method="auto", exa
     if exact_max_n is not None:
         method = "exact" if len(d) <= int(exact_max_n) else "asymptotic"
     d = np.where(zero, 0.0, d)
+    if method == "auto" and len(d) <= WILCOXON_PERMUTATION_MAX_N:
+        # scipy's "auto" enumerates all 2^n sign flips here when there are ties or zeros (about
+        # 0.5 s per call); counting them gives the same p in microseconds, and without ties the
+        # same p as scipy's exact distribution.
+        return _signed_rank_sign_flip_p(d, zero_method)
     return float(sstats.wilcoxon(d, zero_method=zero_method, method=method).pvalue)
+
+
+def _signed_rank_sign_flip_p(d, zero_method):
+    """Two-sided p of the signed-rank test over all 2^n sign flips of ``d`` (zeros as 0.0).
+
+    The statistic is the rank sum of the positive differences, ranked as scipy ranks them for
+    ``zero_method``; a flip only changes which ranks count, so the null distribution is the
+    distribution of a sum of ``rank_i`` × Bernoulli(½), counted exactly on the half-rank grid.
+    p = min(1, 2 · min(P(T ≤ t), P(T ≥ t))), scipy's ``permutation_test`` rule.
+    """
+    from scipy.stats import rankdata
+
+    zero = d == 0
+    if zero_method == "wilcox":
+        ranks = rankdata(np.abs(d[~zero]))  # zeros leave the ranking
+    else:
+        ranks = rankdata(np.abs(d))[~zero]  # zeros keep their ranks but never count (zsplit: a constant)
+    doubled = np.rint(2 * ranks).astype(np.int64)  # midranks are multiples of ½
+    counts = np.zeros(int(doubled.sum()) + 1)
+    counts[0] = 1.0
+    for weight in doubled:
+        shifted = np.zeros_like(counts)
+        shifted[weight:] = counts[: len(counts) - weight]
+        counts += shifted
+    observed = int(doubled[d[~zero] > 0].sum())
+    total = counts.sum()
+    less = counts[: observed + 1].sum() / total
+    greater = counts[observed:].sum() / total
+    return float(min(1.0, 2.0 * min(less, greater)))
 
 
 def one_sample_t_p(differences, min_n=2):

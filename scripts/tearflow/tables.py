@@ -67,12 +67,20 @@ def read_text_table(path, what, required):
 
 
 def save_figure(figure, path, dpi=150):
-    """Save a matplotlib figure atomically as PNG and close it."""
-    import matplotlib.pyplot as plt
+    """Save a matplotlib figure atomically as PNG and close it.
 
+    Figures are cropped to what they draw (``bbox_inches="tight"``), except those laid out by
+    matplotlib's constrained layout, which already fit the canvas: cropping would draw them twice.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    constrained = isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine)
     temporary = temporary_beside(path, ".png")
     try:
-        figure.savefig(temporary, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+        figure.savefig(
+            temporary, dpi=dpi, bbox_inches=None if constrained else "tight", metadata={"Software": None}
+        )
         os.replace(temporary, path)
     finally:
         plt.close(figure)

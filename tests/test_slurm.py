@@ -1,6 +1,7 @@
 """The example workflow gives the same tables run locally with 1 or 2 cores and submitted through a
 real SLURM scheduler (tests/slurm/start_slurm.sh brings up a one-node cluster; without one the
-SLURM test is skipped)."""
+SLURM test is skipped on a developer's machine and fails in CI); every step sent to the cluster
+sizes its memory and wall time from its inputs."""
 
 import os
 import re

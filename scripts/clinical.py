@@ -541,14 +541,11 @@ def clinical_values(long, definitions, sheet, settings, baseline, path):
 
 
 def main(snakemake):
-    import yaml
-
     settings = clinical_settings(snakemake.params.clinical)
     baseline = snakemake.params.baseline
     path = str(snakemake.input.table)
     definitions = read_endpoint_definitions(snakemake.input.endpoints)
-    with open(snakemake.input.schema, encoding="utf-8") as stream:
-        schema = yaml.safe_load(stream)
+    schema = snakemake.params.schema  # workflow/schemas/clinical.schema.yaml, read by common.smk
     sheet = read_sample_sheet(snakemake.input.sheet)
     long = load_clinical(path, definitions, schema, settings, baseline)
     log.info(

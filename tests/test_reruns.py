@@ -153,11 +153,22 @@ def test_changed_method_key_reruns_that_step_and_descendants_only(workdir, tmp_p
             assert rule_of[upstream] not in planned, f"{upstream} does not depend on differential"
 
 
-def test_edited_step_script_reruns_that_step_and_descendants_only(workdir, tmp_path, graph):
-    # A copy of the finished run (file times kept), so the shared run stays untouched.
-    copy = tmp_path / "run"
+def moved_copy(workdir, destination):
+    """The finished run copied to another folder with its file times and Snakemake's records, as
+    `rsync -a` to a cluster or a renamed project folder leaves it."""
+    copy = destination / "moved"
     for part in ("workflow", "scripts", "config", "resources", "envs", "results", ".snakemake"):
         shutil.copytree(workdir / part, copy / part, symlinks=True)
+    return copy
+
+
+def test_moved_project_has_nothing_to_do(workdir, tmp_path):
+    # No step may record an absolute path of the project among its inputs or params.
+    assert planned_jobs(moved_copy(workdir, tmp_path), *RERUN_TRIGGERS) == {}
+
+
+def test_edited_step_script_reruns_that_step_and_descendants_only(workdir, tmp_path, graph):
+    copy = moved_copy(workdir, tmp_path)  # the shared run stays untouched
     before = set(planned_jobs(copy, *RERUN_TRIGGERS))
     assert "enrichment" not in before
     with open(copy / "scripts" / "enrichment.py", "a", encoding="utf-8") as script:

@@ -9,7 +9,6 @@ rule clinical_endpoints:
     input:
         table=lambda wildcards: resolve_input(config["clinical"]),
         endpoints=lambda wildcards: _clinical_endpoint_table(),
-        schema=CLINICAL_SCHEMA,
         sheet=SAMPLE_SHEET,
     output:
         values="results/clinical/values.tsv",
@@ -31,6 +30,7 @@ rule clinical_endpoints:
     params:
         clinical=clinical_section(),
         baseline=config["timepoints"]["baseline"],
+        schema=CLINICAL_SCHEMA,
     script:
         "../../scripts/clinical.py"
 

@@ -311,7 +311,9 @@ def elisa_value_inputs(wildcards):
 # --- Clinical endpoints (clinical.smk) ----------------------------------------
 
 
-CLINICAL_SCHEMA = workflow.source_path("../schemas/clinical.schema.yaml")
+# The clinical table's JSON schema, read once. The clinical step gets its content as a param, not
+# its path as an input: editing the schema reruns the step, moving the project folder does not.
+CLINICAL_SCHEMA = _load_schema("clinical.schema.yaml")
 
 
 def clinical_section():
@@ -337,12 +339,10 @@ def _check_clinical_table():
         definitions = clinical_step.read_endpoint_definitions(
             _clinical_endpoint_table()
         )
-        with open(CLINICAL_SCHEMA, encoding="utf-8") as stream:
-            schema = yaml.safe_load(stream)
         clinical_step.load_clinical(
             resolve_input(config["clinical"]),
             definitions,
-            schema,
+            CLINICAL_SCHEMA,
             settings,
             config["timepoints"]["baseline"],
         )

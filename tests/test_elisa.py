@@ -1,5 +1,6 @@
 """Tests of scripts/elisa.py: value spellings, analyte/unit normalisation, censoring, paired tests."""
 
+import logging
 import math
 
 import elisa
@@ -287,6 +288,21 @@ def test_patient_changes_pairs_and_drops_missing(tmp_path, analyte_map, sheet):
     pairs = elisa.patient_changes(values, TIMEPOINTS).set_index(["analyte", "patient"])
     assert pairs.loc[("IL6", "P1"), "log2_ratio"] == pytest.approx(math.log2(1.6 / 12.5))
     assert pairs.loc[("IL6", "P2"), "log2_ratio"] == 0.0
+
+
+def test_values_at_another_sheet_visit_are_kept_but_not_paired(tmp_path, analyte_map, sheet, caplog):
+    # week 4 is a visit of the sheet (a patient sampled then too); its ELISA values stay in
+    # values.tsv with a warning and never enter a baseline/week-2 pair.
+    with_week4 = pd.concat([sheet, pd.DataFrame([("P1_week4", "P1", "A", "week4")], columns=sheet.columns)])
+    text = "patient\ttimepoint\tanalyte\tvalue\n" + "".join(
+        f"P1\t{visit}\tIL-6\t{value}\n" for visit, value in (("baseline", 10), ("week2", 5), ("Week 4", 40))
+    )
+    with caplog.at_level(logging.WARNING):
+        values = values_from(tmp_path, text, analyte_map, with_week4)
+    assert list(values["timepoint"]) == ["baseline", "week2", "week4"]
+    assert "1 ELISA value(s) at other visits (week4) are kept in values.tsv but not tested" in caplog.text
+    pairs = elisa.patient_changes(values, TIMEPOINTS)
+    assert pairs["log2_ratio"].tolist() == [pytest.approx(-1.0)]
 
 
 def test_paired_tests_match_scipy_and_fill_every_contrast():

@@ -20,6 +20,7 @@ import pandas as pd
 
 from tearflow.columns import CONTRAST, CONTRAST_ALL, CONTRAST_INTERACTION, GENE, N_PAIRS, PATIENT, SUBGROUP, TIMEPOINT
 from tearflow.errors import TearflowError
+from tearflow.samples import visit_key
 from tearflow.stats import (
     WILCOXON_ZERO_METHODS,
     ZERO_TOL,
@@ -654,10 +655,6 @@ def normalise_values(long, analyte_map, settings, path, analytes_path="analyte m
     return values
 
 
-def _key(text):
-    return re.sub(r"[\s\-_]+", "", str(text).lower())
-
-
 def attach_sample_sheet(values, sheet, timepoints, path):
     """Add each patient's subgroup and map timepoint spellings to the sheet's labels.
 
@@ -670,7 +667,7 @@ def attach_sample_sheet(values, sheet, timepoints, path):
 
     patients = dict(zip(sheet[PATIENT], sheet[SUBGROUP]))
     labels = list(dict.fromkeys(list(timepoints.values()) + list(sheet[TIMEPOINT])))
-    by_key = {_key(label): label for label in labels}
+    by_key = {visit_key(label): label for label in labels}
     values = values.copy()
     unknown = values[~values[PATIENT].isin(patients)]
     if len(unknown):
@@ -683,7 +680,7 @@ def attach_sample_sheet(values, sheet, timepoints, path):
             f"{first[PATIENT]!r} is not in the sample sheet{hint} (unknown patients: "
             f"{', '.join(others)}); expected one of the sheet's patients"
         )
-    mapped = values[TIMEPOINT].map(lambda label: by_key.get(_key(label)))
+    mapped = values[TIMEPOINT].map(lambda label: by_key.get(visit_key(label)))
     unknown = values[mapped.isna()]
     if len(unknown):
         first = unknown.iloc[0]

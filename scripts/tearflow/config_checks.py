@@ -12,6 +12,7 @@ import jsonschema
 
 from tearflow.columns import PATIENT, SAMPLE, SUBGROUP, TIMEPOINT
 from tearflow.errors import TearflowError
+from tearflow.samples import visit_key
 
 
 def unknown_keys(config, schema, prefix=""):
@@ -52,11 +53,6 @@ def check_config(config, schema, config_name="config"):
         raise TearflowError(
             f"{config_name}: key '{key}': {error.message}.{expected}"
         )
-
-
-def _spelling(label):
-    """A label without case, spaces and punctuation: the same visit however it was typed."""
-    return "".join(character for character in str(label).lower() if character.isalnum())
 
 
 def check_sample_sheet(sheet, path, timepoints, min_patients):
@@ -112,7 +108,7 @@ def check_sample_sheet(sheet, path, timepoints, min_patients):
 
         def described(label):
             # Week 4 is a visit of its own; "Week2" or "week 2" is the follow-up label mistyped.
-            same = [t for t in (timepoints["baseline"], timepoints["followup"]) if _spelling(t) == _spelling(label)]
+            same = [t for t in (timepoints["baseline"], timepoints["followup"]) if visit_key(t) == visit_key(label)]
             hint = f"; is it '{same[0]}' mistyped?" if same else ""
             return f"{label} ({counts[label]}{hint})"
 

@@ -7,6 +7,7 @@ before any rule runs, and the scripts read it again with :func:`read_sample_shee
 """
 
 import logging
+import re
 
 import pandas as pd
 
@@ -32,6 +33,11 @@ def read_sample_sheet(path):
             row = int(empty[0]) + 2  # +1 for the header line, +1 for 1-based numbering
             raise TearflowError(f"sample sheet {path}: row {row}, column '{column}' is empty")
     return sheet
+
+
+def visit_key(label):
+    """A visit label without case, spaces, '-' and '_': "Week 2", "week_2" and "week2" are one visit."""
+    return re.sub(r"[\s\-_]+", "", str(label).lower())
 
 
 def subgroup_order(sheet):

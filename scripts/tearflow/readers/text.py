@@ -101,8 +101,7 @@ def first_lines(path, count=5):
     lines = []
     if encoding == "utf-16":
         # Excel's "Unicode text": two bytes per character, so lines cannot be split as bytes.
-        stream = open(path, encoding=encoding, errors="replace", newline=None)
-        decoded = (line for line in stream)
+        stream = decoded = open(path, encoding=encoding, errors="replace", newline=None)
     else:
         stream = open(path, "rb")
         decoded = (_decode(raw, encoding) for raw in stream)

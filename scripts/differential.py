@@ -18,16 +18,20 @@ A protein is tested in a contrast when it has at least ``differential.min_pairs`
 there (interaction: in each of the two subgroups); it enters a fit (and its variance the empirical
 Bayes prior) when it is testable in at least one contrast of that fit. Others keep NaN statistics.
 Benjamini–Hochberg runs within each contrast over the tested proteins.
+
+The step imports numpy but not pandas (issue 8: pandas alone costs ~0.2 s, more than the fit at
+paper scale, and the step is benchmarked against R/limma): matrices are numpy arrays, the sample
+sheet arrives as row dicts (``params.sheet``, as ``common.smk`` read and checked it), tables are
+read with :func:`tearflow.tables.read_matrix` and written with :func:`tearflow.tables.write_columns`.
 """
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from tearflow import stats
 from tearflow.columns import (
-    ANNOTATION,
     CONTRAST_ALL,
     CONTRAST_INTERACTION,
     FDR,
@@ -43,13 +47,7 @@ from tearflow.columns import (
     T_STAT,
 )
 from tearflow.errors import TearflowError
-from tearflow.samples import (
-    BASELINE_SAMPLE,
-    FOLLOWUP_SAMPLE,
-    paired_samples,
-    read_sample_sheet,
-    subgroup_order,
-)
+from tearflow.samples import BASELINE_SAMPLE, FOLLOWUP_SAMPLE, pair_records, subgroup_order
 
 log = logging.getLogger("tearflow.differential")
 
@@ -60,6 +58,8 @@ DF_TOTAL = "df_total"
 LODS = "B"
 N_PAIRS_MEASURED = "n_pairs_measured"
 SHARE_IMPUTED = "share_imputed"
+#: the statistics columns of every contrast, in the order the published table gives them
+STATISTICS = (LOG2FC, T_STAT, PVALUE, STANDARD_ERROR, CI_LOW, CI_HIGH, DF_TOTAL, LODS)
 
 DEFAULTS = {
     "min_pairs": 3,
@@ -72,6 +72,21 @@ DEFAULTS = {
     "volcano_labels": 10,
     "heatmap_max_proteins": 50,
 }
+
+
+@dataclass
+class SampleMatrix:
+    """Proteins × samples values (log2 abundance, or the imputation mask) with their labels."""
+
+    proteins: list
+    genes: list
+    samples: list
+    values: np.ndarray
+
+    def columns(self, samples):
+        """The values of ``samples`` (proteins × len(samples)), in that order."""
+        position = {sample: i for i, sample in enumerate(self.samples)}
+        return self.values[:, [position[sample] for sample in samples]]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -112,107 +127,112 @@ def settings(section):
 
 def usable_pairs(pairs, sample_columns, source="abundance table"):
     """Pairs whose two samples are both columns of the abundance table; the others are logged."""
-    present = pairs[BASELINE_SAMPLE].isin(sample_columns) & pairs[FOLLOWUP_SAMPLE].isin(sample_columns)
-    if not present.all():
-        left = pairs.loc[~present, PATIENT]
+    present = set(sample_columns)
+    kept = [pair for pair in pairs if pair[BASELINE_SAMPLE] in present and pair[FOLLOWUP_SAMPLE] in present]
+    if len(kept) < len(pairs):
+        left = [pair[PATIENT] for pair in pairs if pair not in kept]
         log.warning(
             "%d paired patient(s) left out: a sample is not in %s (excluded?): %s",
             len(left),
             source,
             ", ".join(left),
         )
-    return pairs[present].reset_index(drop=True)
+    return kept
 
 
 def order_by_subgroup(pairs, subgroups):
     """Pairs sorted by subgroup (in ``subgroups`` order), sheet order within a subgroup."""
     rank = {name: i for i, name in enumerate(subgroups)}
-    key = pairs[SUBGROUP].map(rank)
-    return pairs.assign(_rank=key).sort_values("_rank", kind="stable").drop(columns="_rank")
+    return sorted(pairs, key=lambda pair: rank[pair[SUBGROUP]])
+
+
+def baseline_samples(pairs):
+    return [pair[BASELINE_SAMPLE] for pair in pairs]
+
+
+def followup_samples(pairs):
+    return [pair[FOLLOWUP_SAMPLE] for pair in pairs]
 
 
 def paired_differences(matrix, pairs):
     """Per-patient changes (follow-up − baseline, log2): proteins × patients (NaN if either missing)."""
-    follow = matrix[list(pairs[FOLLOWUP_SAMPLE])].to_numpy(dtype=float)
-    base = matrix[list(pairs[BASELINE_SAMPLE])].to_numpy(dtype=float)
-    return pd.DataFrame(follow - base, index=matrix.index, columns=list(pairs[PATIENT]))
+    return matrix.columns(followup_samples(pairs)) - matrix.columns(baseline_samples(pairs))
 
 
 def measured_pairs(mask, pairs):
     """Proteins × patients: True where both visits were measured (not imputed)."""
-    follow = ~mask[list(pairs[FOLLOWUP_SAMPLE])].to_numpy(dtype=bool)
-    base = ~mask[list(pairs[BASELINE_SAMPLE])].to_numpy(dtype=bool)
-    return pd.DataFrame(follow & base, index=mask.index, columns=list(pairs[PATIENT]))
+    return ~mask.columns(followup_samples(pairs)) & ~mask.columns(baseline_samples(pairs))
 
 
 def mean_log2_abundance(matrix, pairs):
     """Mean of the observed log2 values over both visits of the paired patients (per protein)."""
-    samples = list(pairs[BASELINE_SAMPLE]) + list(pairs[FOLLOWUP_SAMPLE])
-    values = matrix[samples].to_numpy(dtype=float)
+    values = matrix.columns(baseline_samples(pairs) + followup_samples(pairs))
     counts = np.isfinite(values).sum(axis=1)
     sums = np.nansum(values, axis=1)
-    return pd.Series(np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), index=matrix.index)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def _as_number(text):
+    """``text`` as a float, or None: what ``pandas.to_numeric`` accepts (no ``1_000``)."""
+    if "_" in text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def covariate_columns(pairs, covariates, sheet_path="sample sheet"):
-    """Design columns for the covariates: numeric as numbers, others as treatment dummies (sorted
-    levels, first dropped); every column centred on its mean over the paired patients."""
+    """Design columns for the covariates, ``{name: values over the pairs}``: numeric as numbers,
+    others as treatment dummies (sorted levels, first dropped); every column centred on its mean
+    over the paired patients."""
     columns = {}
+    available = list(pairs[0]) if pairs else []
     for name in covariates:
-        if name not in pairs.columns:
+        if name not in available:
             raise TearflowError(
                 f"config differential.covariates: {sheet_path} has no column {name!r} "
-                f"(columns: {', '.join(c for c in pairs.columns if c not in (BASELINE_SAMPLE, FOLLOWUP_SAMPLE))})"
+                f"(columns: {', '.join(c for c in available if c not in (BASELINE_SAMPLE, FOLLOWUP_SAMPLE))})"
             )
-        values = pairs[name].astype(str).str.strip()
-        empty = pairs.loc[values.isin(["", "NA", "nan"]), PATIENT]
-        if len(empty):
+        values = [str(pair[name]).strip() for pair in pairs]
+        empty = [pair[PATIENT] for pair, value in zip(pairs, values) if value in ("", "NA", "nan")]
+        if empty:
             raise TearflowError(
                 f"{sheet_path}: covariate column {name!r} is empty for patient(s) "
                 f"{', '.join(empty)}; expected a value for every paired patient"
             )
-        numeric = pd.to_numeric(values, errors="coerce")
-        if numeric.notna().all():
-            columns[name] = numeric.to_numpy(float) - numeric.mean()
+        numbers = [_as_number(value) for value in values]
+        if all(number is not None for number in numbers):
+            numeric = np.array(numbers, dtype=float)
+            columns[name] = numeric - numeric.mean()
         else:
-            levels = sorted(values.unique())
+            levels = sorted(set(values))
             for level in levels[1:]:
-                dummy = (values == level).to_numpy(float)
+                dummy = np.array([value == level for value in values], dtype=float)
                 columns[f"{name}{level}"] = dummy - dummy.mean()
-    return pd.DataFrame(columns, index=pairs.index)
+    return columns
 
 
-def full_rank_design(design, protected):
-    """Drop (and log) covariate columns that are constant or linearly dependent on earlier ones.
-
-    Columns in ``protected`` (subgroup indicators, intercept) are never dropped.
-    """
-    kept = []
-    for column in design.columns:
-        trial = design[kept + [column]].to_numpy(float)
-        if column in protected or np.linalg.matrix_rank(trial) == len(kept) + 1:
-            kept.append(column)
+def full_rank_design(columns, protected):
+    """``columns`` (``{name: values}``) without the covariate columns that are constant or linearly
+    dependent on earlier ones (each logged). Columns in ``protected`` (subgroup indicators,
+    intercept) are never dropped."""
+    kept = {}
+    for name, values in columns.items():
+        trial = np.column_stack([*kept.values(), values])
+        if name in protected or np.linalg.matrix_rank(trial) == len(kept) + 1:
+            kept[name] = values
         else:
             log.warning(
                 "covariate column %r is constant or confounded with the subgroups/other "
                 "covariates among the paired patients; left out of the design",
-                column,
+                name,
             )
-    return design[kept]
+    return kept
 
 
 def _empty_statistics(n_proteins):
-    nan = np.full(n_proteins, np.nan)
-    return {
-        LOG2FC: nan.copy(),
-        T_STAT: nan.copy(),
-        PVALUE: nan.copy(),
-        STANDARD_ERROR: nan.copy(),
-        CI_LOW: nan.copy(),
-        CI_HIGH: nan.copy(),
-        DF_TOTAL: nan.copy(),
-        LODS: nan.copy(),
-    }
+    return {column: np.full(n_proteins, np.nan) for column in STATISTICS}
 
 
 def _moderated(y, design, contrasts, names, keep, trend_covariate, trend, robust, treat_log2fc=0.0):
@@ -262,25 +282,25 @@ def differential_statistics(
     measured=None,
     treat_log2fc=0.0,
 ):
-    """Moderated statistics of every contrast, as ``{contrast: DataFrame}`` (rows = proteins).
+    """Moderated statistics of every contrast, as ``{contrast: {column: array over the proteins}}``.
 
-    ``differences``: proteins × patients (NaN = missing pair); ``patient_subgroups``: subgroup of
-    each column; ``subgroups``: subgroup order (interaction = second − first); ``abundance``: mean
-    log2 abundance per protein (the ``trend`` covariate); ``covariates``: patients × centred design
-    columns (see :func:`covariate_columns`); ``measured``: proteins × patients, True where the pair
-    was measured rather than imputed (default: wherever the difference is present);
+    ``differences``: proteins × patients array (NaN = missing pair); ``patient_subgroups``: subgroup
+    of each column; ``subgroups``: subgroup order (interaction = second − first); ``abundance``: mean
+    log2 abundance per protein (the ``trend`` covariate); ``covariates``: ``{name: centred values
+    over the patients}`` (see :func:`covariate_columns`); ``measured``: proteins × patients, True
+    where the pair was measured rather than imputed (default: wherever the difference is present);
     ``treat_log2fc`` > 0: p-values (and so fdr) test |log2fc| > ``treat_log2fc`` (limma ``treat``).
-    Each DataFrame has log2fc, t, pvalue, fdr (BH within the contrast), se, ci_low, ci_high,
-    df_total, B, n_pairs (pairs in the fit) and n_pairs_measured (pairs that count for
+    Each contrast has log2fc, t, pvalue, se, ci_low, ci_high, df_total, B, fdr (BH within the
+    contrast), n_pairs (pairs in the fit) and n_pairs_measured (pairs that count for
     ``min_pairs``). Untested proteins have NaN statistics.
     """
-    y = differences.to_numpy(dtype=float)
+    y = np.asarray(differences, dtype=float)
     n_proteins = len(y)
     observed = np.isfinite(y)
     measured = observed if measured is None else (np.asarray(measured, dtype=bool) & observed)
     patient_subgroups = np.asarray(patient_subgroups)
     present = [g for g in subgroups if (patient_subgroups == g).any()]
-    covariates = pd.DataFrame(index=range(y.shape[1])) if covariates is None else covariates.reset_index(drop=True)
+    covariates = covariates or {}
     abundance = np.asarray(abundance, dtype=float)
 
     in_group = {g: patient_subgroups == g for g in present}
@@ -288,14 +308,14 @@ def differential_statistics(
     counts = {g: measured[:, in_group[g]].sum(axis=1) for g in present}
 
     # subgroup fit: ~0 + subgroup (+ covariates), residual variance pooled across subgroups
-    indicators = pd.DataFrame({g: in_group[g].astype(float) for g in present})
-    design = full_rank_design(pd.concat([indicators, covariates], axis=1), protected=present)
+    indicators = {g: in_group[g].astype(float) for g in present}
+    design = full_rank_design({**indicators, **covariates}, protected=present)
     names = list(present)
-    contrasts = np.zeros((design.shape[1], len(present)))
+    contrasts = np.zeros((len(design), len(present)))
     contrasts[np.arange(len(present)), np.arange(len(present))] = 1.0
     two = len(subgroups) == 2 and len(present) == 2
     if two:
-        column = np.zeros((design.shape[1], 1))
+        column = np.zeros((len(design), 1))
         column[0, 0], column[1, 0] = -1.0, 1.0  # second − first (sheet order)
         contrasts = np.hstack([contrasts, column])
         names.append(CONTRAST_INTERACTION)
@@ -303,7 +323,9 @@ def differential_statistics(
     keep = np.zeros(n_proteins, dtype=bool)
     for g in present:
         keep |= testable[g]
-    results = _moderated(y, design.to_numpy(float), contrasts, names, keep, abundance, trend, robust, treat_log2fc)
+    results = _moderated(
+        y, np.column_stack(list(design.values())), contrasts, names, keep, abundance, trend, robust, treat_log2fc
+    )
     n_fit = dict(fit_counts)
     n_measured = dict(counts)
     if two:
@@ -313,8 +335,7 @@ def differential_statistics(
         n_measured[CONTRAST_INTERACTION] = counts[first] + counts[second]
 
     # all: ~1 (+ covariates), the mean change over every patient
-    intercept = pd.DataFrame({"(Intercept)": np.ones(y.shape[1])})
-    design_all = full_rank_design(pd.concat([intercept, covariates], axis=1), ["(Intercept)"])
+    design_all = full_rank_design({"(Intercept)": np.ones(y.shape[1]), **covariates}, ["(Intercept)"])
     total = measured.sum(axis=1)
     testable[CONTRAST_ALL] = total >= min_pairs
     n_fit[CONTRAST_ALL] = observed.sum(axis=1)
@@ -322,7 +343,7 @@ def differential_statistics(
     results.update(
         _moderated(
             y,
-            design_all.to_numpy(float),
+            np.column_stack(list(design_all.values())),
             None,
             [CONTRAST_ALL],
             testable[CONTRAST_ALL],
@@ -335,13 +356,13 @@ def differential_statistics(
 
     tables = {}
     for name, columns in results.items():
-        table = pd.DataFrame(columns, index=differences.index)
         untested = ~testable[name]
-        table.loc[untested, :] = np.nan
-        table[FDR] = stats.bh_adjust(table[PVALUE].to_numpy())
-        table[N_PAIRS] = n_fit[name]
-        table[N_PAIRS_MEASURED] = n_measured[name]
-        tables[name] = table
+        for values in columns.values():
+            values[untested] = np.nan
+        columns[FDR] = stats.bh_adjust(columns[PVALUE])
+        columns[N_PAIRS] = n_fit[name]
+        columns[N_PAIRS_MEASURED] = n_measured[name]
+        tables[name] = columns
         log.info(
             "contrast %s: %d of %d proteins tested (>= %d measured pairs)",
             name,
@@ -352,131 +373,126 @@ def differential_statistics(
     return tables
 
 
-def contrast_table(statistics, annotation, abundance, fdr, min_abs_log2fc, share_imputed=None):
-    """The published table of one contrast: contract columns first, then extras; sorted by p-value.
+def untested_contrast(n_proteins):
+    """The statistics of a contrast without paired patients: NA everywhere, no pairs."""
+    return {
+        **_empty_statistics(n_proteins),
+        FDR: np.full(n_proteins, np.nan),
+        N_PAIRS: np.zeros(n_proteins, dtype=int),
+        N_PAIRS_MEASURED: np.zeros(n_proteins, dtype=int),
+    }
+
+
+def contrast_table(statistics, proteins, genes, abundance, fdr, min_abs_log2fc, share_imputed=None):
+    """The published table of one contrast, ``{column: array}``: contract columns first, then
+    extras; rows sorted by p-value (untested last, input order within ties).
 
     ``significant`` = fdr < ``fdr`` and |log2fc| ≥ ``min_abs_log2fc`` (False when untested).
     """
-    table = pd.DataFrame(
-        {
-            PROTEIN: annotation[PROTEIN].to_numpy(),
-            GENE: annotation[GENE].to_numpy(),
-            LOG2FC: statistics[LOG2FC].to_numpy(),
-            T_STAT: statistics[T_STAT].to_numpy(),
-            PVALUE: statistics[PVALUE].to_numpy(),
-            FDR: statistics[FDR].to_numpy(),
-            N_PAIRS: statistics[N_PAIRS].to_numpy().astype(int),
-            MEAN_ABUNDANCE: np.asarray(abundance, dtype=float),
-        }
-    )
     with np.errstate(invalid="ignore"):
-        table[SIGNIFICANT] = (table[FDR] < fdr) & (table[LOG2FC].abs() >= min_abs_log2fc)
+        significant = (statistics[FDR] < fdr) & (np.abs(statistics[LOG2FC]) >= min_abs_log2fc)
+    table = {
+        PROTEIN: np.asarray(proteins, dtype=object),
+        GENE: np.asarray(genes, dtype=object),
+        LOG2FC: statistics[LOG2FC],
+        T_STAT: statistics[T_STAT],
+        PVALUE: statistics[PVALUE],
+        FDR: statistics[FDR],
+        N_PAIRS: np.asarray(statistics[N_PAIRS]).astype(int),
+        MEAN_ABUNDANCE: np.asarray(abundance, dtype=float),
+        SIGNIFICANT: significant,
+    }
     for column in (STANDARD_ERROR, CI_LOW, CI_HIGH, DF_TOTAL, LODS):
-        table[column] = statistics[column].to_numpy()
+        table[column] = statistics[column]
     if share_imputed is not None:
-        table[N_PAIRS_MEASURED] = statistics[N_PAIRS_MEASURED].to_numpy().astype(int)
+        table[N_PAIRS_MEASURED] = np.asarray(statistics[N_PAIRS_MEASURED]).astype(int)
         table[SHARE_IMPUTED] = np.asarray(share_imputed, dtype=float)
-    order = np.lexsort((np.arange(len(table)), table[PVALUE].fillna(np.inf).to_numpy()))
-    return table.iloc[order].reset_index(drop=True)
+    pvalue = np.where(np.isnan(statistics[PVALUE]), np.inf, statistics[PVALUE])
+    order = np.lexsort((np.arange(len(pvalue)), pvalue))
+    return {column: np.asarray(values)[order] for column, values in table.items()}
 
 
 def imputed_share(mask, pairs, patients):
     """Per protein: share of imputed values among both visits of ``patients``."""
-    chosen = pairs[pairs[PATIENT].isin(patients)]
-    samples = list(chosen[BASELINE_SAMPLE]) + list(chosen[FOLLOWUP_SAMPLE])
-    if not samples:
-        return np.full(len(mask), np.nan)
-    return mask[samples].to_numpy(dtype=bool).mean(axis=1)
+    patients = set(patients)
+    chosen = [pair for pair in pairs if pair[PATIENT] in patients]
+    if not chosen:
+        return np.full(len(mask.values), np.nan)
+    return mask.columns(baseline_samples(chosen) + followup_samples(chosen)).mean(axis=1)
 
 
 def contrast_patients(pairs, name):
     """The patients whose samples make up contrast ``name``."""
     if name in (CONTRAST_ALL, CONTRAST_INTERACTION):
-        return list(pairs[PATIENT])
-    return list(pairs.loc[pairs[SUBGROUP] == name, PATIENT])
+        return [pair[PATIENT] for pair in pairs]
+    return [pair[PATIENT] for pair in pairs if pair[SUBGROUP] == name]
 
 
-def read_abundance(path, what="abundance table"):
-    """An abundance table (protein, gene, one column per sample) with the protein ID as index."""
-    from tearflow.tables import read_tsv
+def read_sample_matrix(path, what, kind=float):
+    """A proteins × samples table tearflow wrote (protein, gene, one column per sample)."""
+    from tearflow.tables import read_matrix
 
-    table = read_tsv(path, dtype={PROTEIN: str, GENE: str})
-    missing = [c for c in ANNOTATION if c not in table.columns]
+    labels, samples, values = read_matrix(path, (PROTEIN, GENE), what, kind)
+    return SampleMatrix(labels[PROTEIN], labels[GENE], samples, values)
+
+
+def check_mask(mask, matrix, mask_path, matrix_path, samples):
+    """The imputation mask covers the matrix: the same proteins in the same order, every sample."""
+    if mask.proteins != matrix.proteins:
+        raise TearflowError(
+            f"imputation mask {mask_path}: proteins differ from {matrix_path} "
+            "(expected the same rows in the same order)"
+        )
+    missing = [sample for sample in samples if sample not in mask.samples]
     if missing:
-        raise TearflowError(f"{what} {path}: missing column(s) {', '.join(missing)}")
-    return table
-
-
-def read_mask(path, columns):
-    """The imputation mask (protein, gene, one True/False column per sample)."""
-    from tearflow.tables import read_tsv
-
-    mask = read_tsv(path, dtype={PROTEIN: str, GENE: str})
-    for column in columns:
-        if column not in mask.columns:
-            raise TearflowError(f"imputation mask {path}: no column for sample {column!r}")
-        values = mask[column]
-        if values.dtype != bool:
-            values = (
-                values.astype(str).str.strip().str.lower().map({"true": True, "false": False, "1": True, "0": False})
-            )
-            if values.isna().any():
-                raise TearflowError(f"imputation mask {path}: column {column!r} holds values other than True/False")
-        mask[column] = values.astype(bool)
-    return mask
+        raise TearflowError(f"imputation mask {mask_path}: no column for sample {missing[0]!r}")
 
 
 # --------------------------------------------------------------------------------------------------
 # Snakemake adapter
 # --------------------------------------------------------------------------------------------------
 def main(snakemake):
-    from tearflow.tables import write_tsv
+    from tearflow.tables import write_columns
 
     config = settings(snakemake.params.differential)
     timepoints = snakemake.params.timepoints
     contrasts = list(snakemake.params.contrasts)
     sheet_path = str(snakemake.input.samples)
-    sheet = read_sample_sheet(sheet_path)
+    sheet = list(snakemake.params.sheet)  # the sheet's rows as common.smk read and checked them
     subgroups = subgroup_order(sheet)
-    pairs = paired_samples(sheet, timepoints["baseline"], timepoints["followup"])
+    pairs = pair_records(sheet, timepoints["baseline"], timepoints["followup"])
 
     matrix_path = str(snakemake.input.matrix)
-    matrix = read_abundance(matrix_path)
-    pairs = usable_pairs(pairs, matrix.columns, matrix_path)
-    pairs = order_by_subgroup(pairs, subgroups).reset_index(drop=True)
-    if len(pairs) == 0:
+    matrix = read_sample_matrix(matrix_path, "abundance table")
+    pairs = order_by_subgroup(usable_pairs(pairs, matrix.samples, matrix_path), subgroups)
+    if not pairs:
         raise TearflowError(
             f"{sheet_path}: no patient has both a {timepoints['baseline']!r} and a "
             f"{timepoints['followup']!r} sample in {matrix_path}; nothing to compare"
         )
+    patient_subgroups = [pair[SUBGROUP] for pair in pairs]
     log.info(
-        "%d paired patients: %s", len(pairs), ", ".join(f"{g} {int((pairs[SUBGROUP] == g).sum())}" for g in subgroups)
+        "%d paired patients: %s",
+        len(pairs),
+        ", ".join(f"{g} {patient_subgroups.count(g)}" for g in subgroups),
     )
 
     mask = None
     measured = None
     if "mask" in snakemake.input.keys():
         mask_path = str(snakemake.input.mask)
-        samples = list(pairs[BASELINE_SAMPLE]) + list(pairs[FOLLOWUP_SAMPLE])
-        mask = read_mask(mask_path, samples)
-        if list(mask[PROTEIN]) != list(matrix[PROTEIN]):
-            raise TearflowError(
-                f"imputation mask {mask_path}: proteins differ from {matrix_path} "
-                "(expected the same rows in the same order)"
-            )
-        mask = mask.set_index(PROTEIN)
-        measured = measured_pairs(mask, pairs).to_numpy()
+        mask = read_sample_matrix(mask_path, "imputation mask", kind=bool)
+        check_mask(mask, matrix, mask_path, matrix_path, baseline_samples(pairs) + followup_samples(pairs))
+        measured = measured_pairs(mask, pairs)
 
-    values = matrix.set_index(PROTEIN)
-    differences = paired_differences(values, pairs)
-    abundance = mean_log2_abundance(values, pairs)
-    covariates = covariate_columns(pairs, config["covariates"], sheet_path)
+    differences = paired_differences(matrix, pairs)
+    abundance = mean_log2_abundance(matrix, pairs)
     tables = differential_statistics(
         differences,
-        pairs[SUBGROUP].to_numpy(),
+        patient_subgroups,
         subgroups,
-        abundance.to_numpy(),
-        covariates=covariates,
+        abundance,
+        covariates=covariate_columns(pairs, config["covariates"], sheet_path),
         min_pairs=config["min_pairs"],
         trend=config["trend"],
         robust=config["robust"],
@@ -486,28 +502,16 @@ def main(snakemake):
     if config["treat_log2fc"] > 0:
         log.info("p-values test |log2fc| > %g (treat; McCarthy & Smyth 2009)", config["treat_log2fc"])
 
-    annotation = matrix[list(ANNOTATION)]
-    outputs = dict(zip(contrasts, snakemake.output.tables))
-    for name, path in outputs.items():
+    for name, path in zip(contrasts, snakemake.output.tables):
         statistics = tables.get(name)
         if statistics is None:
             log.warning("contrast %s: no paired patients; table has NA statistics only", name)
-            statistics = pd.DataFrame(_empty_statistics(len(matrix)), index=differences.index)
-            statistics[FDR] = np.nan
-            statistics[N_PAIRS] = 0
-            statistics[N_PAIRS_MEASURED] = 0
-        share = None
-        if mask is not None:
-            share = imputed_share(mask, pairs, contrast_patients(pairs, name))
+            statistics = untested_contrast(len(matrix.proteins))
+        share = None if mask is None else imputed_share(mask, pairs, contrast_patients(pairs, name))
         table = contrast_table(
-            statistics,
-            annotation,
-            abundance.to_numpy(),
-            config["fdr"],
-            config["min_abs_log2fc"],
-            share,
+            statistics, matrix.proteins, matrix.genes, abundance, config["fdr"], config["min_abs_log2fc"], share
         )
-        write_tsv(table, path)
+        write_columns(table, path)
         log.info(
             "contrast %s: %d significant (fdr < %g, |log2fc| >= %g) -> %s",
             name,
@@ -517,8 +521,9 @@ def main(snakemake):
             path,
         )
 
-    changes = pd.concat([annotation.reset_index(drop=True), differences.reset_index(drop=True)], axis=1)
-    write_tsv(changes, snakemake.output.changes)
+    changes = {PROTEIN: matrix.proteins, GENE: matrix.genes}
+    changes.update({pair[PATIENT]: differences[:, j] for j, pair in enumerate(pairs)})
+    write_columns(changes, snakemake.output.changes)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from conftest import REPO
 from tearflow import stats
 from tearflow.columns import FDR, GENE, LOG2FC, N_PAIRS, PROTEIN, PVALUE, SIGNIFICANT, T_STAT
 from tearflow.errors import TearflowError
+from tearflow.samples import read_sample_sheet
 from tearflow.tables import read_tsv
 
 FIXTURES = REPO / "tests" / "fixtures" / "limma"
@@ -22,6 +23,19 @@ CONTRACT = [PROTEIN, GENE, LOG2FC, T_STAT, PVALUE, FDR, N_PAIRS, "mean_log2_abun
 
 def fixture(case, suffix):
     return pd.read_csv(FIXTURES / f"{case}_{suffix}.tsv", sep="\t", dtype={"sex": str})
+
+
+def frames(tables, proteins):
+    """``differential_statistics``' ``{contrast: {column: array}}`` as DataFrames indexed by protein."""
+    return {name: pd.DataFrame(columns, index=list(proteins)) for name, columns in tables.items()}
+
+
+def sample_matrix(matrix):
+    """A test DataFrame (protein, gene, samples) as the step's SampleMatrix."""
+    samples = [c for c in matrix.columns if c not in (PROTEIN, GENE)]
+    return diff.SampleMatrix(
+        list(matrix[PROTEIN]), list(matrix[GENE]), samples, matrix[samples].to_numpy(dtype=float)
+    )
 
 
 @pytest.mark.parametrize("case", ["missing", "unequal_covariates", "missing_covariates"])
@@ -33,12 +47,14 @@ def test_differential_statistics_equal_limma(case, variant, treat_log2fc):
     data = fixture(case, "input")
     patients = fixture(case, "patients").astype(str)
     covariate_names = [c for c in patients.columns if c not in ("patient", "subgroup")]
-    covariates = diff.covariate_columns(patients, covariate_names)
+    covariates = diff.covariate_columns(patients.to_dict("records"), covariate_names)
     expected_design = fixture(case, "design_subgroups").iloc[:, 2:]
-    np.testing.assert_allclose(covariates.to_numpy(float), expected_design.to_numpy(float), atol=1e-12)
+    design = np.column_stack(list(covariates.values())) if covariates else np.empty((len(patients), 0))
+    assert list(covariates) == list(expected_design.columns)
+    np.testing.assert_allclose(design, expected_design.to_numpy(float), atol=1e-12)
     subgroups = list(dict.fromkeys(patients["subgroup"]))
     tables = diff.differential_statistics(
-        data[list(patients["patient"])].set_axis(data["protein"]),
+        data[list(patients["patient"])].to_numpy(),
         patients["subgroup"].to_numpy(),
         subgroups,
         data["mean_log2_abundance"].to_numpy(),
@@ -48,6 +64,7 @@ def test_differential_statistics_equal_limma(case, variant, treat_log2fc):
         robust=variant == "robust",
         treat_log2fc=treat_log2fc,
     )
+    tables = frames(tables, data["protein"])
     reference = fixture(case, "limma")
     reference = reference[reference["variant"] == variant].copy()
     if treat_log2fc:
@@ -110,15 +127,16 @@ def test_untested_proteins_keep_nan_and_their_n_pairs():
     sheet, matrix = small_study(missing=0)
     values = matrix.set_index(PROTEIN)
     values.loc["P7", ["s5_week2", "s6_week2"]] = np.nan  # only one B pair left
-    values.loc["P8", :] = np.nan
+    values.loc["P8", values.columns != GENE] = np.nan
     values.loc["P8", ["s0_baseline", "s0_week2"]] = [20.0, 21.0]  # one pair overall
-    from tearflow.samples import paired_samples
+    from tearflow.samples import pair_records
 
-    pairs = paired_samples(sheet, "baseline", "week2")
-    d = diff.paired_differences(values.drop(columns=GENE), pairs)
+    pairs = pair_records(sheet.to_dict("records"), "baseline", "week2")
+    d = diff.paired_differences(sample_matrix(values.reset_index()), pairs)
     tables = diff.differential_statistics(
-        d, pairs["subgroup"].to_numpy(), ["A", "B"], np.full(len(d), 20.0), min_pairs=3
+        d, [pair["subgroup"] for pair in pairs], ["A", "B"], np.full(len(d), 20.0), min_pairs=3
     )
+    tables = frames(tables, values.index)
     assert tables["B"].loc["P7", N_PAIRS] == 1 and np.isnan(tables["B"].loc["P7", PVALUE])
     assert np.isnan(tables["interaction"].loc["P7", T_STAT])
     assert not np.isnan(tables["A"].loc["P7", PVALUE])
@@ -131,8 +149,9 @@ def test_untested_proteins_keep_nan_and_their_n_pairs():
 
 
 def test_contrast_table_contract_and_significance():
-    stats_table = pd.DataFrame(
-        {
+    stats_table = {
+        column: np.asarray(values, dtype=float)
+        for column, values in {
             LOG2FC: [1.0, -0.2, np.nan],
             T_STAT: [5.0, -3.0, np.nan],
             PVALUE: [0.001, 0.01, np.nan],
@@ -144,16 +163,31 @@ def test_contrast_table_contract_and_significance():
             "df_total": [20, 20, np.nan],
             "B": [3.0, 1.0, np.nan],
             "n_pairs_measured": [8, 7, 1],
-        }
-    )
-    annotation = pd.DataFrame({PROTEIN: ["a", "b", "c"], GENE: ["A", None, "C"]})
+        }.items()
+    }
     table = diff.contrast_table(
-        stats_table, annotation, [20.0, 21.0, 22.0], fdr=0.05, min_abs_log2fc=0.5, share_imputed=[0.0, 0.25, 0.5]
+        stats_table,
+        ["a", "b", "c"],
+        ["A", None, "C"],
+        [20.0, 21.0, 22.0],
+        fdr=0.05,
+        min_abs_log2fc=0.5,
+        share_imputed=[0.0, 0.25, 0.5],
     )
-    assert list(table.columns[: len(CONTRACT)]) == CONTRACT
+    assert list(table)[: len(CONTRACT)] == CONTRACT
     assert table[SIGNIFICANT].tolist() == [True, False, False]
     assert table[PROTEIN].tolist() == ["a", "b", "c"]
-    assert "share_imputed" in table.columns
+    assert "share_imputed" in table
+
+
+def test_contrast_table_sorts_by_p_value_untested_last():
+    statistics = diff.untested_contrast(4)
+    statistics[PVALUE][:] = [0.5, np.nan, 0.01, 0.5]
+    statistics[FDR][:] = [0.5, np.nan, 0.04, 0.5]
+    statistics[LOG2FC][:] = [0.1, np.nan, 1.0, 0.2]
+    table = diff.contrast_table(statistics, ["p", "q", "r", "s"], ["P", "Q", "R", "S"], [1.0] * 4, 0.05, 0)
+    assert table[PROTEIN].tolist() == ["r", "p", "s", "q"]  # ties keep input order; untested last
+    assert table[SIGNIFICANT].tolist() == [True, False, False, False]
 
 
 def test_covariates_numeric_and_factor_and_errors():
@@ -163,18 +197,19 @@ def test_covariates_numeric_and_factor_and_errors():
             "age": ["30", "40", "50", "60"],
             "site": ["x", "y", "x", "z"],
             "blank": ["1", "", "2", "3"],
+            "code": ["1_0", "2", "3", "4"],
         }
-    )
-    columns = diff.covariate_columns(pairs, ["age", "site"])
-    assert list(columns.columns) == ["age", "sitey", "sitez"]
+    ).to_dict("records")
+    columns = diff.covariate_columns(pairs, ["age", "site", "code"])
+    assert list(columns) == ["age", "sitey", "sitez", "code2", "code3", "code4"]  # 1_0 is not a number
     np.testing.assert_allclose(columns["age"], [-15, -5, 5, 15])
-    np.testing.assert_allclose(columns.sum(), 0, atol=1e-12)
+    np.testing.assert_allclose([values.sum() for values in columns.values()], 0, atol=1e-12)
     with pytest.raises(TearflowError, match="no column 'height'"):
         diff.covariate_columns(pairs, ["height"])
     with pytest.raises(TearflowError, match="'blank' is empty for patient"):
         diff.covariate_columns(pairs, ["blank"])
-    design = pd.DataFrame({"A": [1, 1, 0, 0], "B": [0, 0, 1, 1], "dup": [-0.5, -0.5, 0.5, 0.5]})
-    assert list(diff.full_rank_design(design, ["A", "B"]).columns) == ["A", "B"]
+    design = {"A": np.array([1, 1, 0, 0.0]), "B": np.array([0, 0, 1, 1.0]), "dup": np.array([-0.5, -0.5, 0.5, 0.5])}
+    assert list(diff.full_rank_design(design, ["A", "B"])) == ["A", "B"]
 
 
 def test_settings_reject_bad_values():
@@ -219,6 +254,7 @@ def fake_snakemake(tmp_path, sheet, matrix, contrasts, imputed=False, config=Non
             differential=config or {"min_pairs": 3},
             timepoints={"baseline": "baseline", "followup": "week2"},
             contrasts=contrasts,
+            sheet=read_sample_sheet(sheet_path).to_dict("records"),  # as common.smk passes it
         ),
         log=[str(tmp_path / "log.txt")],
     )
@@ -360,3 +396,17 @@ def test_volcano_focus_genes_match_any_member_of_a_protein_group():
 
     genes = pd.Series(["S100A8;S100A9", "ALB", None, "il6"])
     assert has_focus_gene(genes, {"S100A9", "IL6"}).tolist() == [True, False, False, True]
+
+
+def test_step_does_not_import_pandas():
+    """Issue 8: the differential step's fresh process must not pay for pandas (~0.2 s), which
+    would put it behind R/limma at paper scale."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.path.insert(0, 'scripts'); import differential, tearflow.tables; "
+        "print(sorted(m for m in ('pandas',) if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

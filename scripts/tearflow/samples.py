@@ -8,8 +8,7 @@ before any rule runs, and the scripts read it again with :func:`read_sample_shee
 
 import logging
 import re
-
-import pandas as pd
+from collections import Counter
 
 from tearflow.columns import PATIENT, SAMPLE, SHEET_REQUIRED, SUBGROUP, TIMEPOINT
 from tearflow.errors import TearflowError
@@ -41,39 +40,44 @@ def visit_key(label):
 
 
 def subgroup_order(sheet):
-    """Subgroups in the order they first appear in the sheet (the interaction is second − first)."""
-    return list(dict.fromkeys(sheet[SUBGROUP]))
+    """Subgroups in the order they first appear in the sheet (the interaction is second − first).
+
+    ``sheet``: the DataFrame :func:`read_sample_sheet` returns, or its rows as dicts.
+    """
+    column = [row[SUBGROUP] for row in sheet] if isinstance(sheet, list) else sheet[SUBGROUP]
+    return list(dict.fromkeys(column))
 
 
-def paired_samples(sheet, baseline, followup):
-    """One row per patient with both visits: patient, subgroup, baseline_sample, followup_sample.
+def pair_records(rows, baseline, followup):
+    """One dict per patient with both visits: patient, subgroup, baseline_sample, followup_sample,
+    then the sheet's extra columns (covariates, batch) from the baseline row. ``rows``: the sheet's
+    rows as dicts (``sheet.to_dict("records")``), in sheet order; patients in baseline-row order.
 
     Samples at other visits are left out (logged). Patients with only one of the two visits are
-    logged and counted, not an error. Extra sheet columns (covariates, batch) are carried over from
-    the baseline row.
+    logged and counted, not an error. Plain Python, so that the differential step need not import
+    pandas; :func:`paired_samples` gives the same as a DataFrame.
     """
-    other = sheet[~sheet[TIMEPOINT].isin([baseline, followup])]
-    if len(other):
-        counts = other[TIMEPOINT].value_counts().sort_index()
+    other = Counter(row[TIMEPOINT] for row in rows if row[TIMEPOINT] not in (baseline, followup))
+    if other:
         log.info(
             "left out of the paired contrasts (timepoint not %r or %r): %s",
             baseline,
             followup,
-            ", ".join(f"{label} ({count} samples)" for label, count in counts.items()),
+            ", ".join(f"{label} ({count} samples)" for label, count in sorted(other.items())),
         )
-    visits = sheet[sheet[TIMEPOINT].isin([baseline, followup])]
-    twice = visits[visits.duplicated([PATIENT, TIMEPOINT], keep=False)]
-    if len(twice):
-        first = twice.iloc[0]
+    visits = [row for row in rows if row[TIMEPOINT] in (baseline, followup)]
+    seen = Counter((row[PATIENT], row[TIMEPOINT]) for row in visits)
+    twice = [row for row in visits if seen[row[PATIENT], row[TIMEPOINT]] > 1]
+    if twice:
+        first = twice[0]
         raise TearflowError(
             f"sample sheet: patient {first[PATIENT]!r} has more than one sample at timepoint "
-            f"{first[TIMEPOINT]!r} ({', '.join(twice[twice[PATIENT] == first[PATIENT]][SAMPLE])}); "
+            f"{first[TIMEPOINT]!r} ({', '.join(row[SAMPLE] for row in twice if row[PATIENT] == first[PATIENT])}); "
             "expected one sample per patient and visit"
         )
-    base = visits[visits[TIMEPOINT] == baseline].set_index(PATIENT)
-    follow = visits[visits[TIMEPOINT] == followup].set_index(PATIENT)
-    complete = [patient for patient in base.index.unique() if patient in follow.index]
-    unpaired = sorted(set(base.index) ^ set(follow.index))
+    base = {row[PATIENT]: row for row in visits if row[TIMEPOINT] == baseline}
+    follow = {row[PATIENT]: row for row in visits if row[TIMEPOINT] == followup}
+    unpaired = sorted(set(base) ^ set(follow))
     if unpaired:
         log.warning(
             "%d patient(s) have only one of %r/%r and are left out of the paired contrasts: %s",
@@ -82,15 +86,24 @@ def paired_samples(sheet, baseline, followup):
             followup,
             ", ".join(unpaired),
         )
-    extra = [c for c in sheet.columns if c not in (SAMPLE, PATIENT, SUBGROUP, TIMEPOINT)]
-    pairs = pd.DataFrame(
+    extra = [column for column in (rows[0] if rows else {}) if column not in (SAMPLE, PATIENT, SUBGROUP, TIMEPOINT)]
+    return [
         {
-            PATIENT: complete,
-            SUBGROUP: [base.loc[p, SUBGROUP] for p in complete],
-            BASELINE_SAMPLE: [base.loc[p, SAMPLE] for p in complete],
-            FOLLOWUP_SAMPLE: [follow.loc[p, SAMPLE] for p in complete],
+            PATIENT: patient,
+            SUBGROUP: row[SUBGROUP],
+            BASELINE_SAMPLE: row[SAMPLE],
+            FOLLOWUP_SAMPLE: follow[patient][SAMPLE],
+            **{column: row[column] for column in extra},
         }
-    )
-    for column in extra:
-        pairs[column] = [base.loc[p, column] for p in complete]
-    return pairs
+        for patient, row in base.items()
+        if patient in follow
+    ]
+
+
+def paired_samples(sheet, baseline, followup):
+    """:func:`pair_records` of the sheet DataFrame, as a DataFrame (one row per paired patient)."""
+    import pandas as pd
+
+    extra = [column for column in sheet.columns if column not in (SAMPLE, PATIENT, SUBGROUP, TIMEPOINT)]
+    columns = [PATIENT, SUBGROUP, BASELINE_SAMPLE, FOLLOWUP_SAMPLE, *extra]
+    return pd.DataFrame(pair_records(sheet.to_dict("records"), baseline, followup), columns=columns)

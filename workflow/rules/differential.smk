@@ -1,6 +1,6 @@
 # Paired differential abundance (week 2 − baseline per patient), limma-style moderated t per
 # contrast; volcano plots and a heatmap of the significant per-patient changes.
-# Uses from common.smk: SAMPLE_SHEET, CONTRASTS, resolve_input.
+# Uses from common.smk: SAMPLE_SHEET, SAMPLES, CONTRASTS, resolve_input.
 # Input functions and targets of these rules: common.smk.
 
 
@@ -31,6 +31,8 @@ rule differential:
         differential=config["differential"],
         timepoints=config["timepoints"],
         contrasts=CONTRASTS,
+        # the sheet as common.smk read and checked it: the step then needs no pandas (issue 8)
+        sheet=SAMPLES.to_dict("records"),
     script:
         "../../scripts/differential.py"
 

@@ -1,7 +1,7 @@
-"""Gene-set enrichment of one contrast: over-representation (up, down) and pre-ranked GSEA, offline.
+"""Gene-set enrichment of each contrast: over-representation (up, down) and pre-ranked GSEA, offline.
 
-Inputs: a differential table (``results/differential/{contrast}.tsv``), the Th17 / IL-17 focus GMT
-and the gene-set libraries (GMT files). Output: ``results/enrichment/{contrast}.tsv`` with one row
+Inputs: the differential tables (``results/differential/{contrast}.tsv``), the Th17 / IL-17 focus GMT
+and the gene-set libraries (GMT files). Output per contrast: ``results/enrichment/{contrast}.tsv`` with one row
 per gene set and method (``ora_up``, ``ora_down``, ``gsea``), and the GSEA running sums of the focus
 sets (``results/enrichment/gsea_curves/{contrast}.tsv``) for the figures.
 
@@ -566,29 +566,34 @@ def load_libraries(focus_path, library_paths, library_names):
 
 
 def main(snakemake):
+    """One job, every contrast (``params.contrasts``, in the order of the input and output lists):
+    the libraries are read once and gseapy imported once."""
     from tearflow.tables import read_tsv, write_tsv
 
     settings = dict(snakemake.params.enrichment)
-    table_path = snakemake.input.table
-    table = read_tsv(table_path)
     libraries = load_libraries(
         snakemake.input.focus, list(snakemake.input.libraries), list(snakemake.params.library_names)
     )
-    result, curves = contrast_enrichment(table, libraries, settings, snakemake.params.seed, source=table_path)
-    focus = result[result[FOCUS]]
-    for _, row in focus.iterrows():
-        log.info(
-            "focus %s %s: statistic %.3g, p %.3g, fdr %.3g, overlap %d/%d",
-            row[METHOD],
-            row[GENE_SET],
-            row[STATISTIC],
-            row[PVALUE],
-            row[FDR],
-            row[OVERLAP],
-            row[SET_SIZE],
-        )
-    write_tsv(result, snakemake.output.table)
-    write_tsv(curves, snakemake.output.curves)
+    for contrast, table_path, out_table, out_curves in zip(
+        snakemake.params.contrasts, snakemake.input.tables, snakemake.output.tables, snakemake.output.curves
+    ):
+        table = read_tsv(table_path)
+        result, curves = contrast_enrichment(table, libraries, settings, snakemake.params.seed, source=table_path)
+        focus = result[result[FOCUS]]
+        for _, row in focus.iterrows():
+            log.info(
+                "%s: focus %s %s: statistic %.3g, p %.3g, fdr %.3g, overlap %d/%d",
+                contrast,
+                row[METHOD],
+                row[GENE_SET],
+                row[STATISTIC],
+                row[PVALUE],
+                row[FDR],
+                row[OVERLAP],
+                row[SET_SIZE],
+            )
+        write_tsv(result, out_table)
+        write_tsv(curves, out_curves)
 
 
 if __name__ == "__main__":

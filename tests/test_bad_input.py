@@ -845,7 +845,12 @@ def test_latin1_elisa_table_with_micro_sign_is_read(tmp_path):
 # Gene sets: refused by the enrichment step (on a copy of a run that has its differential tables)
 
 ENRICHMENT_ALL = "results/enrichment/all.tsv"
-ENRICHMENT_OUTPUTS = [ENRICHMENT_ALL, "results/enrichment/gsea_curves/all.tsv"]
+# one job writes every contrast's table: a refused gene-set file leaves none of them
+ENRICHMENT_OUTPUTS = [
+    f"results/enrichment/{part}{contrast}.tsv"
+    for part in ("", "gsea_curves/")
+    for contrast in ("NSDE", "SSDE", "all", "interaction")
+]
 
 
 @pytest.fixture(scope="module")
@@ -891,7 +896,7 @@ def test_bad_gene_set_file_stops_the_enrichment_cleanly(tmp_path, differential_r
         workdir, ENRICHMENT_ALL, "--cores", "1", "--configfile", write_configfile(workdir, overrides), check=False
     )
     assert "localrule import_abundance" not in console(completed), "the copy reran the import"
-    assert_refused(workdir, completed, fragments, "logs/enrichment/all.log", ENRICHMENT_OUTPUTS)
+    assert_refused(workdir, completed, fragments, "logs/enrichment.log", ENRICHMENT_OUTPUTS)
 
 
 # --------------------------------------------------------------------------------------------

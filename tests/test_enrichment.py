@@ -287,14 +287,22 @@ def test_main_writes_the_contract_tables_offline(no_network, tmp_path):
     )
     snakemake = SimpleNamespace(
         input=SimpleNamespace(
-            table=str(tmp_path / "NSDE.tsv"),
+            tables=[str(tmp_path / "NSDE.tsv"), str(tmp_path / "all.tsv")],
             focus=str(tmp_path / "focus.gmt"),
             libraries=[str(tmp_path / "lib.gmt")],
         ),
-        output=SimpleNamespace(table=str(tmp_path / "out.tsv"), curves=str(tmp_path / "curves.tsv")),
-        params=SimpleNamespace(enrichment={"gsea_permutations": 100}, library_names=["mylib"], seed=4),
+        output=SimpleNamespace(
+            tables=[str(tmp_path / "out.tsv"), str(tmp_path / "out_all.tsv")],
+            curves=[str(tmp_path / "curves.tsv"), str(tmp_path / "curves_all.tsv")],
+        ),
+        params=SimpleNamespace(
+            enrichment={"gsea_permutations": 100}, library_names=["mylib"], seed=4, contrasts=["NSDE", "all"]
+        ),
     )
+    write_tsv(_table(150, planted=[]), tmp_path / "all.tsv")
     enrichment.main(snakemake)
+    # one job, every contrast: each output is its own contrast's (nothing planted in "all")
+    assert not read_tsv(tmp_path / "out.tsv").equals(read_tsv(tmp_path / "out_all.tsv"))
     out = read_tsv(tmp_path / "out.tsv")
     assert set(out["source"]) == {"source X id 1 release 2024", "mylib"}
     focus = out[out["focus"]].set_index("method")

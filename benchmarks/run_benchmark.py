@@ -14,9 +14,15 @@ run ``snakemake --cores N --configfile <cohort>/config.yaml`` there, and collect
 - in total (``TOTAL`` row): the wall time of the whole ``snakemake`` command (start-up, DAG, every
   job, report-free), its CPU seconds (every process it started) and the peak memory of its largest
   process (``getrusage(RUSAGE_CHILDREN).ru_maxrss``, exact, unlike the sampled per-rule values);
-- when ``Rscript`` with limma is available: ``benchmarks/limma_timing.R`` on the same difference
-  matrix (``results/differential/patient_changes.tsv``), beside the ``differential`` row, and the
-  ratio tearflow / limma (wall and CPU; ≤ 1 means tearflow is no slower).
+- when ``Rscript`` with limma is available, head to head on the ``differential`` row: tearflow's
+  differential step (the very script Snakemake ran, kept with ``--skip-script-cleanup``: Python
+  start-up, imports, reading, fitting, writing) and ``benchmarks/limma_timing.R`` on the same
+  difference matrix (``results/differential/patient_changes.tsv``; R start-up, loading limma,
+  reading, fitting, writing), each a fresh process started by this runner, taken in turns
+  ``--repeats`` times (default 5; the machine's noise hits both alike): the median wall and CPU
+  seconds of each (``step_*``, ``limma_*``) and their ratio tearflow / limma (≤ 1 means tearflow
+  is no slower). A Snakemake ``benchmark:`` record samples a process every ~0.5 s and misses most of
+  a sub-second step's CPU and memory, so the ratio does not use it.
 
 ``--set KEY=VALUE`` (dotted key, YAML value; repeatable) changes one config key on top of the
 shipped config for the run; the ``config`` column names the changes (``shipped`` when none).
@@ -30,6 +36,7 @@ import math
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -61,6 +68,8 @@ COLUMNS = [
     "cpu_s",
     "max_rss_mb",
     "source",
+    "step_wall_s",
+    "step_cpu_s",
     "limma_wall_s",
     "limma_cpu_s",
     "ratio_wall_vs_limma",
@@ -135,8 +144,9 @@ def rule_rows(benchmarks, log_times):
     return rows
 
 
-def scale_table(scale, patients, proteins, rows, total, limma=None, config=SHIPPED):
-    """The rows of one scale: every rule, then TOTAL; limma beside the ``differential`` row."""
+def scale_table(scale, patients, proteins, rows, total, head_to_head=None, config=SHIPPED):
+    """The rows of one scale: every rule, then TOTAL; the step-versus-limma times
+    (``{"step": {"wall_s", "cpu_s"}, "limma": {...}}``) beside the ``differential`` row."""
     table = pd.DataFrame(rows + [{"rule": TOTAL, **total}])
     table.insert(0, "scale", scale)
     table.insert(1, "samples", 2 * patients)
@@ -146,12 +156,13 @@ def scale_table(scale, patients, proteins, rows, total, limma=None, config=SHIPP
     for column in COLUMNS:
         if column not in table.columns:
             table[column] = math.nan
-    if limma is not None:
+    if head_to_head is not None:
         at = table["rule"] == "differential"
-        table.loc[at, "limma_wall_s"] = limma["wall_s"]
-        table.loc[at, "limma_cpu_s"] = limma["cpu_s"]
-        table.loc[at, "ratio_wall_vs_limma"] = table.loc[at, "wall_s"] / limma["wall_s"]
-        table.loc[at, "ratio_cpu_vs_limma"] = table.loc[at, "cpu_s"] / limma["cpu_s"]
+        step, limma = head_to_head["step"], head_to_head["limma"]
+        for measure in ("wall_s", "cpu_s"):
+            table.loc[at, f"step_{measure}"] = step[measure]
+            table.loc[at, f"limma_{measure}"] = limma[measure]
+            table.loc[at, f"ratio_{measure[:-2]}_vs_limma"] = step[measure] / limma[measure]
     return table[COLUMNS]
 
 
@@ -160,7 +171,9 @@ def merge_results(previous, new):
     large; a table from before the ``config`` column counts as ``shipped``)."""
     order = {name: i for i, name in enumerate(make_cohort.SCALES)}
     if previous is not None and "config" not in previous.columns:
-        previous = previous.assign(config=SHIPPED)[COLUMNS]
+        previous = previous.assign(config=SHIPPED)
+    if previous is not None:
+        previous = previous.reindex(columns=COLUMNS)  # a table from before a column was added
     runs = set(zip(new["scale"], new["config"]))
     kept = (
         previous[[pair not in runs for pair in zip(previous["scale"], previous["config"])]]
@@ -175,7 +188,9 @@ def merge_results(previous, new):
 def format_table(table):
     """The table with numbers rounded for reading (seconds 0.01, MB 1, ratios 0.01)."""
     shown = table.copy()
-    for column in ("wall_s", "cpu_s", "limma_wall_s", "limma_cpu_s", "ratio_wall_vs_limma", "ratio_cpu_vs_limma"):
+    for column in COLUMNS[COLUMNS.index("wall_s") :]:
+        if column in ("max_rss_mb", "source"):
+            continue
         shown[column] = shown[column].astype(float).round(2)
     shown["max_rss_mb"] = shown["max_rss_mb"].astype(float).round(0)
     return shown
@@ -206,27 +221,49 @@ def limma_available():
     return check.returncode == 0
 
 
-def run_limma(workdir, min_pairs=3):
-    """Wall and CPU seconds of ``Rscript limma_timing.R`` on the run's difference matrix, or None
-    when R/limma is not installed."""
+def _timed(command, cwd):
+    """Wall and CPU seconds of one run of ``command`` (a fresh process; output discarded)."""
+    cpu_before, _ = _children_usage()
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=snakemake_env(), capture_output=True, check=True)
+    return time.perf_counter() - start, _children_usage()[0] - cpu_before
+
+
+def differential_step_script(workdir, config):
+    """The differential step exactly as Snakemake runs it (its script with Snakemake's preamble),
+    kept by rerunning the step once with ``--skip-script-cleanup`` (not timed)."""
+    command = [PYTHON, "-m", "snakemake", "--nocolor", "--cores", "1", "--configfile", str(config)]
+    command += ["--forcerun", "differential", "--until", "differential", "--skip-script-cleanup"]
+    subprocess.run(command, cwd=workdir, env=snakemake_env(), capture_output=True, check=True)
+    scripts = sorted((workdir / ".snakemake" / "scripts").glob("*.differential.py"), key=lambda p: p.stat().st_mtime)
+    if not scripts:
+        raise SystemExit(f"no differential step script kept under {workdir / '.snakemake' / 'scripts'}")
+    return scripts[-1]
+
+
+def run_head_to_head(workdir, config, repeats=5, min_pairs=3):
+    """tearflow's differential step and limma on the same difference matrix, each a fresh process,
+    in turns ``repeats`` times: ``{"step": {"wall_s", "cpu_s"}, "limma": {...}}`` (medians), or
+    None when R/limma is not installed."""
     if not limma_available():
         return None
-    rscript = shutil.which("Rscript")
-    command = [
-        rscript,
+    step = [PYTHON, str(differential_step_script(workdir, config))]
+    limma = [
+        shutil.which("Rscript"),
         str(HERE / "limma_timing.R"),
         str(workdir / "results" / "differential" / "patient_changes.tsv"),
         str(workdir / "cohort_samples.tsv"),
         str(min_pairs),
         str(workdir / "limma"),
     ]
-    cpu_before, _ = _children_usage()
-    start = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, check=True)
-    wall = time.perf_counter() - start
-    cpu = _children_usage()[0] - cpu_before
-    compute = re.search(r"limma_compute_s\t([\d.]+)", completed.stdout)
-    return {"wall_s": wall, "cpu_s": cpu, "compute_s": float(compute.group(1)) if compute else math.nan}
+    times = {"step": [], "limma": []}
+    for _ in range(repeats):
+        times["step"].append(_timed(step, workdir))
+        times["limma"].append(_timed(limma, workdir))
+    return {
+        name: {"wall_s": statistics.median(w for w, _ in runs), "cpu_s": statistics.median(c for _, c in runs)}
+        for name, runs in times.items()
+    }
 
 
 def parse_settings(pairs):
@@ -268,7 +305,7 @@ def apply_settings(config_path, changes):
     Path(config_path).write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def run_scale(scale, runs, cores, seed, patients=None, proteins=None, limma=True, settings=None):
+def run_scale(scale, runs, cores, seed, patients=None, proteins=None, limma=True, settings=None, repeats=5):
     """Generate, run and measure one scale; return its rows (DataFrame). ``settings``: ``--set``
     pairs applied on top of the shipped config."""
     default_patients, default_proteins = make_cohort.SCALES[scale]
@@ -307,10 +344,12 @@ def run_scale(scale, runs, cores, seed, patients=None, proteins=None, limma=True
         "max_rss_mb": peak_mb,
         "source": "runner",
     }
-    limma_times = run_limma(workdir) if limma else None
-    if limma_times is not None:
-        print(f"[{scale}] limma: {limma_times['wall_s']:.2f} s wall, {limma_times['cpu_s']:.2f} s CPU")
-    return scale_table(scale, patients, proteins, rows, total, limma_times, settings_label(settings))
+    head_to_head = run_head_to_head(workdir, config, repeats) if limma else None
+    if head_to_head is not None:
+        for name, label in (("step", "differential step"), ("limma", "limma")):
+            times = head_to_head[name]
+            print(f"[{scale}] {label}: {times['wall_s']:.2f} s wall, {times['cpu_s']:.2f} s CPU (median of {repeats})")
+    return scale_table(scale, patients, proteins, rows, total, head_to_head, settings_label(settings))
 
 
 def parse_args(argv):
@@ -323,6 +362,9 @@ def parse_args(argv):
     parser.add_argument("--runs", default=str(HERE / "runs"), help="scratch folder (default: benchmarks/runs)")
     parser.add_argument("--out", default=str(HERE / "results.tsv"), help="table (default: benchmarks/results.tsv)")
     parser.add_argument("--no-limma", action="store_true", help="skip the limma comparison")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="runs of the differential step and of limma, each (median)"
+    )
     parser.add_argument(
         "--set",
         dest="settings",
@@ -338,7 +380,15 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     tables = [
         run_scale(
-            scale, args.runs, args.cores, args.seed, args.patients, args.proteins, not args.no_limma, args.settings
+            scale,
+            args.runs,
+            args.cores,
+            args.seed,
+            args.patients,
+            args.proteins,
+            not args.no_limma,
+            args.settings,
+            args.repeats,
         )
         for scale in args.scales
     ]

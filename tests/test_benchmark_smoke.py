@@ -85,10 +85,12 @@ def test_rule_rows_sum_wall_and_take_peak_memory():
 def test_limma_ratio_sits_beside_the_differential_row_and_merge_keeps_other_scales():
     rows = [{"rule": "differential", "jobs": 1, "wall_s": 2.0, "cpu_s": 1.0, "max_rss_mb": 150.0, "source": "b"}]
     total = {"jobs": 1, "wall_s": 10.0, "cpu_s": 8.0, "max_rss_mb": 200.0, "source": "runner"}
-    table = run_benchmark.scale_table("paper", 16, 2000, rows, total, {"wall_s": 4.0, "cpu_s": 2.0})
+    head_to_head = {"step": {"wall_s": 1.0, "cpu_s": 1.5}, "limma": {"wall_s": 4.0, "cpu_s": 2.0}}
+    table = run_benchmark.scale_table("paper", 16, 2000, rows, total, head_to_head)
     assert list(table.columns) == run_benchmark.COLUMNS
     assert list(table["rule"]) == ["differential", run_benchmark.TOTAL]
-    assert table.loc[0, "ratio_wall_vs_limma"] == 0.5 and table.loc[0, "ratio_cpu_vs_limma"] == 0.5
+    # the ratio is the runner's own step timing over limma's, not the benchmark record's wall_s
+    assert table.loc[0, "ratio_wall_vs_limma"] == 0.25 and table.loc[0, "ratio_cpu_vs_limma"] == 0.75
     assert np.isnan(table.loc[1, "limma_wall_s"])
     old = run_benchmark.scale_table("large", 500, 10000, rows, total)
     merged = run_benchmark.merge_results(old, table)
@@ -132,6 +134,7 @@ def test_runner_writes_the_table_on_the_tiny_scale(tmp_path):
     if run_benchmark.limma_available():
         assert table.loc[table["limma_wall_s"].notna(), "rule"].tolist() == ["differential"]
         assert table["ratio_wall_vs_limma"].notna().sum() == 1
+        assert table.loc[table["step_wall_s"].notna(), "rule"].tolist() == ["differential"]
 
 
 def test_config_changes_are_merged_into_the_cohort_config_and_labelled(tmp_path):

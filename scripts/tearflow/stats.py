@@ -54,12 +54,14 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
 
-# scipy.stats (~0.9 s) and scipy.optimize (~0.5 s) are imported inside the functions that need them
-# (robust prior, small-sample tests): the default limma path, with or without trend, needs only numpy
-# and scipy.special (t tails: _t_sf etc.; the trend's B-splines: _bspline_values, no scipy.interpolate),
-# so the differential step's fresh process does not pay for them.
+from tearflow import distributions
+
+# The default limma path, with or without trend, imports no scipy: ψ, ψ′, ψ″ and the t tails and
+# quantiles come from tearflow.distributions (numpy; scipy.special alone costs ~0.13 s to import,
+# issue 8), the trend's B-splines from _bspline_values (no scipy.interpolate). scipy.stats (~0.9 s)
+# and scipy.optimize (~0.5 s) are imported inside the functions that need them (robust prior,
+# small-sample tests), so the differential step's fresh process does not pay for them.
 
 #: limma's relative tolerance for a column to count as estimable (``lm.fit``'s ``tol``, LINPACK dqrdc2)
 QR_TOL = 1e-7
@@ -262,8 +264,8 @@ def trigamma_inverse(x):
         xr = x[rest]
         yr = 0.5 + 1 / xr
         for _ in range(50):
-            tri = special.polygamma(1, yr)
-            dif = tri * (1 - tri / xr) / special.polygamma(2, yr)
+            tri = distributions.trigamma(yr)
+            dif = tri * (1 - tri / xr) / distributions.tetragamma(yr)
             yr = yr + dif
             if np.max(-dif / yr) < 1e-8:
                 break
@@ -444,37 +446,12 @@ def _clowess(x, y, f, nsteps, delta):
 
 
 # --------------------------------------------------------------------------------------------------
-# Student's t tails through scipy.special (the same ufuncs, and the same edge cases, as scipy.stats.t)
+# Student's t tails and quantiles (tearflow.distributions: numpy, the edge cases of scipy.stats.t)
 # --------------------------------------------------------------------------------------------------
-def _t_sf(x, df):
-    """P(T > x) on ``df`` degrees of freedom (R ``pt(x, df, lower.tail=FALSE)``; ``scipy.stats.t.sf``)."""
-    return special.stdtr(df, -np.asarray(x, dtype=float))
-
-
-def _t_logsf(x, df):
-    """log P(T > x) (R ``pt(x, df, lower.tail=FALSE, log.p=TRUE)``; ``scipy.stats.t.logsf``).
-
-    Above the median the log of the upper tail itself (accurate down to its underflow near 1e-308),
-    below it log1p(−lower tail) (accurate near log 1 = 0), as ``scipy.stats.t.logsf``; log 0 = −inf.
-    """
-    x, df = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(df, dtype=float))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        upper = x > special.stdtrit(df, 0.5)
-        out = np.where(upper, np.log(special.stdtr(df, -x)), np.log1p(-special.stdtr(df, x)))
-    return np.where((x == -np.inf) & (df > 0), 0.0, out)  # 0.0, not log1p(−0) = −0.0, as scipy.stats
-
-
-def _t_ppf(p, df):
-    """The lower-tail ``p`` quantile (R ``qt(p, df)``; ``scipy.stats.t.ppf``): −inf at p = 0."""
-    p, df = np.broadcast_arrays(np.asarray(p, dtype=float), np.asarray(df, dtype=float))
-    # special.stdtrit(df, 0) is +inf (scipy 1.17); scipy.stats.t maps p = 0 to the support's −inf
-    return np.where((p == 0) & (df > 0), -np.inf, special.stdtrit(df, p))
-
-
-def _t_isf(p, df):
-    """The upper-tail ``p`` quantile (R ``qt(p, df, lower.tail=FALSE)``; ``scipy.stats.t.isf``): inf at p = 0."""
-    p, df = np.broadcast_arrays(np.asarray(p, dtype=float), np.asarray(df, dtype=float))
-    return np.where((p == 0) & (df > 0), np.inf, -special.stdtrit(df, p)) + 0.0  # −0.0 → 0.0 as scipy.stats
+_t_sf = distributions.t_sf  # P(T > x): R pt(x, df, lower.tail = FALSE); scipy.stats.t.sf
+_t_logsf = distributions.t_logsf  # log P(T > x), finite far beyond the underflow of P
+_t_ppf = distributions.t_ppf  # lower-tail quantile: R qt(p, df); −inf at p = 0
+_t_isf = distributions.t_isf  # upper-tail quantile: R qt(p, df, lower.tail = FALSE); inf at p = 0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -539,7 +516,7 @@ def fit_f_dist(x, df1, covariate=None):
     if m == 0:
         m = 1.0
     xo = np.maximum(xo, 1e-5 * m)
-    e = np.log(xo) - special.digamma(d1 / 2) + np.log(d1 / 2)
+    e = np.log(xo) - distributions.digamma(d1 / 2) + np.log(d1 / 2)
     if covariate is None:
         emean = e.mean()
         evar = ((e - emean) ** 2).sum() / (nok - 1)
@@ -554,10 +531,10 @@ def fit_f_dist(x, df1, covariate=None):
             emean[~ok] = natural_spline_basis(covariate[~ok], splinedf, fit_x=cov_ok) @ coef
         else:
             emean = fitted
-    evar = evar - np.mean(special.polygamma(1, d1 / 2))
+    evar = evar - np.mean(distributions.trigamma(d1 / 2))
     if evar > 0:
         df2 = 2 * float(trigamma_inverse(evar))
-        s20 = np.exp(emean + special.digamma(df2 / 2) - np.log(df2 / 2))
+        s20 = np.exp(emean + distributions.digamma(df2 / 2) - np.log(df2 / 2))
     else:
         df2 = np.inf
         s20 = xo.mean() if covariate is None else np.exp(emean)

@@ -158,3 +158,19 @@ def test_qc_figures_of_a_large_cohort_have_a_capped_size_and_no_sample_names():
         figure.canvas.draw()
         labels = {label.get_text() for axis in figure.axes for label in axis.get_xticklabels() + axis.get_yticklabels()}
         assert not labels & set(names)
+
+
+@pytest.mark.parametrize("shape", [(300, 16), (40, 60), (8, 5)])
+def test_pca_equals_scikit_learn(shape):
+    """The numpy PCA gives scikit-learn's scores (signs included) and explained variance ratios."""
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(shape[0])
+    log2 = pd.DataFrame(rng.normal(20, 2, size=shape) + rng.normal(0, 1, size=shape[1]))
+    scores, explained = qc.pca_scores(log2, min_proteins=1)
+    data = log2.T.to_numpy()
+    k = min(3, data.shape[0] - 1, data.shape[1])
+    model = PCA(n_components=k, svd_solver="full")
+    expected = model.fit_transform(data - data.mean(axis=0))
+    np.testing.assert_allclose(scores.to_numpy()[:, :k], expected, atol=1e-9)
+    np.testing.assert_allclose(explained, model.explained_variance_ratio_, rtol=1e-12)

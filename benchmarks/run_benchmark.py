@@ -18,7 +18,8 @@ run ``snakemake --cores N --configfile <cohort>/config.yaml`` there, and collect
   differential step (the very script Snakemake ran, kept with ``--skip-script-cleanup``: Python
   start-up, imports, reading, fitting, writing) and ``benchmarks/limma_timing.R`` on the same
   difference matrix (``results/differential/patient_changes.tsv``; R start-up, loading limma,
-  reading, fitting, writing), each a fresh process started by this runner, taken in turns
+  reading, fitting, writing), each a fresh process started by this runner with the one-thread
+  environment Snakemake gives a job (``OMP_NUM_THREADS=1``, ``OPENBLAS_NUM_THREADS=1``, ...), in turns
   ``--repeats`` times (default 5; the machine's noise hits both alike): the median wall and CPU
   seconds of each (``step_*``, ``limma_*``) and their ratio tearflow / limma (≤ 1 means tearflow
   is no slower). A Snakemake ``benchmark:`` record samples a process every ~0.5 s and misses most of
@@ -221,11 +222,26 @@ def limma_available():
     return check.returncode == 0
 
 
+#: what Snakemake sets for a job's process (snakemake/shell.py; every tearflow rule has 1 thread)
+ONE_THREAD = {
+    name: "1"
+    for name in (
+        "OMP_NUM_THREADS",
+        "GOTO_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+    )
+}
+
+
 def _timed(command, cwd):
-    """Wall and CPU seconds of one run of ``command`` (a fresh process; output discarded)."""
+    """Wall and CPU seconds of one run of ``command`` (a fresh process in a one-thread job's
+    environment, as Snakemake starts the step; output discarded)."""
     cpu_before, _ = _children_usage()
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=snakemake_env(), capture_output=True, check=True)
+    subprocess.run(command, cwd=cwd, env={**snakemake_env(), **ONE_THREAD}, capture_output=True, check=True)
     return time.perf_counter() - start, _children_usage()[0] - cpu_before
 
 

@@ -20,9 +20,10 @@ def test_write_columns_writes_what_write_tsv_writes(tmp_path):
         "n_pairs": np.arange(400),
         "significant": np.arange(400) % 3 == 0,
     }
-    write_columns(table, tmp_path / "ours.tsv")
     write_tsv(pd.DataFrame(table), tmp_path / "pandas.tsv")
-    assert (tmp_path / "ours.tsv").read_bytes() == (tmp_path / "pandas.tsv").read_bytes()
+    for block in (2000, 7):  # one block, and many with a short last one
+        write_columns(table, tmp_path / "ours.tsv", block=block)
+        assert (tmp_path / "ours.tsv").read_bytes() == (tmp_path / "pandas.tsv").read_bytes()
     with pytest.raises(ValueError, match="different lengths"):
         write_columns({"a": [1, 2], "b": [1]}, tmp_path / "bad.tsv")
     assert not (tmp_path / "bad.tsv").exists()

@@ -61,18 +61,20 @@ def _cells(values):
     ]
 
 
-def write_columns(columns, path):
+def write_columns(columns, path, block=2000):
     """Write ``{name: sequence}`` (equal lengths; floats, ints, bools, strings) to ``path`` atomically,
-    byte for byte as :func:`write_tsv` writes the same table as a DataFrame — without pandas."""
+    byte for byte as :func:`write_tsv` writes the same table as a DataFrame — without pandas.
+    ``block`` rows are formatted at a time (bounded memory for a 10,000 × 1,000 table)."""
     names = list(columns)
     lengths = {len(values) for values in columns.values()}
     if len(lengths) > 1:
         raise ValueError(f"write_columns {path}: columns of different lengths {sorted(lengths)}")
-    cells = [_cells(values) for values in columns.values()]
+    n_rows = lengths.pop() if lengths else 0
     with _atomic_text(path) as stream:
         writer = csv.writer(stream, delimiter="\t", lineterminator="\n")
         writer.writerow(names)
-        writer.writerows(zip(*cells))
+        for start in range(0, n_rows, block):
+            writer.writerows(zip(*(_cells(values[start : start + block]) for values in columns.values())))
 
 
 def read_matrix(path, labels, what, kind=float):
@@ -80,38 +82,46 @@ def read_matrix(path, labels, what, kind=float):
     read without pandas: ``(label columns as {name: list of str}, the sample column names, the
     values as a proteins × samples array)``. ``kind`` float: ``NA``/empty cells are NaN; bool: cells
     are True/False (or true/false, 1/0). Every error names the file, the line and the column."""
+    parse = _float_cells if kind is float else _bool_cells
+    labels = list(labels)
+    label_values = [[] for _ in labels]
+    rows = []  # one small array per line: the strings of a line are dropped as soon as it is parsed
     try:
         with open(path, encoding="utf-8", newline="") as stream:
-            rows = list(csv.reader(stream, delimiter="\t"))
+            reader = csv.reader(stream, delimiter="\t")
+            header = next(reader, None)
+            if header is None:
+                raise TearflowError(f"{what} {path}: the file is empty; expected a header line")
+            if header[: len(labels)] != labels:
+                raise TearflowError(
+                    f"{what} {path}: line 1 starts with {', '.join(header[: len(labels)])}; "
+                    f"expected {', '.join(labels)}"
+                )
+            width = len(header)
+            for number, row in enumerate(reader, start=2):
+                if len(row) != width:
+                    raise TearflowError(
+                        f"{what} {path}: line {number} has {len(row)} cells; expected {width} as in the header"
+                    )
+                for values, cell in zip(label_values, row):
+                    values.append(cell)
+                try:
+                    rows.append(np.array(parse(row[len(labels) :]), dtype=float if kind is float else bool))
+                except ValueError:
+                    column, cell = next(
+                        (name, cell)
+                        for name, cell in zip(header[len(labels) :], row[len(labels) :])
+                        if not _parses(parse, cell)
+                    )
+                    expected = "a number or NA" if kind is float else "True or False"
+                    raise TearflowError(
+                        f"{what} {path}: line {number}, column {column!r} holds {cell!r}; expected {expected}"
+                    ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise TearflowError(f"{what} {path}: cannot be read ({error})") from error
-    if not rows:
-        raise TearflowError(f"{what} {path}: the file is empty; expected a header line")
-    header, body = rows[0], rows[1:]
-    if header[: len(labels)] != list(labels):
-        raise TearflowError(
-            f"{what} {path}: line 1 starts with {', '.join(header[: len(labels)])}; expected {', '.join(labels)}"
-        )
-    width = len(header)
-    values = np.empty((len(body), width - len(labels)), dtype=float if kind is float else bool)
-    parse = _float_cells if kind is float else _bool_cells
-    for number, row in enumerate(body, start=2):
-        if len(row) != width:
-            raise TearflowError(f"{what} {path}: line {number} has {len(row)} cells; expected {width} as in the header")
-        try:
-            values[number - 2] = parse(row[len(labels) :])
-        except ValueError:
-            column, cell = next(
-                (name, cell)
-                for name, cell in zip(header[len(labels) :], row[len(labels) :])
-                if not _parses(parse, cell)
-            )
-            expected = "a number or NA" if kind is float else "True or False"
-            raise TearflowError(
-                f"{what} {path}: line {number}, column {column!r} holds {cell!r}; expected {expected}"
-            ) from None
-    label_columns = {name: [row[i] for row in body] for i, name in enumerate(labels)}
-    return label_columns, header[len(labels) :], values
+    n_samples = width - len(labels)
+    values = np.vstack(rows) if rows else np.empty((0, n_samples), dtype=float if kind is float else bool)
+    return dict(zip(labels, label_values)), header[len(labels) :], values
 
 
 def _float_cells(cells):

@@ -3,7 +3,9 @@
 The sheet (``config/samples.tsv``) has one row per mass-spec sample: ``sample`` (the run/column name
 in the abundance table), ``patient``, ``subgroup``, ``timepoint``, optionally ``batch`` and any
 covariate columns. ``workflow/schemas/samples.schema.yaml`` describes it; ``common.smk`` validates it
-before any rule runs, and the scripts read it again with :func:`read_sample_sheet`.
+before any rule runs, and the scripts read it again with :func:`read_sample_sheet` — except the
+differential step, which gets ``common.smk``'s rows as a param and pairs them with
+:func:`pair_records` (no pandas there; see ``scripts/differential.py``).
 """
 
 import logging

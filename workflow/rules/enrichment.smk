@@ -13,7 +13,9 @@ rule enrichment:
         libraries=[path for _, path in _enrichment_libraries()],
     output:
         tables=expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS),
-        curves=expand("results/enrichment/gsea_curves/{contrast}.tsv", contrast=CONTRASTS),
+        curves=expand(
+            "results/enrichment/gsea_curves/{contrast}.tsv", contrast=CONTRASTS
+        ),
     log:
         "logs/enrichment.log",
     benchmark:

@@ -14,7 +14,7 @@ run ``snakemake --cores N --configfile <cohort>/config.yaml`` there, and collect
 - in total (``TOTAL`` row): the wall time of the whole ``snakemake`` command (start-up, DAG, every
   job, report-free), its CPU seconds (every process it started) and the peak memory of its largest
   process (``getrusage(RUSAGE_CHILDREN).ru_maxrss``, exact, unlike the sampled per-rule values);
-- when ``Rscript`` with limma is available, head to head on the ``differential`` row: tearflow's
+- head to head on the ``differential`` row (unless ``--no-limma``): tearflow's
   differential step (the very script Snakemake ran, kept with ``--skip-script-cleanup``: Python
   start-up, imports, reading, fitting, writing) and ``benchmarks/limma_timing.R`` on the same
   difference matrix (``results/differential/patient_changes.tsv``; R start-up, loading limma,
@@ -22,8 +22,9 @@ run ``snakemake --cores N --configfile <cohort>/config.yaml`` there, and collect
   environment Snakemake gives a job (``OMP_NUM_THREADS=1``, ``OPENBLAS_NUM_THREADS=1``, ...), in turns
   ``--repeats`` times (default 5; the machine's noise hits both alike): the median wall and CPU
   seconds of each (``step_*``, ``limma_*``) and their ratio tearflow / limma (≤ 1 means tearflow
-  is no slower). A Snakemake ``benchmark:`` record samples a process every ~0.5 s and misses most of
-  a sub-second step's CPU and memory, so the ratio does not use it.
+  is no slower); without ``Rscript`` and limma only the step is timed. A Snakemake ``benchmark:``
+  record samples a process every ~0.5 s and misses most of a sub-second step's CPU and memory, so
+  the ratio does not use it.
 
 ``--set KEY=VALUE`` (dotted key, YAML value; repeatable) changes one config key on top of the
 shipped config for the run; the ``config`` column names the changes (``shipped`` when none).
@@ -162,8 +163,9 @@ def scale_table(scale, patients, proteins, rows, total, head_to_head=None, confi
         step, limma = head_to_head["step"], head_to_head["limma"]
         for measure in ("wall_s", "cpu_s"):
             table.loc[at, f"step_{measure}"] = step[measure]
-            table.loc[at, f"limma_{measure}"] = limma[measure]
-            table.loc[at, f"ratio_{measure[:-2]}_vs_limma"] = step[measure] / limma[measure]
+            if limma is not None:
+                table.loc[at, f"limma_{measure}"] = limma[measure]
+                table.loc[at, f"ratio_{measure[:-2]}_vs_limma"] = step[measure] / limma[measure]
     return table[COLUMNS]
 
 
@@ -259,27 +261,27 @@ def differential_step_script(workdir, config):
 
 def run_head_to_head(workdir, config, repeats=5, min_pairs=3):
     """tearflow's differential step and limma on the same difference matrix, each a fresh process,
-    in turns ``repeats`` times: ``{"step": {"wall_s", "cpu_s"}, "limma": {...}}`` (medians), or
-    None when R/limma is not installed."""
-    if not limma_available():
-        return None
-    step = [PYTHON, str(differential_step_script(workdir, config))]
-    limma = [
+    in turns ``repeats`` times: ``{"step": {"wall_s", "cpu_s"}, "limma": {...}}`` (medians);
+    ``"limma"`` is None when R/limma is not installed (the step is still timed)."""
+    commands = {"step": [PYTHON, str(differential_step_script(workdir, config))]}
+    if limma_available():
+        commands["limma"] = [
         shutil.which("Rscript"),
         str(HERE / "limma_timing.R"),
         str(workdir / "results" / "differential" / "patient_changes.tsv"),
         str(workdir / "cohort_samples.tsv"),
         str(min_pairs),
-        str(workdir / "limma"),
-    ]
-    times = {"step": [], "limma": []}
+            str(workdir / "limma"),
+        ]
+    times = {name: [] for name in commands}
     for _ in range(repeats):
-        times["step"].append(_timed(step, workdir))
-        times["limma"].append(_timed(limma, workdir))
-    return {
+        for name, command in commands.items():
+            times[name].append(_timed(command, workdir))
+    medians = {
         name: {"wall_s": statistics.median(w for w, _ in runs), "cpu_s": statistics.median(c for _, c in runs)}
         for name, runs in times.items()
     }
+    return {"step": medians["step"], "limma": medians.get("limma")}
 
 
 def parse_settings(pairs):
@@ -364,6 +366,9 @@ def run_scale(scale, runs, cores, seed, patients=None, proteins=None, limma=True
     if head_to_head is not None:
         for name, label in (("step", "differential step"), ("limma", "limma")):
             times = head_to_head[name]
+            if times is None:
+                print(f"[{scale}] limma: not timed (Rscript with limma not installed)")
+                continue
             print(f"[{scale}] {label}: {times['wall_s']:.2f} s wall, {times['cpu_s']:.2f} s CPU (median of {repeats})")
     return scale_table(scale, patients, proteins, rows, total, head_to_head, settings_label(settings))
 

@@ -92,6 +92,8 @@ def test_limma_ratio_sits_beside_the_differential_row_and_merge_keeps_other_scal
     # the ratio is the runner's own step timing over limma's, not the benchmark record's wall_s
     assert table.loc[0, "ratio_wall_vs_limma"] == 0.25 and table.loc[0, "ratio_cpu_vs_limma"] == 0.75
     assert np.isnan(table.loc[1, "limma_wall_s"])
+    without_r = run_benchmark.scale_table("paper", 16, 2000, rows, total, {**head_to_head, "limma": None})
+    assert without_r.loc[0, "step_wall_s"] == 1.0 and np.isnan(without_r.loc[0, "ratio_wall_vs_limma"])
     old = run_benchmark.scale_table("large", 500, 10000, rows, total)
     merged = run_benchmark.merge_results(old, table)
     assert list(merged["scale"]) == ["paper", "paper", "large", "large"]
@@ -131,10 +133,13 @@ def test_runner_writes_the_table_on_the_tiny_scale(tmp_path):
     assert total["wall_s"] > 0 and total["max_rss_mb"] > 0
     assert total["jobs"] == table.loc[table["rule"] != run_benchmark.TOTAL, "jobs"].sum()
     assert (table.loc[table["source"] == "benchmark", "max_rss_mb"] > 0).all()
+    # the step is timed head to head with or without R; limma and the ratio only with R/limma
+    assert table.loc[table["step_wall_s"].notna(), "rule"].tolist() == ["differential"]
     if run_benchmark.limma_available():
         assert table.loc[table["limma_wall_s"].notna(), "rule"].tolist() == ["differential"]
         assert table["ratio_wall_vs_limma"].notna().sum() == 1
-        assert table.loc[table["step_wall_s"].notna(), "rule"].tolist() == ["differential"]
+    else:
+        assert table["limma_wall_s"].isna().all() and table["ratio_wall_vs_limma"].isna().all()
 
 
 def test_config_changes_are_merged_into_the_cohort_config_and_labelled(tmp_path):

@@ -101,13 +101,19 @@ _DIGAMMA_TAYLOR = (_DIGAMMA_AT_ROOT,) + tuple(
 )
 
 
+def _shifted_argument(x, step_term):
+    """The common start of ψ, ψ′, ψ″: x as a flat float array (NaN where not > 0), its shape,
+    x + k ≥ 10 and the recurrence sum (:func:`_shift_up`), and w = 1/(x + k)² for the series."""
+    (x,), shape = _float_arrays(x)
+    x[~(x > 0)] = np.nan
+    shifted, total = _shift_up(x, step_term)
+    return x, shape, shifted, total, (1 / shifted) ** 2
+
+
 def digamma(x):
     """ψ(x) = d/dx log Γ(x) for x > 0 (``scipy.special.digamma``); NaN for x ≤ 0 or NaN."""
-    (x,), shape = _float_arrays(x)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        x[~(x > 0)] = np.nan
-        shifted, total = _shift_up(x, lambda v: 1 / v)
-        w = (1 / shifted) ** 2
+        x, shape, shifted, total, w = _shifted_argument(x, lambda v: 1 / v)
         series = w * _polynomial([b / (2 * k) for k, b in enumerate(_BERNOULLI, 1)], w)
         out = np.log(shifted) - 0.5 / shifted - series - total
     near = np.abs(x - _DIGAMMA_ROOT) < 0.5
@@ -117,22 +123,16 @@ def digamma(x):
 
 def trigamma(x):
     """ψ′(x) for x > 0 (``scipy.special.polygamma(1, x)``); NaN for x ≤ 0 or NaN."""
-    (x,), shape = _float_arrays(x)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        x[~(x > 0)] = np.nan
-        shifted, total = _shift_up(x, lambda v: 1 / v**2)
-        w = (1 / shifted) ** 2
+        _, shape, shifted, total, w = _shifted_argument(x, lambda v: 1 / v**2)
         series = _polynomial((1.0,) + _BERNOULLI, w) / shifted + 0.5 * w
         return _shape(series + total, shape)
 
 
 def tetragamma(x):
     """ψ″(x) for x > 0 (``scipy.special.polygamma(2, x)``); NaN for x ≤ 0 or NaN."""
-    (x,), shape = _float_arrays(x)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        x[~(x > 0)] = np.nan
-        shifted, total = _shift_up(x, lambda v: 2 / v**3)
-        w = (1 / shifted) ** 2
+        _, shape, shifted, total, w = _shifted_argument(x, lambda v: 2 / v**3)
         coefficients = (1.0,) + tuple((2 * k + 1) * b for k, b in enumerate(_BERNOULLI, 1))
         series = -w * _polynomial(coefficients, w) - w / shifted
         return _shape(series - total, shape)  # −0.0 at inf, as scipy

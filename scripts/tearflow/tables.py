@@ -154,7 +154,7 @@ def read_tsv(path, **kwargs):
 
     kwargs.setdefault("sep", "\t")
     kwargs.setdefault("keep_default_na", False)
-    kwargs.setdefault("na_values", [MISSING, ""])
+    kwargs.setdefault("na_values", list(MISSING_CELLS))
     return pd.read_csv(path, **kwargs)
 
 

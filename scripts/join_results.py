@@ -1,295 +1,29 @@
-"""Join the ELISA results with the mass-spec proteome and the Th17/IL-17 focus-set scores.
-
-Three tables (``results/joined/``):
-
-- ``analytes.tsv``: per analyte × contrast, the ELISA paired test beside the mass-spec protein of the
-  same gene (log2fc, fdr, n_pairs — or a note that it was not detected) and the focus sets'
-  enrichment in that contrast;
-- ``patients.tsv``: per patient, the subgroup, each analyte's log2 change (``elisa_<analyte>``), the
-  focus-set score changes (``score_<gene set>``) and the mass-spec changes of the analyte genes
-  (``ms_<gene>``);
-- ``correlations.tsv``: Spearman ρ between each analyte's change and each focus-set score change,
-  each of the top changed proteins and the analyte's own protein, per subgroup and over all patients
-  (``group``), with n, a permutation p and BH within each group.
-"""
+"""Rule join_results: ELISA beside the same gene's protein and the focus sets, per analyte and per
+patient, and Spearman correlations of the per-patient changes (:mod:`tearflow.joins`)."""
 
 import logging
-import math
 
-import numpy as np
 import pandas as pd
 
-from tearflow.columns import (
-    CONTRAST,
-    CONTRAST_ALL,
-    ELISA_PREFIX,
-    FDR,
-    GENE,
-    GENE_SET,
-    GENES,
-    LOG2FC,
-    METHOD,
-    N_PAIRS,
-    PATIENT,
-    PROTEIN,
-    PVALUE,
-    STATISTIC,
-    SUBGROUP,
+from tearflow.columns import GENE, GENE_SET, PATIENT, PROTEIN, SUBGROUP
+from tearflow.contrasts import CONTRAST_ALL, by_contrast
+from tearflow.errors import run_step
+from tearflow.joins import (
+    ANALYTE,
+    DEFAULTS,
+    correlations,
+    focus_rows,
+    joined_analytes,
+    joined_patients,
+    top_proteins,
 )
-from tearflow.errors import TearflowError
-from tearflow.genesets import split_genes
+from tearflow.samples import paired_samples, read_sample_sheet, subgroup_order
+from tearflow.tables import read_tsv, write_tsv
 
-log = logging.getLogger(__name__)
-
-ANALYTE = "analyte"
-LOG2_RATIO = "log2_ratio"
-FOCUS = "focus"
-CHANGE = "change"
-MS_NOT_DETECTED = "not detected by mass spec"
-SCORE_PREFIX = "score_"
-MS_PREFIX = "ms_"
-CORRELATION_COLUMNS = [
-    "analyte",
-    "gene",
-    "feature_type",
-    "feature",
-    "feature_gene",
-    "group",
-    "n",
-    "rho",
-    "pvalue",
-    "fdr",
-]
-DEFAULTS = {"top_proteins": 10, "correlation_min_n": 4, "correlation_permutations": 9999}
-
-
-def _tokens(gene):
-    """Upper-case symbols of a gene cell; ``,`` separates symbols as ``;`` does."""
-    return set(split_genes(gene.replace(",", ";") if isinstance(gene, str) else gene))
-
-
-def proteins_of_gene(table, gene):
-    """Rows of a protein table (differential or patient changes) whose gene field names ``gene``."""
-    target = str(gene).upper()
-    return table[table[GENE].map(lambda field: target in _tokens(field))]
-
-
-def pick_protein(differential, gene):
-    """(row or None, note): the protein group of ``gene`` with most pairs, then lowest p."""
-    rows = proteins_of_gene(differential, gene)
-    if rows.empty:
-        return None, MS_NOT_DETECTED
-    ordered = rows.assign(_n=rows[N_PAIRS].fillna(0), _p=rows[PVALUE].fillna(2.0))
-    ordered = ordered.sort_values(["_n", "_p", PROTEIN], ascending=[False, True, True])
-    best = ordered.iloc[0]
-    if len(rows) == 1:
-        note = "detected"
-    else:
-        others = ", ".join(ordered[PROTEIN].iloc[1:])
-        note = f"{len(rows)} protein groups; shown the one with most pairs (others: {others})"
-    if pd.isna(best[LOG2FC]):
-        note = (
-            f"detected, not tested (too few pairs); {note}"
-            if len(rows) > 1
-            else ("detected, not tested (too few pairs)")
-        )
-    return best, note
-
-
-def focus_rows(enrichment):
-    """The focus-set rows of an enrichment table (``focus`` read as bool whatever its spelling)."""
-    if enrichment is None or enrichment.empty or FOCUS not in enrichment.columns:
-        return pd.DataFrame(columns=[GENE_SET, METHOD, STATISTIC, PVALUE, FDR, GENES])
-    flag = enrichment[FOCUS].astype(str).str.strip().str.lower().isin(["true", "1", "yes"])
-    return enrichment[flag]
-
-
-def joined_analytes(tests, differential, enrichment):
-    """analytes.tsv: one row per row of ``paired_tests`` (analyte × contrast), joined.
-
-    ``differential`` and ``enrichment`` map contrast → table (a missing contrast gives notes/NaN).
-    The focus columns show the focus-set result with the lowest FDR in that contrast, a summary of
-    all focus-set results (``set|method|statistic|fdr``) and the focus sets whose genes column
-    (overlap or leading edge) contains the analyte's gene.
-    """
-    rows = []
-    for _, test in tests.iterrows():
-        contrast = test[CONTRAST]
-        row = {
-            ANALYTE: test[ANALYTE],
-            GENE: test[GENE],
-            CONTRAST: contrast,
-            "elisa_n_pairs": test[N_PAIRS],
-            "elisa_median_log2_ratio": test["median_log2_ratio"],
-            "elisa_wilcoxon_p": test["wilcoxon_p"],
-            "elisa_wilcoxon_fdr": test["wilcoxon_fdr"],
-            "elisa_ttest_p": test["ttest_p"],
-            "elisa_ttest_fdr": test["ttest_fdr"],
-            "censoring": test["censoring"],
-        }
-        table = differential.get(contrast)
-        if table is None:
-            protein, note = None, f"no mass-spec result for contrast {contrast!r}"
-        else:
-            protein, note = pick_protein(table, test[GENE])
-        row.update(
-            {
-                "ms_protein": None if protein is None else protein[PROTEIN],
-                "ms_log2fc": math.nan if protein is None else protein[LOG2FC],
-                "ms_pvalue": math.nan if protein is None else protein[PVALUE],
-                "ms_fdr": math.nan if protein is None else protein[FDR],
-                "ms_n_pairs": math.nan if protein is None else protein[N_PAIRS],
-                "ms_note": note,
-            }
-        )
-        elisa_sign, ms_sign = np.sign(row["elisa_median_log2_ratio"]), np.sign(row["ms_log2fc"])
-        row["direction_agrees"] = (
-            None
-            if np.isnan(elisa_sign) or np.isnan(ms_sign) or elisa_sign == 0 or ms_sign == 0
-            else bool(elisa_sign == ms_sign)
-        )
-        focus = focus_rows(enrichment.get(contrast))
-        if focus.empty:
-            row.update(
-                {
-                    "focus_set": None,
-                    "focus_method": None,
-                    "focus_statistic": math.nan,
-                    "focus_fdr": math.nan,
-                    "focus_sets_with_gene": None,
-                    "focus_summary": "no focus-set result in this contrast",
-                }
-            )
-        else:
-            ranked = focus.assign(_fdr=focus[FDR].fillna(2.0), _p=focus[PVALUE].fillna(2.0))
-            best = ranked.sort_values(["_fdr", "_p", GENE_SET, METHOD]).iloc[0]
-            with_gene = sorted(
-                {r[GENE_SET] for _, r in focus.iterrows() if str(test[GENE]).upper() in _tokens(r.get(GENES))}
-            )
-            row.update(
-                {
-                    "focus_set": best[GENE_SET],
-                    "focus_method": best[METHOD],
-                    "focus_statistic": best[STATISTIC],
-                    "focus_fdr": best[FDR],
-                    "focus_sets_with_gene": ";".join(with_gene) or None,
-                    "focus_summary": "; ".join(
-                        f"{r[GENE_SET]}|{r[METHOD]}|{r[STATISTIC]:.3g}|{r[FDR]:.3g}" for _, r in focus.iterrows()
-                    ),
-                }
-            )
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def ms_patient_changes(ms_changes, genes):
-    """{gene: Series over patients} — per analyte gene, the protein with most measured changes."""
-    patients = [column for column in ms_changes.columns if column not in (PROTEIN, GENE)]
-    out = {}
-    for gene in genes:
-        rows = proteins_of_gene(ms_changes, gene)
-        if rows.empty:
-            continue
-        counts = rows[patients].notna().sum(axis=1)
-        best = rows.loc[counts.sort_values(ascending=False, kind="mergesort").index[0]]
-        out[gene] = pd.Series(best[patients].to_numpy(float), index=patients)
-    return out
-
-
-def joined_patients(elisa_changes, scores, ms_changes, sheet_pairs, analyte_genes, focus_sets, subgroups):
-    """patients.tsv: per paired patient, subgroup, ELISA, focus-score and analyte-gene MS changes."""
-    elisa_wide = elisa_changes.pivot_table(index=PATIENT, columns=ANALYTE, values=LOG2_RATIO, aggfunc="first")
-    table = sheet_pairs[[PATIENT, SUBGROUP]].drop_duplicates().set_index(PATIENT)
-    for analyte in analyte_genes:
-        table[ELISA_PREFIX + analyte] = (
-            elisa_wide[analyte] if analyte in elisa_wide.columns else pd.Series(dtype=float)
-        ).reindex(table.index)
-    focus_scores = scores[scores[GENE_SET].isin(focus_sets)]
-    score_wide = focus_scores.pivot_table(index=PATIENT, columns=GENE_SET, values=CHANGE, aggfunc="first")
-    for gene_set in focus_sets:
-        column = score_wide[gene_set] if gene_set in score_wide.columns else pd.Series(dtype=float)
-        table[SCORE_PREFIX + gene_set] = column.reindex(table.index)
-    ms = ms_patient_changes(ms_changes, sorted(set(analyte_genes.values())))
-    for gene in dict.fromkeys(analyte_genes.values()):
-        table[MS_PREFIX + gene] = ms[gene].reindex(table.index) if gene in ms else math.nan
-    order = {subgroup: i for i, subgroup in enumerate(subgroups)}
-    table = table.reset_index()
-    table = table.sort_values([SUBGROUP, PATIENT], key=lambda s: s.map(order) if s.name == SUBGROUP else s)
-    return table.reset_index(drop=True)
-
-
-def correlations(patients, analyte_genes, focus_sets, protein_changes, subgroups, settings, seed):
-    """correlations.tsv: Spearman ρ of each ELISA change with each feature, per group.
-
-    Features: focus-set score changes (``focus_score``), the top changed proteins
-    (``top_protein``; ``protein_changes`` maps protein → (gene, Series over patients)) and the
-    analyte's own protein (``same_gene``). Groups: each subgroup and ``all``. Fewer than
-    ``correlation_min_n`` patients with both values → NaN. BH within each group.
-    """
-    from tearflow.stats import bh_adjust, spearman_permutation
-
-    rng = np.random.default_rng(seed)
-    min_n = int(settings["correlation_min_n"])
-    permutations = int(settings["correlation_permutations"])
-    indexed = patients.set_index(PATIENT)
-    rows = []
-    for group in list(subgroups) + [CONTRAST_ALL]:
-        members = indexed if group == CONTRAST_ALL else indexed[indexed[SUBGROUP] == group]
-        for analyte, gene in analyte_genes.items():
-            x_all = members[ELISA_PREFIX + analyte]
-            features = [("focus_score", gene_set, None, members[SCORE_PREFIX + gene_set]) for gene_set in focus_sets]
-            for protein, (protein_gene, series) in protein_changes.items():
-                features.append(("top_protein", protein, protein_gene, series.reindex(members.index)))
-            if MS_PREFIX + gene in members.columns:
-                features.append(("same_gene", gene, gene, members[MS_PREFIX + gene]))
-            for kind, feature, feature_gene, y_all in features:
-                both = x_all.notna() & y_all.notna()
-                n = int(both.sum())
-                rho, p = math.nan, math.nan
-                if n >= min_n:
-                    rho, p = spearman_permutation(x_all[both], y_all[both], permutations, rng)
-                rows.append(
-                    dict(
-                        zip(
-                            CORRELATION_COLUMNS,
-                            [analyte, gene, kind, feature, feature_gene, group, n, rho, p, math.nan],
-                        )
-                    )
-                )
-    table = pd.DataFrame(rows, columns=CORRELATION_COLUMNS)
-    for group in table["group"].unique():
-        mask = table["group"] == group
-        table.loc[mask, "fdr"] = np.asarray(bh_adjust(table.loc[mask, "pvalue"].to_numpy(float)))
-    return table
-
-
-def top_proteins(differential_all, ms_changes, count):
-    """{protein: (gene, Series of patient changes)} of the ``count`` proteins with lowest p."""
-    if differential_all is None or count <= 0:
-        return {}
-    ranked = differential_all.dropna(subset=[PVALUE]).sort_values([PVALUE, PROTEIN])
-    chosen = [p for p in ranked[PROTEIN] if p in set(ms_changes[PROTEIN])][:count]
-    patients = [column for column in ms_changes.columns if column not in (PROTEIN, GENE)]
-    indexed = ms_changes.set_index(PROTEIN)
-    return {
-        protein: (indexed.loc[protein, GENE], pd.Series(indexed.loc[protein, patients].to_numpy(float), index=patients))
-        for protein in chosen
-    }
-
-
-def _contrast_of(path, contrasts):
-    from pathlib import Path
-
-    stem = Path(str(path)).stem
-    if stem not in contrasts:
-        raise TearflowError(f"{path}: file name does not name a contrast of {contrasts}")
-    return stem
+log = logging.getLogger("tearflow.join_results")
 
 
 def main(snakemake):
-    from tearflow.samples import paired_samples, read_sample_sheet, subgroup_order
-    from tearflow.tables import read_tsv, write_tsv
-
     settings = dict(DEFAULTS)
     settings.update({k: v for k, v in (snakemake.params.settings or {}).items() if v is not None})
     contrasts = list(snakemake.params.contrasts)
@@ -300,8 +34,10 @@ def main(snakemake):
     text = {PATIENT: str, SUBGROUP: str, GENE: str, PROTEIN: str}
     tests = read_tsv(snakemake.input.tests, dtype=text)
     elisa_changes = read_tsv(snakemake.input.changes, dtype=text)
-    differential = {_contrast_of(p, contrasts): read_tsv(p, dtype=text) for p in snakemake.input.differential}
-    enrichment = {_contrast_of(p, contrasts): read_tsv(p, dtype={GENE_SET: str}) for p in snakemake.input.enrichment}
+    differential = {c: read_tsv(p, dtype=text) for c, p in by_contrast(contrasts, snakemake.input.differential).items()}
+    enrichment = {
+        c: read_tsv(p, dtype={GENE_SET: str}) for c, p in by_contrast(contrasts, snakemake.input.enrichment).items()
+    }
     ms_changes = read_tsv(snakemake.input.ms_changes, dtype={PROTEIN: str, GENE: str})
     scores = read_tsv(snakemake.input.scores, dtype={PATIENT: str, SUBGROUP: str, GENE_SET: str})
     focus_sets = sorted({name for table in enrichment.values() for name in focus_rows(table)[GENE_SET]})
@@ -336,6 +72,4 @@ def main(snakemake):
 
 
 if __name__ == "__main__":
-    from tearflow.errors import run_step
-
     run_step(main, snakemake)  # noqa: F821

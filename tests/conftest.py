@@ -1,6 +1,11 @@
-"""Test set-up: the step scripts and the ``tearflow`` helper package are importable."""
+"""Test set-up: matplotlib without a screen, the repository's paths, and the step scripts as modules.
 
-import sys
+The ``tearflow`` package is installed (editable) by the README's install command; tests import it
+like any user would. A rule's adapter script (``scripts/<rule>.py``) is loaded with :func:`adapter`
+to call its ``main(snakemake)`` with a stand-in object, without Snakemake.
+"""
+
+import importlib.util
 from pathlib import Path
 
 import matplotlib
@@ -8,5 +13,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-sys.path.insert(0, str(REPO / "scripts"))
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+def adapter(rule_script):
+    """``scripts/<rule_script>.py`` loaded as a module (not run: its ``main`` is only defined)."""
+    path = REPO / "scripts" / f"{rule_script}.py"
+    spec = importlib.util.spec_from_file_location(f"tearflow_adapter_{rule_script}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -101,7 +101,7 @@ def test_limma_ratio_sits_beside_the_differential_row_and_merge_keeps_other_scal
 
 def test_fast_enrichment_scores_equal_the_full_running_sum():
     """The GSEA speed-up (scores from the hit ranks only) gives the running-sum maximum deviation."""
-    import enrichment
+    from tearflow import enrichment
 
     rng = np.random.default_rng(3)
     n = 300

@@ -1,12 +1,12 @@
 """Clinical endpoints: reading both layouts, visits, eyes, direction of improvement, paired tests."""
 
-import clinical
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from conftest import REPO
 
+from tearflow import clinical
 from tearflow.errors import TearflowError
 from tearflow.stats import bh_adjust
 

@@ -1,11 +1,11 @@
 """Clinical change against tear change: features, Spearman, the per-subgroup join."""
 
-import clinical_join as join
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from tearflow import clinical_correlation as join
 from tearflow.stats import bh_adjust
 
 
@@ -124,10 +124,11 @@ def test_correlation_join_per_subgroup_and_all():
 
 
 def test_figures_draw_from_the_tables():
-    import clinical
     import matplotlib.pyplot as plt
-    import plot_clinical
     from conftest import REPO
+
+    from tearflow import clinical
+    from tearflow.figures import clinical as plot_clinical
 
     definitions = clinical.read_endpoint_definitions(REPO / "resources/clinical/endpoints.tsv")
     rows = [(p, v, "OSDI", 40 - 5 * i) for p in ("NSDE01", "SSDE01")

@@ -4,18 +4,20 @@ the table contract, filtering, covariates, imputed input, and the Snakemake adap
 from pathlib import Path
 from types import SimpleNamespace
 
-import differential as diff
 import numpy as np
 import pandas as pd
-import plot_differential as plots
 import pytest
-from conftest import REPO
+from conftest import REPO, adapter
 
+from tearflow import differential as diff
 from tearflow import stats
 from tearflow.columns import FDR, GENE, LOG2FC, N_PAIRS, PROTEIN, PVALUE, SIGNIFICANT, T_STAT
 from tearflow.errors import TearflowError
+from tearflow.figures import differential as plots
 from tearflow.samples import read_sample_sheet
 from tearflow.tables import read_tsv
+
+DIFFERENTIAL_STEP = adapter("differential")
 
 FIXTURES = REPO / "tests" / "fixtures" / "limma"
 CONTRACT = [PROTEIN, GENE, LOG2FC, T_STAT, PVALUE, FDR, N_PAIRS, "mean_log2_abundance", SIGNIFICANT]
@@ -266,7 +268,7 @@ def test_main_writes_tables_and_patient_changes(tmp_path):
     snakemake = fake_snakemake(
         tmp_path, sheet, matrix, contrasts, config={"min_pairs": 3, "covariates": ["age", "sex"], "trend": True}
     )
-    diff.main(snakemake)
+    DIFFERENTIAL_STEP.main(snakemake)
     for path in snakemake.output.tables:
         table = read_tsv(path)
         assert list(table.columns[: len(CONTRACT)]) == CONTRACT
@@ -286,7 +288,7 @@ def test_main_treat_threshold_raises_p_values_and_keeps_t(tmp_path):
         folder = tmp_path / str(treat_log2fc)
         folder.mkdir()
         snakemake = fake_snakemake(folder, sheet, matrix, ["all"], config={"treat_log2fc": treat_log2fc})
-        diff.main(snakemake)
+        DIFFERENTIAL_STEP.main(snakemake)
         tables[treat_log2fc] = read_tsv(snakemake.output.tables[0]).set_index(PROTEIN).sort_index()
     plain, treated = tables[0.0], tables[1.0]
     tested = plain[PVALUE].notna()
@@ -301,7 +303,7 @@ def test_main_treat_threshold_raises_p_values_and_keeps_t(tmp_path):
 def test_main_with_imputed_input_counts_measured_pairs(tmp_path):
     sheet, matrix = small_study(missing=0.3, seed=4)
     snakemake = fake_snakemake(tmp_path, sheet, matrix, ["A", "B", "all", "interaction"], imputed=True)
-    diff.main(snakemake)
+    DIFFERENTIAL_STEP.main(snakemake)
     table = read_tsv(snakemake.output.tables[2])
     assert {"share_imputed", "n_pairs_measured"} <= set(table.columns)
     assert (table[N_PAIRS] == 8).all()  # imputed pairs are in the fit
@@ -316,7 +318,7 @@ def test_main_reports_missing_covariate_column(tmp_path):
         tmp_path, sheet, matrix, ["A", "B", "all", "interaction"], config={"covariates": ["bmi"]}
     )
     with pytest.raises(TearflowError, match="differential.covariates.*'bmi'"):
-        diff.main(snakemake)
+        DIFFERENTIAL_STEP.main(snakemake)
 
 
 def test_figures_are_drawn(tmp_path):
@@ -324,7 +326,7 @@ def test_figures_are_drawn(tmp_path):
 
     sheet, matrix = small_study()
     snakemake = fake_snakemake(tmp_path, sheet, matrix, ["A", "B", "all", "interaction"])
-    diff.main(snakemake)
+    DIFFERENTIAL_STEP.main(snakemake)
     gmt = tmp_path / "focus.gmt"
     gmt.write_text("IL17\tfocus set\tG1\tG30\n")
     focus = plots.focus_genes_from_gmt(gmt)
@@ -347,14 +349,14 @@ def test_figures_are_drawn(tmp_path):
         plots.focus_genes_from_gmt(bad)
 
 
-def test_one_volcano_job_draws_every_contrast_in_order(tmp_path, monkeypatch):
-    """plot_volcano is one job for all contrasts: figure i shows contrast i's table."""
+def test_one_plot_job_draws_every_contrast_in_order(tmp_path, monkeypatch):
+    """plot_differential is one job for all contrasts: each volcano shows its own contrast's table."""
     import matplotlib.pyplot as plt
 
     sheet, matrix = small_study()
     contrasts = ["A", "B", "all", "interaction"]
     snakemake = fake_snakemake(tmp_path, sheet, matrix, contrasts)
-    diff.main(snakemake)
+    DIFFERENTIAL_STEP.main(snakemake)
     gmt = tmp_path / "focus.gmt"
     gmt.write_text("IL17\tfocus set\tG1\tG30\n")
 
@@ -362,37 +364,47 @@ def test_one_volcano_job_draws_every_contrast_in_order(tmp_path, monkeypatch):
         def keys(self):
             return self.__dict__.keys()
 
-    figures = [str(tmp_path / "figures" / f"volcano_{c}.png") for c in contrasts]
+    volcanoes = [str(tmp_path / "figures" / f"volcano_{c}.png") for c in contrasts]
     plot_job = SimpleNamespace(
-        rule="plot_volcano",
-        input=Named(tables=snakemake.output.tables, focus_gmt=str(gmt)),
-        output=SimpleNamespace(figures=figures),
-        params=SimpleNamespace(differential={"fdr": 0.05}, contrasts=contrasts),
-        config={"timepoints": {"baseline": "baseline", "followup": "week2"}},
+        input=Named(
+            tables=snakemake.output.tables,
+            changes=snakemake.output.changes,
+            samples=str(tmp_path / "samples.tsv"),
+            focus_gmt=str(gmt),
+        ),
+        output=SimpleNamespace(volcanoes=volcanoes, heatmap=str(tmp_path / "figures" / "heatmap.png")),
+        params=SimpleNamespace(
+            differential={"fdr": 0.05}, contrasts=contrasts, timepoints={"baseline": "baseline", "followup": "week2"}
+        ),
     )
+    step = adapter("plot_differential")
     titles = []
-    original = plots.volcano_figure
+    original = step.volcano_figure
 
     def recording(table, contrast, *args):
         figure = original(table, contrast, *args)
         titles.append((contrast, len(table), figure.axes[0].get_title()))
         return figure
 
-    monkeypatch.setattr(plots, "volcano_figure", recording)
-    plots.main(plot_job)
+    monkeypatch.setattr(step, "volcano_figure", recording)
+    step.main(plot_job)
     assert [t[0] for t in titles] == contrasts
     for (contrast, rows, title), path in zip(titles, snakemake.output.tables):
         assert rows == len(read_tsv(path)) and title.startswith(f"{contrast}:")
-    assert all(Path(f).stat().st_size > 0 for f in figures)
+    assert all(Path(f).stat().st_size > 0 for f in volcanoes + [plot_job.output.heatmap])
     plot_job.params.contrasts = contrasts[:3]  # lists of different lengths: a bug, not a silent skip
-    with pytest.raises(ValueError, match="3 contrasts, 4 tables"):
-        plots.main(plot_job)
+    with pytest.raises(ValueError, match="3 contrasts for 4 files"):
+        step.main(plot_job)
+    plot_job.params.contrasts = ["B", "A", "all", "interaction"]  # files of other contrasts: refused
+    with pytest.raises(ValueError, match="does not belong to contrast 'B'"):
+        step.main(plot_job)
     plt.close("all")
 
 
 def test_volcano_focus_genes_match_any_member_of_a_protein_group():
     import pandas as pd
-    from plot_differential import has_focus_gene
+
+    from tearflow.figures.differential import has_focus_gene
 
     genes = pd.Series(["S100A8;S100A9", "ALB", None, "il6"])
     assert has_focus_gene(genes, {"S100A9", "IL6"}).tolist() == [True, False, False, True]
@@ -405,7 +417,7 @@ def test_step_imports_neither_pandas_nor_scipy():
     import sys
 
     code = (
-        "import sys; sys.path.insert(0, 'scripts'); import differential, tearflow.tables; "
+        "import sys, runpy; runpy.run_path('scripts/differential.py'); import tearflow.tables; "
         "print(sorted(m for m in ('pandas', 'scipy') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

@@ -1,15 +1,15 @@
-"""Tests of scripts/elisa.py: value spellings, analyte/unit normalisation, censoring, paired tests."""
+"""Tests of tearflow.elisa: value spellings, analyte/unit normalisation, censoring, paired tests."""
 
 import logging
 import math
 
-import elisa
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO
 from scipy import stats
 
+from tearflow import elisa
 from tearflow.errors import TearflowError
 
 ANALYTES = REPO / "resources" / "elisa" / "analytes.tsv"

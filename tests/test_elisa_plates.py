@@ -1,12 +1,13 @@
 """Tests of scripts/elisa_plates.py: the 4PL fit against a known curve, back-calculation, flags."""
 
-import elisa_plates
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO
 
+from tearflow import elisa_plates
 from tearflow.errors import TearflowError
+from tearflow.figures.elisa_plates import standard_curve_figure
 
 CURVE = (0.05, 1.2, 120.0, 2.8)  # a, b, c (pg/mL), d
 STANDARDS = [0.0] + [500.0 / 2**i for i in range(8)]
@@ -102,7 +103,7 @@ def test_plate_concentrations_dilution_cv_and_flags(tmp_path):
 
 
 def test_plate_concentrations_read_as_an_elisa_table(tmp_path):
-    import elisa
+    from tearflow import elisa
 
     path = plate_table(tmp_path, [("P1", "baseline", [40.0, 40.0], 1), ("P1", "week2", [1.0, 1.0], 1)])
     concentrations, _ = elisa_plates.plate_concentrations(elisa_plates.read_plates(path), path)
@@ -139,7 +140,7 @@ def test_standard_curve_figure(tmp_path):
     path = plate_table(tmp_path, [("P1", "baseline", [40.0, 40.0], 1)])
     table = elisa_plates.read_plates(path)
     concentrations, fits = elisa_plates.plate_concentrations(table, path)
-    figure = elisa_plates.standard_curve_figure(table, fits, concentrations, "p1")
+    figure = standard_curve_figure(table, fits, concentrations, "p1")
     assert len(figure.axes) == 1
 
 

@@ -4,20 +4,20 @@ import importlib
 import socket
 import sys
 
-import enrichment  # noqa: E402
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO
-from enrichment import (  # noqa: E402
+from conftest import REPO, adapter
+from scipy.stats import hypergeom
+
+from tearflow import enrichment  # noqa: E402
+from tearflow.enrichment import (  # noqa: E402
     FOCUS_LIBRARY,
     background_genes,
     contrast_enrichment,
     gene_ranking,
     ora,
 )
-from scipy.stats import hypergeom
-
 from tearflow.genesets import GeneSetLibrary, read_gmt
 
 GENESETS = REPO / "resources" / "genesets"
@@ -292,28 +292,27 @@ def test_main_writes_the_contract_tables_offline(no_network, tmp_path):
             libraries=[str(tmp_path / "lib.gmt")],
         ),
         output=SimpleNamespace(
-            tables=[str(tmp_path / "out.tsv"), str(tmp_path / "out_all.tsv")],
-            curves=[str(tmp_path / "curves.tsv"), str(tmp_path / "curves_all.tsv")],
+            tables=[str(tmp_path / "out_NSDE.tsv"), str(tmp_path / "out_all.tsv")],
+            curves=[str(tmp_path / "curves_NSDE.tsv"), str(tmp_path / "curves_all.tsv")],
         ),
         params=SimpleNamespace(
             enrichment={"gsea_permutations": 100}, library_names=["mylib"], seed=4, contrasts=["NSDE", "all"]
         ),
     )
     write_tsv(_table(150, planted=[]), tmp_path / "all.tsv")
-    enrichment.main(snakemake)
+    adapter("enrichment").main(snakemake)
     # one job, every contrast: each output is its own contrast's (nothing planted in "all")
-    assert not read_tsv(tmp_path / "out.tsv").equals(read_tsv(tmp_path / "out_all.tsv"))
-    out = read_tsv(tmp_path / "out.tsv")
+    assert not read_tsv(tmp_path / "out_NSDE.tsv").equals(read_tsv(tmp_path / "out_all.tsv"))
+    out = read_tsv(tmp_path / "out_NSDE.tsv")
     assert set(out["source"]) == {"source X id 1 release 2024", "mylib"}
     focus = out[out["focus"]].set_index("method")
     assert focus.loc["gsea", "set_size"] == 4 and focus.loc["gsea", "statistic"] < 0
-    curves = read_tsv(tmp_path / "curves.tsv")
+    curves = read_tsv(tmp_path / "curves_NSDE.tsv")
     assert len(curves) == 150 and curves["hit"].sum() == 4
 
 
 def test_figures_draw_from_the_tables(tmp_path):
-    from plot_enrichment import dotplot_figure, gsea_focus_figure
-
+    from tearflow.figures.enrichment import dotplot_figure, gsea_focus_figure
     from tearflow.tables import save_figure
 
     table = _table(120, planted=["G1", "G2", "G3", "G4", "G5"])
@@ -324,13 +323,12 @@ def test_figures_draw_from_the_tables(tmp_path):
     assert (tmp_path / "dot.png").stat().st_size > 0 and (tmp_path / "gsea.png").stat().st_size > 0
 
 
-def test_one_plot_job_per_figure_type_draws_every_contrast(tmp_path, monkeypatch):
-    """plot_enrichment_dotplot / plot_gsea_focus are one job each: contrast i gets table i, curves i
-    and figure i."""
+def test_one_plot_job_draws_every_contrast(tmp_path, monkeypatch):
+    """plot_enrichment is one job: contrast c's dot plot and GSEA figure come from contrast c's
+    table and curves."""
     from types import SimpleNamespace
 
     import matplotlib.pyplot as plt
-    import plot_enrichment
 
     from tearflow.tables import write_tsv
 
@@ -342,31 +340,47 @@ def test_one_plot_job_per_figure_type_draws_every_contrast(tmp_path, monkeypatch
         curve_paths.append(tmp_path / f"curves_{contrast}.tsv")
         write_tsv(result, tables[-1])
         write_tsv(curves, curve_paths[-1])
+    changes = pd.DataFrame({"protein": ["P1"], "gene": ["G1"], "p1": [0.5], "p2": [-0.2]})
+    write_tsv(changes, tmp_path / "changes.tsv")
+    sheet = pd.DataFrame(
+        {"sample": ["a", "b", "c", "d"], "patient": ["p1", "p1", "p2", "p2"],
+         "subgroup": ["NSDE", "NSDE", "SSDE", "SSDE"], "timepoint": ["baseline", "week2"] * 2}
+    )  # fmt: skip
+    sheet.to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
+    (tmp_path / "focus.gmt").write_text("IL-17 (test)\tfocus\tG1\tG2\n")
+    step = adapter("plot_enrichment")
     drawn = []
-    dotplot, gsea = plot_enrichment.dotplot_figure, plot_enrichment.gsea_focus_figure
+    dotplot, gsea = step.dotplot_figure, step.gsea_focus_figure
+    monkeypatch.setattr(step, "dotplot_figure", lambda t, c, top: drawn.append(("dot", c, None)) or dotplot(t, c, top))
     monkeypatch.setattr(
-        plot_enrichment, "dotplot_figure", lambda t, c, top: drawn.append(("dot", c, None)) or dotplot(t, c, top)
+        step, "gsea_focus_figure", lambda cu, t, c: drawn.append(("gsea", c, len(cu))) or gsea(cu, t, c)
     )
-    monkeypatch.setattr(
-        plot_enrichment, "gsea_focus_figure", lambda cu, t, c: drawn.append(("gsea", c, len(cu))) or gsea(cu, t, c)
-    )
-    for kind, inputs in (("dotplot", {"tables": tables}), ("gsea_focus", {"tables": tables, "curves": curve_paths})):
-        figures = [tmp_path / f"{kind}_{c}.png" for c in contrasts]
-        plot_enrichment.main(
-            SimpleNamespace(
-                rule=f"plot_{kind}",
-                input=SimpleNamespace(**inputs),
-                output=SimpleNamespace(figures=figures),
-                params=SimpleNamespace(kind=kind, enrichment={"plot_top_sets": 5}, contrasts=contrasts),
-            )
+    dotplots = [tmp_path / f"enrichment_dotplot_{c}.png" for c in contrasts]
+    gsea_figures = [tmp_path / f"gsea_focus_{c}.png" for c in contrasts]
+    step.main(
+        SimpleNamespace(
+            input=SimpleNamespace(
+                tables=tables,
+                curves=curve_paths,
+                changes=tmp_path / "changes.tsv",
+                sheet=tmp_path / "samples.tsv",
+                focus=tmp_path / "focus.gmt",
+            ),
+            output=SimpleNamespace(
+                dotplots=dotplots, gsea_focus=gsea_figures, focus_gene_changes=tmp_path / "focus_genes.png"
+            ),
+            params=SimpleNamespace(enrichment={"plot_top_sets": 5}, contrasts=contrasts),
         )
-        assert all(f.stat().st_size > 0 for f in figures)
-    assert drawn == [("dot", c, None) for c in contrasts] + [("gsea", c, n) for c, n in zip(contrasts, (100, 120, 140))]
+    )
+    assert all(f.stat().st_size > 0 for f in dotplots + gsea_figures + [tmp_path / "focus_genes.png"])
+    sizes = dict(zip(contrasts, (100, 120, 140)))
+    expected = [(kind, c, n) for c in contrasts for kind, n in (("dot", None), ("gsea", sizes[c]))]
+    assert drawn == expected
     plt.close("all")
 
 
 def test_auto_gsea_engine_is_gseapy_for_tear_proteomes_and_numpy_above():
-    from enrichment import chosen_gsea_engine
+    from tearflow.enrichment import chosen_gsea_engine
 
     settings = {"gsea_engine": "auto", "gsea_auto_max_genes": 5000}
     assert chosen_gsea_engine(settings, 2000) == "gseapy"

@@ -29,12 +29,16 @@ def normalized(name):
     return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
+PROJECT_ITSELF = "-e ."  # requirements.txt installs tearflow's own package (pyproject.toml)
+
+
 def parse_requirements(path):
-    """{package: version or None} from a pip requirements file (`name==version` or `name`)."""
+    """{package: version or None} from a pip requirements file (`name==version` or `name`); the
+    line that installs the project itself (`-e .`) is not a dependency."""
     pins = {}
     for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
-        if not line:
+        if not line or line == PROJECT_ITSELF:
             continue
         match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==\s*([^\s;]+))?", line)
         if match is None:
@@ -144,6 +148,17 @@ def test_rule_blocks_and_conda_path_find_a_missing_directive():
 
 
 # ------------------------------------------------------------------ the repository
+
+
+def test_requirements_install_the_tearflow_package_and_its_dependencies():
+    """The README's one install command installs the package; the package names what it needs."""
+    lines = [line.split("#", 1)[0].strip() for line in (REPO / "requirements.txt").read_text().splitlines()]
+    assert PROJECT_ITSELF in lines
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    needed = {normalized(re.split(r"[<>=\[ ]", name)[0]) for name in project["dependencies"]}
+    assert needed <= set(step_requirements()), sorted(needed - set(step_requirements()))
 
 
 def test_every_requirement_is_pinned():

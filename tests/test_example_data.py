@@ -6,15 +6,15 @@ from pathlib import PureWindowsPath
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, SHARED_DATA
+from conftest import REPO
 
 from tearflow.samples import paired_samples, read_sample_sheet
 
 EXAMPLE = REPO / "resources" / "example"
 SHEET = REPO / "config" / "samples.tsv"
-TEAR = SHARED_DATA / "tear" / "PXD030990_grouped_protein_summary.xlsx"
-IDMAP = SHARED_DATA / "idmap" / "uniprot_human_swissprot_2020-03-13.tsv"
-GENESETS = SHARED_DATA / "genesets"
+TEAR = EXAMPLE / "source" / "PXD030990_grouped_protein_summary.xlsx"
+IDMAP = REPO / "resources" / "idmap" / "uniprot_human_swissprot_2020-03-13.tsv"
+GENESETS = REPO / "resources" / "genesets"
 FOCUS_SETS = {
     "ReactomePathways_2024-09-18.gmt": ["Interleukin-17 signaling"],
     "wikipathways-20260410-gmt-Homo_sapiens.gmt": [

@@ -1,4 +1,4 @@
-"""Import step: every shared format file end to end (exact counts), sample matching, batches, outputs.
+"""Import step: every real format file end to end (exact counts), sample matching, batches, outputs.
 
 Expected counts were derived independently of the readers (plain csv/awk over the files and the
 Swiss-Prot map; see the comments), not copied from the step's output.
@@ -10,14 +10,15 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, SHARED_DATA
-from import_abundance import SUMMARY_COLUMNS, import_tables, main, match_samples, table_entries
+from conftest import FIXTURES as TEST_FIXTURES
+from conftest import REPO, adapter
 
+from tearflow.abundance_import import SUMMARY_COLUMNS, import_tables, match_samples, table_entries
 from tearflow.errors import TearflowError
 from tearflow.genes import read_gene_map
 from tearflow.tables import read_tsv
 
-FORMATS = SHARED_DATA / "formats"
+FORMATS = TEST_FIXTURES / "formats" / "real"
 FIXTURES = REPO / "tests" / "fixtures" / "formats"
 GENE_MAP = REPO / "resources" / "idmap" / "uniprot_human_swissprot_2020-03-13.tsv"
 
@@ -46,7 +47,7 @@ def run_import(path, samples, gene_map, fmt="auto", options=None, fasta_map=None
     return import_tables(entries, sheet_of(samples), options, fasta_map, gene_map)
 
 
-# ------------------------------------------------------------------------------ every shared file
+# ------------------------------------------------------------------------------ every real file
 
 MQ_SAMPLES = ["AC381", "AC384", "AC386_b", "AC392", "AC399", "UT805", "UT812_b", "UT815", "UT821", "UT822"]
 DIANN_RUNS = [f"LFQ_Orbitrap_AIF_Condition_{c}_Sample_Alpha_0{i}" for c in "AB" for i in (1, 2, 3)]
@@ -96,7 +97,7 @@ DIANN_RUNS = [f"LFQ_Orbitrap_AIF_Condition_{c}_Sample_Alpha_0{i}" for c in "AB" 
         ),
     ],
 )
-def test_shared_format_files_exact_counts(path, samples, kept, genes_mapped, removed, gene_map):
+def test_real_format_files_exact_counts(path, samples, kept, genes_mapped, removed, gene_map):
     raw, removed_table, summary, runs = run_import(path, samples, gene_map)
     assert len(raw) == kept
     assert list(raw.columns) == ["protein", "gene", *samples]
@@ -296,7 +297,7 @@ def test_main_writes_the_contract_tables(tmp_path):
             options={},
         ),
     )
-    main(snakemake)
+    adapter("import_abundance").main(snakemake)
     raw = read_tsv(out / "raw.tsv")
     assert list(raw.columns) == ["protein", "gene", "P01_baseline", "P01_week2"]
     assert raw["P01_week2"].isna().sum() == 1

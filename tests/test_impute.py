@@ -2,11 +2,12 @@
 
 from types import SimpleNamespace
 
-import impute
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import adapter
 
+from tearflow import imputation as impute
 from tearflow.columns import GENE, PROTEIN, SAMPLE
 from tearflow.errors import TearflowError
 from tearflow.tables import read_tsv, write_tsv
@@ -78,7 +79,7 @@ def test_main_writes_imputed_mask_and_summary(tmp_path):
         output=SimpleNamespace(**out),
         params=SimpleNamespace(imputation={"method": "left_censored"}, seed=3),
     )
-    impute.main(snakemake)
+    adapter("impute").main(snakemake)
     mask = read_tsv(out["mask"])
     assert list(mask.columns) == [PROTEIN, GENE] + list(log2.columns)
     assert mask[list(log2.columns)].to_numpy().sum() == log2.isna().to_numpy().sum()

@@ -2,10 +2,11 @@
 
 import math
 
-import join_results
 import numpy as np
 import pandas as pd
 import pytest
+
+from tearflow import joins as join_results
 
 PATIENTS = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4"]
 SUBGROUP = {p: p[0] for p in PATIENTS}

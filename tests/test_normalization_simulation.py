@@ -1,4 +1,4 @@
-"""Tests of scripts/normalization_simulation.py: the trial simulation and the HYE check.
+"""Tests of tearflow.simulation: the trial simulation and the HYE check.
 
 The done-when target of the normalization work: the recommended method (``trimmed`` with the
 ``patient`` reference, the default) keeps unchanged proteins within ±0.03 log2 of zero when 0-40 %
@@ -6,13 +6,14 @@ of proteins move one way, with FDP ≤ 5 % at BH 0.05 and at least as many true 
 centring; and keeps human proteins of the HYE mixture within ±0.03 of zero.
 """
 
-import normalization_simulation as sim
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
-from normalize import DEFAULTS
+from conftest import FIXTURES
 
-HYE = SHARED_DATA / "formats" / "diann" / "report_long_diann1.9.tsv"
+from tearflow import simulation as sim
+from tearflow.normalization import DEFAULTS
+
+HYE = FIXTURES / "formats" / "real" / "diann" / "report_long_diann1.9.tsv"
 
 
 def test_simulated_trial_has_the_trial_shape():
@@ -58,7 +59,6 @@ def test_simulation_table_columns_and_seeding():
     assert not first.equals(sim.simulation_table(seed=1, **kwargs))
 
 
-@pytest.mark.skipif(not HYE.exists(), reason="shared HYE data not available")
 def test_hye_mixture_human_stays_at_zero_with_the_recommended_method():
     table = sim.hye_table(HYE, methods=("median", "trimmed")).set_index("method")
     assert abs(table.loc["trimmed", "median_human"]) <= 0.03

@@ -2,14 +2,16 @@
 
 from types import SimpleNamespace
 
-import normalize
 import numpy as np
 import pandas as pd
 import pytest
-from normalization_simulation import simulate_trial
+from conftest import adapter
 
+from tearflow import normalization as normalize
 from tearflow.columns import GENE, PATIENT, PROTEIN, SAMPLE
 from tearflow.errors import TearflowError
+from tearflow.figures import normalization as normalization_figures
+from tearflow.simulation import simulate_trial
 from tearflow.tables import read_tsv, write_tsv
 
 
@@ -155,26 +157,31 @@ def test_quantile_gives_equal_distributions_and_keeps_missing():
     assert (result["s1"].rank() == log2["s1"].rank()).all()
 
 
-def test_main_writes_matrix_offsets_and_figures(tmp_path):
+def test_steps_write_matrix_offsets_and_figures(tmp_path):
     log2, ann, sheet, _ = simulate_trial(0.2, seed=5, n_proteins=120)
     raw = pd.concat([ann, np.power(2.0, log2)], axis=1)
     write_tsv(raw, tmp_path / "raw.tsv")
     sheet.to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
     excluded = sheet[SAMPLE].iloc[-1]
-    out = {
-        "normalized": tmp_path / "normalized.tsv",
-        "offsets": tmp_path / "normalization.tsv",
-        "distributions": tmp_path / "distributions.png",
-        "offsets_figure": tmp_path / "offsets.png",
-    }
+    out = {"normalized": tmp_path / "normalized.tsv", "offsets": tmp_path / "normalization.tsv"}
+    figures = {"distributions": tmp_path / "distributions.png", "offsets": tmp_path / "offsets.png"}
+    settings = {"method": "trimmed", "exclude_samples": [excluded]}
     snakemake = SimpleNamespace(
         input=SimpleNamespace(
             raw=str(tmp_path / "raw.tsv"), samples=str(tmp_path / "samples.tsv"), reference_proteins=[]
         ),
         output=SimpleNamespace(**{key: str(value) for key, value in out.items()}),
-        params=SimpleNamespace(normalization={"method": "trimmed", "exclude_samples": [excluded]}),
+        params=SimpleNamespace(normalization=settings),
     )
-    normalize.main(snakemake)
+    adapter("normalize").main(snakemake)
+    plot_job = SimpleNamespace(
+        input=SimpleNamespace(
+            raw=str(tmp_path / "raw.tsv"), samples=str(tmp_path / "samples.tsv"), **{k: str(v) for k, v in out.items()}
+        ),
+        output=SimpleNamespace(**{key: str(value) for key, value in figures.items()}),
+        params=SimpleNamespace(normalization=settings),
+    )
+    adapter("plot_normalization").main(plot_job)
     normalized = read_tsv(out["normalized"])
     assert list(normalized.columns[:2]) == [PROTEIN, GENE]
     assert excluded not in normalized.columns and len(normalized.columns) == 2 + len(sheet) - 1
@@ -182,7 +189,7 @@ def test_main_writes_matrix_offsets_and_figures(tmp_path):
     assert normalized.iloc[:, 2:].isna().sum().sum() == log2.drop(columns=excluded).isna().sum().sum()
     table = read_tsv(out["offsets"])
     assert set(table["method"]) == {"trimmed"} and abs(table["offset"].mean()) < 1e-9
-    assert out["distributions"].stat().st_size > 0 and out["offsets_figure"].stat().st_size > 0
+    assert figures["distributions"].stat().st_size > 0 and figures["offsets"].stat().st_size > 0
 
 
 # --------------------------------------------------------------------------------------- vectorized
@@ -264,11 +271,11 @@ def test_large_cohort_figures_stay_small_and_say_what_they_show():
     normalized, table = normalize.normalized_matrix(log2, annotation(300), settings, patients)
     candidates = table.set_index(SAMPLE)[["offset_median", "offset_mode", "offset_trimmed"]]
     candidates.columns = ["median", "mode", "trimmed"]
-    figure = normalize.offsets_figure(log2, candidates, "patient", "silverman", "trimmed", patients)
+    figure = normalization_figures.offsets_figure(log2, candidates, "patient", "silverman", "trimmed", patients)
     drawn = [axis for axis in figure.axes if axis.get_title()]
-    assert len(drawn) == normalize.MAX_DENSITY_PANELS
-    assert figure._suptitle.get_text().startswith(f"{normalize.MAX_DENSITY_PANELS} of 120 samples shown")
-    figure = normalize.distributions_figure(log2, normalized, "trimmed")
+    assert len(drawn) == normalization_figures.MAX_DENSITY_PANELS
+    assert figure._suptitle.get_text().startswith(f"{normalization_figures.MAX_DENSITY_PANELS} of 120 samples shown")
+    figure = normalization_figures.distributions_figure(log2, normalized, "trimmed")
     assert figure.get_size_inches()[0] <= 10.0
     figure.canvas.draw()
     assert not {label.get_text() for axis in figure.axes for label in axis.get_xticklabels()} & set(columns)

@@ -8,7 +8,7 @@ import pytest
 from matplotlib.colors import to_hex
 
 from tearflow.columns import GENE, PATIENT, PROTEIN, SAMPLE, SUBGROUP, TIMEPOINT
-from tearflow.palette import SUBGROUP_COLOURS, subgroup_colours
+from tearflow.figures.palette import SUBGROUP_COLOURS, subgroup_colours
 
 matplotlib.use("Agg")
 
@@ -40,8 +40,8 @@ def test_distinct_colours_up_to_the_palette_size_then_repeats():
 
 
 def test_the_palette_is_defined_once():
-    import plot_clinical
-    import plot_elisa
+    from tearflow.figures import clinical as plot_clinical
+    from tearflow.figures import elisa_results as plot_elisa
 
     for module in (plot_clinical, plot_elisa):
         assert not hasattr(module, "SUBGROUP_COLOURS")
@@ -53,7 +53,7 @@ def expected():
 
 
 def test_elisa_paired_lines_use_the_palette():
-    from plot_elisa import paired_figure
+    from tearflow.figures.elisa_results import paired_figure
 
     changes = pd.DataFrame(
         {
@@ -75,9 +75,10 @@ def test_elisa_paired_lines_use_the_palette():
 
 def test_clinical_trajectories_take_sheet_colours_even_when_a_subgroup_is_missing():
     """The clinical table has only NSDE patients: NSDE keeps its sheet colour (the second one)."""
-    import clinical
-    import plot_clinical
     from conftest import REPO
+
+    from tearflow import clinical
+    from tearflow.figures import clinical as plot_clinical
 
     definitions = clinical.read_endpoint_definitions(REPO / "resources/clinical/endpoints.tsv")
     values = pd.DataFrame(
@@ -91,7 +92,8 @@ def test_clinical_trajectories_take_sheet_colours_even_when_a_subgroup_is_missin
 
 
 def test_qc_correlation_names_samples_in_their_subgroup_colour():
-    import qc
+    from tearflow import qc
+    from tearflow.figures import qc as qc_figures
 
     rng = np.random.default_rng(0)
     names = ["s1_b", "s1_w", "n1_b", "n1_w"]
@@ -104,15 +106,15 @@ def test_qc_correlation_names_samples_in_their_subgroup_colour():
         }
     )
     log2 = pd.DataFrame(rng.normal(20, 1, (50, 4)), columns=names)
-    figure = qc.correlation_figure(qc.correlation_matrix(log2), samples)
+    figure = qc_figures.correlation_figure(qc.correlation_matrix(log2), samples)
     subgroup_of = dict(zip(samples[SAMPLE], samples[SUBGROUP]))
     ticks = figure.axes[0].get_yticklabels() + figure.axes[0].get_xticklabels()
     assert ticks and all(to_hex(t.get_color()) == expected()[subgroup_of[t.get_text()]] for t in ticks)
 
 
 def test_differential_and_focus_heatmaps_name_subgroups_in_the_same_colours():
-    import plot_differential
-    import plot_enrichment
+    from tearflow.figures import differential as plot_differential
+    from tearflow.figures import enrichment as plot_enrichment
 
     changes = pd.DataFrame({PROTEIN: ["P1"], GENE: ["IL17A"], "n1": [1.0], "s1": [-1.0]})
     patients = {"n1": "NSDE", "s1": "SSDE"}

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from pathway_scores import sample_scores, score_changes, set_membership, single_sample_scores
 
+from tearflow.pathway_scores import sample_scores, score_changes, set_membership, single_sample_scores
 from tearflow.samples import paired_samples
 
 

@@ -1,15 +1,18 @@
 """Tests of scripts/qc.py: robust z, outlier rule, sample/protein tables, figures via main."""
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
-import qc
-from normalization_simulation import simulate_trial
+from conftest import adapter
 
+from tearflow import qc
 from tearflow.columns import GENE, PROTEIN, SAMPLE, TIMEPOINT
 from tearflow.errors import TearflowError
+from tearflow.figures import qc as qc_figures
+from tearflow.simulation import simulate_trial
 from tearflow.tables import read_tsv, write_tsv
 
 
@@ -92,19 +95,28 @@ def test_main_writes_tables_and_figures(tmp_path):
     log2, ann, sheet = trial(n_proteins=80)
     write_tsv(pd.concat([ann, log2], axis=1), tmp_path / "normalized.tsv")
     sheet.to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
-    names = ["sample_qc", "protein_qc", "missingness", "distributions", "correlation", "pca", "cv"]
-    outputs = {name: str(tmp_path / (f"{name}.tsv" if name.endswith("_qc") else f"{name}.png")) for name in names}
+    names = ("sample_qc", "protein_qc", "correlation", "pca_variance")
+    tables = {name: str(tmp_path / f"{name}.tsv") for name in names}
     snakemake = SimpleNamespace(
         input=SimpleNamespace(normalized=str(tmp_path / "normalized.tsv"), samples=str(tmp_path / "samples.tsv")),
-        output=SimpleNamespace(**outputs),
+        output=SimpleNamespace(**tables),
         params=SimpleNamespace(qc={}),
     )
-    qc.main(snakemake)
-    samples = read_tsv(outputs["sample_qc"])
+    adapter("qc").main(snakemake)
+    samples = read_tsv(tables["sample_qc"])
     assert len(samples) == log2.shape[1] and samples["outlier"].dtype == bool
-    assert len(read_tsv(outputs["protein_qc"])) == len(log2)
-    for name in names[2:]:
-        assert (tmp_path / f"{name}.png").stat().st_size > 0
+    assert len(read_tsv(tables["protein_qc"])) == len(log2)
+    assert read_tsv(tables["correlation"]).shape == (log2.shape[1], log2.shape[1] + 1)
+    assert 0 < read_tsv(tables["pca_variance"])["explained_variance_ratio"].sum() <= 1
+    drawn = ("missingness", "distributions", "correlation", "pca", "cv")
+    figures = {name: str(tmp_path / f"{name}.png") for name in drawn}
+    plot_job = SimpleNamespace(
+        input=SimpleNamespace(normalized=str(tmp_path / "normalized.tsv"), **tables),
+        output=SimpleNamespace(**figures),
+    )
+    adapter("plot_qc").main(plot_job)
+    for path in figures.values():
+        assert Path(path).stat().st_size > 0
 
 
 def test_correlation_matrix_equals_pandas_pairwise_complete_pearson():
@@ -149,12 +161,12 @@ def test_qc_figures_of_a_large_cohort_have_a_capped_size_and_no_sample_names():
     )
     proteins = pd.DataFrame({"missing_fraction": rng.random(100)})
     figures = [
-        qc.missingness_figure(samples, proteins),
-        qc.distributions_figure(log2, samples),
-        qc.correlation_figure(qc.correlation_matrix(log2), samples),
+        qc_figures.missingness_figure(samples, proteins),
+        qc_figures.distributions_figure(log2, samples),
+        qc_figures.correlation_figure(qc.correlation_matrix(log2), samples),
     ]
     for figure in figures:
-        assert max(figure.get_size_inches()) <= qc.MAX_FIGURE_INCHES + 1.5
+        assert max(figure.get_size_inches()) <= qc_figures.MAX_FIGURE_INCHES + 1.5
         figure.canvas.draw()
         labels = {label.get_text() for axis in figure.axes for label in axis.get_xticklabels() + axis.get_yticklabels()}
         assert not labels & set(names)

@@ -9,7 +9,8 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, SHARED_DATA
+from conftest import FIXTURES as TEST_FIXTURES
+from conftest import REPO
 
 from tearflow.errors import TearflowError
 from tearflow.genes import (
@@ -23,7 +24,7 @@ from tearflow.genes import (
 )
 from tearflow.readers import detect_format, file_stem, read_table
 
-FORMATS = SHARED_DATA / "formats"
+FORMATS = TEST_FIXTURES / "formats" / "real"
 FIXTURES = REPO / "tests" / "fixtures" / "formats"
 GENE_MAP = REPO / "resources" / "idmap" / "uniprot_human_swissprot_2020-03-13.tsv"
 

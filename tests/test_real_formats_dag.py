@@ -1,15 +1,15 @@
-"""The whole DAG on the real search-engine files in ../shared/data/formats (issue 3): their runs are
+"""The whole DAG on the real search-engine files in tests/fixtures/formats/real (issue 3): their runs are
 paired into pseudo-patients (baseline, week2) in two subgroups, and every step must finish and
 keep the output contract on what each tool really writes."""
 
 import pytest
-from conftest import SHARED_DATA
+from conftest import FIXTURES
 from workflow_runner import copy_workflow, run_snakemake, write_configfile
 
 from tearflow.readers import read_table
 from tearflow.tables import read_tsv
 
-FORMATS = SHARED_DATA / "formats"
+FORMATS = FIXTURES / "formats" / "real"
 
 
 def pseudo_patients(runs, condition_pairs=False):
@@ -38,7 +38,6 @@ CASES = [
 ]
 
 
-@pytest.mark.skipif(not FORMATS.exists(), reason="../shared/data is not beside the repository")
 @pytest.mark.parametrize(
     "relative, condition_pairs", CASES, ids=[c[0].split("/")[0] + ":" + c[0].split("/")[1] for c in CASES]
 )

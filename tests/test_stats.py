@@ -235,7 +235,7 @@ def test_null_simulation_controls_false_discoveries():
     """Under the global null BH keeps P(any discovery) ≤ α = 0.05 per contrast. With R = 1,000
     seeded runs the Monte-Carlo standard error of a share near 0.05 is ≈ 0.0069; we allow nominal
     + 3 SE = 0.071. (Fails if p-values are anti-conservative, e.g. df_prior ignored.)"""
-    from differential import differential_statistics
+    from tearflow.differential import differential_statistics
 
     runs, alpha = 1000, 0.05
     any_discovery = {}
@@ -257,7 +257,7 @@ def test_null_p_values_are_calibrated_in_every_variant(trend, robust):
     trend, robust and robust-trend fits: 60 runs × 300 proteins, per contrast; the bound is 4
     binomial SE plus a tenth of the level (proteins within a run share their prior estimate, so
     the pooled p-values are not quite independent)."""
-    from differential import differential_statistics
+    from tearflow.differential import differential_statistics
 
     pvalues = {}
     for seed in range(60):

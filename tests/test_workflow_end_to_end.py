@@ -129,7 +129,8 @@ def test_clinical_tables_and_figures_exist(run):
 def test_optional_inputs_set_to_null_plan_none_of_their_steps(tmp_path):
     workdir = copy_workflow(tmp_path)
     everything = planned_jobs(workdir)
-    optional = {rule for rule in everything if rule.startswith(("elisa", "clinical", "join_results", "plot_elisa"))}
+    optional_steps = ("elisa", "clinical", "join_results", "plot_elisa", "plot_clinical")
+    optional = {rule for rule in everything if rule.startswith(optional_steps)}
     assert {"elisa_values", "clinical_endpoints", "clinical_correlations", "join_results"} <= optional
     configfile = write_configfile(workdir, {"elisa": None, "clinical": None})
     without = planned_jobs(workdir, "--configfile", configfile)

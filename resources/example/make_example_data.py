@@ -25,8 +25,8 @@ import pandas as pd
 
 SEED = 20250202
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_TEAR = REPO / ".." / "shared" / "data" / "tear" / "PXD030990_grouped_protein_summary.xlsx"
-DEFAULT_IDMAP = REPO / ".." / "shared" / "data" / "idmap" / "uniprot_human_swissprot_2020-03-13.tsv"
+DEFAULT_TEAR = REPO / "resources" / "example" / "source" / "PXD030990_grouped_protein_summary.xlsx"
+DEFAULT_IDMAP = REPO / "resources" / "idmap" / "uniprot_human_swissprot_2020-03-13.tsv"
 DEFAULT_OUT = REPO / "resources" / "example"
 DEFAULT_SHEET = REPO / "config" / "samples.tsv"
 

@@ -34,9 +34,5 @@ STATISTIC = "statistic"
 GENES = "genes"
 SOURCE = "source"
 
-# contrast names besides the subgroups
-CONTRAST_ALL = "all"
-CONTRAST_INTERACTION = "interaction"
-
 # joined per-patient table (results/joined/patients.tsv): one log2-change column per ELISA analyte
 ELISA_PREFIX = "elisa_"

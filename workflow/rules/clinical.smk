@@ -32,7 +32,7 @@ rule clinical_endpoints:
         baseline=config["timepoints"]["baseline"],
         schema=CLINICAL_SCHEMA,
     script:
-        "../../scripts/clinical.py"
+        "../../scripts/clinical_endpoints.py"
 
 
 rule clinical_correlations:
@@ -57,48 +57,31 @@ rule clinical_correlations:
         clinical=clinical_section(),
         seed=config.get("seed"),
     script:
-        "../../scripts/clinical_join.py"
+        "../../scripts/clinical_correlations.py"
 
 
-rule clinical_trajectories_plot:
+rule plot_clinical:
     input:
         sheet=SAMPLE_SHEET,
-        values="results/clinical/values.tsv",
-        summary="results/clinical/summary.tsv",
+        values=rules.clinical_endpoints.output.values,
+        summary=rules.clinical_endpoints.output.summary,
         endpoints=lambda wildcards: _clinical_endpoint_table(),
+        correlations=rules.clinical_correlations.output.correlations,
     output:
         trajectories=report(
             "results/figures/clinical_trajectories.png",
             caption="../report/clinical_trajectories.rst",
             category="Clinical",
         ),
-    log:
-        "logs/clinical_trajectories_plot.log",
-    benchmark:
-        "results/benchmarks/clinical_trajectories_plot.tsv"
-    localrule: True
-    conda:
-        "../../envs/tearflow.yaml"
-    params:
-        clinical=clinical_section(),
-        baseline=config["timepoints"]["baseline"],
-    script:
-        "../../scripts/plot_clinical.py"
-
-
-rule clinical_correlation_heatmap_plot:
-    input:
-        correlations="results/clinical/correlations.tsv",
-    output:
         heatmap=report(
             "results/figures/clinical_correlation_heatmap.png",
             caption="../report/clinical_correlation_heatmap.rst",
             category="Clinical",
         ),
     log:
-        "logs/clinical_correlation_heatmap_plot.log",
+        "logs/plot_clinical.log",
     benchmark:
-        "results/benchmarks/clinical_correlation_heatmap_plot.tsv"
+        "results/benchmarks/plot_clinical.tsv"
     localrule: True
     conda:
         "../../envs/tearflow.yaml"

@@ -21,19 +21,32 @@ if not workflow.current_basedir.is_local:
 WORKFLOW_ROOT = Path(
     workflow.current_basedir.get_path_or_uri(secret_free=True)
 ).parents[1]
-sys.path.insert(0, str(WORKFLOW_ROOT / "scripts"))
 
-import yaml  # noqa: E402
+try:
+    import tearflow  # noqa: F401  (the package in scripts/tearflow, installed by the README's install command)
+except ImportError:
+    sys.exit(
+        "tearflow: the tearflow Python package is not installed in this environment; run "
+        "`pip install -r requirements.txt` in the tearflow folder (see its README)"
+    )
 
-from tearflow.columns import CONTRAST_ALL, CONTRAST_INTERACTION  # noqa: E402
-from tearflow.config_checks import (  # noqa: E402
+import yaml
+
+from tearflow.clinical import (
+    clinical_settings,
+    load_clinical,
+    read_endpoint_definitions,
+)
+from tearflow.config_checks import (
     check_config,
     check_sample_sheet,
     check_sheet_references,
     check_sheet_schema,
 )
-from tearflow.errors import TearflowError  # noqa: E402
-from tearflow.samples import read_sample_sheet, subgroup_order  # noqa: E402
+from tearflow.contrasts import CONTRAST_ALL, by_contrast, contrast_names
+from tearflow.elisa_plates import plate_names
+from tearflow.errors import TearflowError
+from tearflow.samples import read_sample_sheet, subgroup_order
 
 
 def resolve_input(path):
@@ -117,9 +130,7 @@ except TearflowError as error:
     sys.exit(f"tearflow: {error}")
 
 SUBGROUPS = subgroup_order(SAMPLES)
-CONTRASTS = (
-    SUBGROUPS + [CONTRAST_ALL] + ([CONTRAST_INTERACTION] if len(SUBGROUPS) == 2 else [])
-)
+CONTRASTS = contrast_names(SUBGROUPS)
 ELISA_ENABLED = config.get("elisa") is not None
 CLINICAL_ENABLED = config.get("clinical") is not None
 
@@ -129,10 +140,6 @@ wildcard_constraints:
 
 
 # --- Import (import.smk) ------------------------------------------------------
-
-
-def import_targets():
-    return ["results/abundance/raw.tsv", "results/qc/import_summary.tsv"]
 
 
 def import_table_entries():
@@ -171,56 +178,33 @@ def _reference_proteins_file():
     return [resolve_input(value)] if isinstance(value, str) else []
 
 
-def normalize_targets():
-    targets = [
-        "results/abundance/normalized.tsv",
-        "results/qc/normalization.tsv",
-        "results/figures/normalization_distributions.png",
-        "results/figures/normalization_offsets.png",
-        "results/qc/sample_qc.tsv",
-        "results/qc/protein_qc.tsv",
-        "results/figures/qc_missingness.png",
-        "results/figures/qc_distributions.png",
-        "results/figures/qc_correlation.png",
-        "results/figures/qc_pca.png",
-        "results/figures/qc_cv.png",
-    ]
-    if _imputation_enabled():
-        targets += [
-            "results/abundance/imputed.tsv",
-            "results/abundance/imputed_mask.tsv",
-            "results/qc/imputation_summary.tsv",
-        ]
-    return targets
-
-
 # --- Differential abundance (differential.smk) --------------------------------
+
+
+def per_contrast(paths):
+    """``{contrast: path}``: a pattern with ``{contrast}`` filled in for every contrast, or the
+    list of per-contrast outputs of a rule (checked to name their contrasts, in order).
+    """
+    if isinstance(paths, str):
+        return {contrast: paths.format(contrast=contrast) for contrast in CONTRASTS}
+    return by_contrast(CONTRASTS, paths)
 
 
 def differential_input(wildcards):
     """The abundance matrix to test: imputed (+ its mask) when imputation is on, else normalized."""
-    if config["imputation"]["method"] != "none":
+    if _imputation_enabled():
         return {
-            "matrix": "results/abundance/imputed.tsv",
-            "mask": "results/abundance/imputed_mask.tsv",
+            "matrix": rules.impute.output.imputed,
+            "mask": rules.impute.output.mask,
             "samples": SAMPLE_SHEET,
         }
-    return {"matrix": "results/abundance/normalized.tsv", "samples": SAMPLE_SHEET}
+    return {"matrix": rules.normalize.output.normalized, "samples": SAMPLE_SHEET}
 
 
 def focus_gmt_input(wildcards):
     """The Th17/IL-17 focus gene sets labelled on the volcano plots (none when not configured)."""
     path = config.get("enrichment", {}).get("focus_gmt")
     return {"focus_gmt": resolve_input(path)} if path else {}
-
-
-def differential_targets():
-    return (
-        expand("results/differential/{contrast}.tsv", contrast=CONTRASTS)
-        + ["results/differential/patient_changes.tsv"]
-        + expand("results/figures/volcano_{contrast}.png", contrast=CONTRASTS)
-        + ["results/figures/heatmap_significant.png"]
-    )
 
 
 # --- Enrichment (enrichment.smk) ----------------------------------------------
@@ -232,21 +216,6 @@ def _enrichment_libraries():
     named = list((section.get("libraries") or {}).items())
     named += [(Path(str(path)).stem, path) for path in section.get("extra_gmt") or []]
     return [(name, resolve_input(path)) for name, path in named]
-
-
-def enrichment_targets():
-    return (
-        expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS)
-        + expand(
-            "results/figures/enrichment_dotplot_{contrast}.png", contrast=CONTRASTS
-        )
-        + expand("results/figures/gsea_focus_{contrast}.png", contrast=CONTRASTS)
-        + [
-            "results/enrichment/sample_scores.tsv",
-            "results/enrichment/score_changes.tsv",
-            "results/figures/focus_gene_changes.png",
-        ]
-    )
 
 
 # --- ELISA and the joins (elisa.smk) ------------------------------------------
@@ -261,8 +230,6 @@ def _elisa_plate_names():
     """One standard-curve figure per plate: the plate names, read once when plates are set."""
     if not (ELISA_ENABLED and ELISA_PLATES):
         return []
-    from elisa_plates import plate_names
-
     try:
         return plate_names(resolve_input(ELISA_PLATES))
     except TearflowError as error:
@@ -270,31 +237,6 @@ def _elisa_plate_names():
 
 
 ELISA_PLATE_NAMES = _elisa_plate_names()
-
-
-def elisa_targets():
-    if not ELISA_ENABLED:
-        return []
-    targets = [
-        "results/elisa/values.tsv",
-        "results/elisa/paired_tests.tsv",
-        "results/elisa/patient_changes.tsv",
-        "results/joined/analytes.tsv",
-        "results/joined/patients.tsv",
-        "results/joined/correlations.tsv",
-        "results/figures/elisa_paired.png",
-        "results/figures/elisa_vs_focus_score.png",
-        "results/figures/correlation_heatmap.png",
-    ]
-    if ELISA_PLATES:
-        targets += [
-            "results/elisa/plate_fits.tsv",
-            "results/elisa/plate_concentrations.tsv",
-        ]
-        targets += expand(
-            "results/figures/elisa_standard_curve_{plate}.png", plate=ELISA_PLATE_NAMES
-        )
-    return targets
 
 
 def elisa_value_inputs(wildcards):
@@ -317,29 +259,20 @@ CLINICAL_SCHEMA = _load_schema("clinical.schema.yaml")
 
 
 def clinical_section():
-    """The config's clinical_analysis section (defaults are filled in by scripts/clinical.py)."""
+    """The config's clinical_analysis section."""
     return config.get("clinical_analysis") or {}
 
 
 def _clinical_endpoint_table():
-    import clinical as clinical_step
-
-    return resolve_input(
-        clinical_step.clinical_settings(clinical_section())["endpoints"]
-    )
+    return resolve_input(clinical_settings(clinical_section())["endpoints"])
 
 
 def _check_clinical_table():
     """Validate the clinical table before any rule runs (columns, spellings, numbers, visits)."""
-    import clinical as clinical_step
-    from tearflow.errors import TearflowError
-
     try:
-        settings = clinical_step.clinical_settings(clinical_section())
-        definitions = clinical_step.read_endpoint_definitions(
-            _clinical_endpoint_table()
-        )
-        clinical_step.load_clinical(
+        settings = clinical_settings(clinical_section())
+        definitions = read_endpoint_definitions(_clinical_endpoint_table())
+        load_clinical(
             resolve_input(config["clinical"]),
             definitions,
             CLINICAL_SCHEMA,
@@ -354,40 +287,51 @@ if CLINICAL_ENABLED:
     _check_clinical_table()
 
 
-def clinical_targets():
-    """Final outputs of the clinical step; none when config["clinical"] is null."""
-    if not CLINICAL_ENABLED:
-        return []
-    return [
-        "results/clinical/values.tsv",
-        "results/clinical/summary.tsv",
-        "results/clinical/endpoint_tests.tsv",
-        "results/clinical/correlations.tsv",
-        "results/figures/clinical_trajectories.png",
-        "results/figures/clinical_correlation_heatmap.png",
-    ]
-
-
 def clinical_join_inputs(wildcards):
     """Tear changes to correlate with: gene-set scores and proteins always, ELISA when enabled."""
     inputs = {
-        "values": "results/clinical/values.tsv",
-        "score_changes": "results/enrichment/score_changes.tsv",
-        "differential": f"results/differential/{CONTRAST_ALL}.tsv",
-        "patient_changes": "results/differential/patient_changes.tsv",
+        "values": rules.clinical_endpoints.output.values,
+        "score_changes": rules.pathway_scores.output.changes,
+        "differential": per_contrast(rules.differential.output.tables)[CONTRAST_ALL],
+        "patient_changes": rules.differential.output.changes,
     }
     if ELISA_ENABLED:
-        inputs["elisa"] = "results/joined/patients.tsv"  # elisa_<analyte>: log2 change
+        inputs["elisa"] = (
+            rules.join_results.output.patients
+        )  # elisa_<analyte>: log2 change
     return inputs
 
 
-def all_targets():
-    """Every final output of the workflow, step by step (each rule file lists its own)."""
-    return (
-        import_targets()
-        + normalize_targets()
-        + differential_targets()
-        + enrichment_targets()
-        + elisa_targets()
-        + clinical_targets()
-    )
+def final_outputs():
+    """Every final output of the workflow: the outputs of each rule that runs with this config
+    (each path is written once, in its rule)."""
+    steps = [
+        rules.import_abundance,
+        rules.normalize,
+        rules.plot_normalization,
+        rules.qc,
+        rules.plot_qc,
+        rules.differential,
+        rules.plot_differential,
+        rules.enrichment,
+        rules.pathway_scores,
+        rules.plot_enrichment,
+    ]
+    if _imputation_enabled():
+        steps.append(rules.impute)
+    if ELISA_ENABLED:
+        steps += [
+            rules.elisa_values,
+            rules.elisa_tests,
+            rules.join_results,
+            rules.plot_elisa,
+        ]
+        if ELISA_PLATES:
+            steps += [rules.elisa_plates, rules.plot_elisa_standard_curves]
+    if CLINICAL_ENABLED:
+        steps += [
+            rules.clinical_endpoints,
+            rules.clinical_correlations,
+            rules.plot_clinical,
+        ]
+    return [path for step in steps for path in step.output]

@@ -1,8 +1,7 @@
 # ELISA tear cytokines: read the lab table (and, optionally, raw plates through a 4PL standard curve),
 # normalise analytes/units, censor by policy, test baseline vs follow-up per analyte and contrast,
 # and join the results with the mass-spec proteome and the Th17/IL-17 focus-set scores.
-# Uses from common.smk: ELISA_ENABLED, SAMPLE_SHEET, CONTRASTS, SUBGROUPS, resolve_input.
-# Input functions and targets of these rules: common.smk.
+# Input functions: common.smk.
 
 
 rule elisa_plates:
@@ -16,15 +15,6 @@ rule elisa_plates:
             category="ELISA",
             labels={"table": "4PL standard curves"},
         ),
-        figures=[
-            report(
-                f"results/figures/elisa_standard_curve_{plate}.png",
-                caption="../report/elisa_standard_curve.rst",
-                category="ELISA",
-                labels={"figure": "standard curve", "plate": plate},
-            )
-            for plate in ELISA_PLATE_NAMES
-        ],
     log:
         "logs/elisa_plates.log",
     benchmark:
@@ -38,6 +28,32 @@ rule elisa_plates:
         settings=ELISA_SETTINGS,
     script:
         "../../scripts/elisa_plates.py"
+
+
+rule plot_elisa_standard_curves:
+    input:
+        plates=resolve_input(ELISA_PLATES) if ELISA_PLATES else [],
+        fits=rules.elisa_plates.output.fits,
+        concentrations=rules.elisa_plates.output.concentrations,
+    output:
+        figures=[
+            report(
+                f"results/figures/elisa_standard_curve_{plate}.png",
+                caption="../report/elisa_standard_curve.rst",
+                category="ELISA",
+                labels={"figure": "standard curve", "plate": plate},
+            )
+            for plate in ELISA_PLATE_NAMES
+        ],
+    log:
+        "logs/plot_elisa_standard_curves.log",
+    benchmark:
+        "results/benchmarks/plot_elisa_standard_curves.tsv"
+    localrule: True
+    conda:
+        "../../envs/tearflow.yaml"
+    script:
+        "../../scripts/plot_elisa_standard_curves.py"
 
 
 rule elisa_values:
@@ -62,13 +78,12 @@ rule elisa_values:
         settings=ELISA_SETTINGS,
         timepoints=config["timepoints"],
     script:
-        "../../scripts/elisa.py"
+        "../../scripts/elisa_values.py"
 
 
 rule elisa_tests:
     input:
-        values="results/elisa/values.tsv",
-        sheet=SAMPLE_SHEET,
+        values=rules.elisa_values.output.values,
     output:
         tests=report(
             "results/elisa/paired_tests.tsv",
@@ -90,17 +105,17 @@ rule elisa_tests:
         contrasts=CONTRASTS,
         subgroups=SUBGROUPS,
     script:
-        "../../scripts/elisa.py"
+        "../../scripts/elisa_tests.py"
 
 
 rule join_results:
     input:
-        tests="results/elisa/paired_tests.tsv",
-        changes="results/elisa/patient_changes.tsv",
-        differential=expand("results/differential/{contrast}.tsv", contrast=CONTRASTS),
-        enrichment=expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS),
-        ms_changes="results/differential/patient_changes.tsv",
-        scores="results/enrichment/score_changes.tsv",
+        tests=rules.elisa_tests.output.tests,
+        changes=rules.elisa_tests.output.changes,
+        differential=rules.differential.output.tables,
+        enrichment=rules.enrichment.output.tables,
+        ms_changes=rules.differential.output.changes,
+        scores=rules.pathway_scores.output.changes,
         sheet=SAMPLE_SHEET,
     output:
         analytes=report(
@@ -139,10 +154,10 @@ rule join_results:
 
 rule plot_elisa:
     input:
-        changes="results/elisa/patient_changes.tsv",
-        tests="results/elisa/paired_tests.tsv",
-        patients="results/joined/patients.tsv",
-        correlations="results/joined/correlations.tsv",
+        changes=rules.elisa_tests.output.changes,
+        tests=rules.elisa_tests.output.tests,
+        patients=rules.join_results.output.patients,
+        correlations=rules.join_results.output.correlations,
         sheet=SAMPLE_SHEET,
     output:
         paired=report(

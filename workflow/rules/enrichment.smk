@@ -1,20 +1,19 @@
 # Th17 / IL-17 pathway enrichment, offline: ORA (up, down) and pre-ranked GSEA per contrast, focus-set
 # scores per sample and their per-patient change, and the figures. Gene sets come only from GMT files
-# (config `enrichment`), never from a web library.
-# Input functions and targets of these rules: common.smk.
+# (config `enrichment`), never from a web library. Input functions: common.smk.
 
 
 # One job for every contrast: gseapy (ORA) takes ~1.9 s to import, more than a contrast's whole
 # enrichment at paper scale, and the differential step rewrites all contrast tables at once anyway.
 rule enrichment:
     input:
-        tables=expand("results/differential/{contrast}.tsv", contrast=CONTRASTS),
+        tables=rules.differential.output.tables,
         focus=resolve_input(config["enrichment"]["focus_gmt"]),
         libraries=[path for _, path in _enrichment_libraries()],
     output:
-        tables=expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS),
-        curves=expand(
-            "results/enrichment/gsea_curves/{contrast}.tsv", contrast=CONTRASTS
+        tables=list(per_contrast("results/enrichment/{contrast}.tsv").values()),
+        curves=list(
+            per_contrast("results/enrichment/gsea_curves/{contrast}.tsv").values()
         ),
     log:
         "logs/enrichment.log",
@@ -36,7 +35,7 @@ rule enrichment:
 
 rule pathway_scores:
     input:
-        abundance="results/abundance/normalized.tsv",
+        abundance=rules.normalize.output.normalized,
         sheet=SAMPLE_SHEET,
         focus=resolve_input(config["enrichment"]["focus_gmt"]),
     output:
@@ -58,85 +57,54 @@ rule pathway_scores:
         "../../scripts/pathway_scores.py"
 
 
-rule plot_enrichment_dotplot:
+# One job draws every enrichment figure of every contrast: each job costs a Python start with
+# matplotlib (~1 s), more than drawing a figure.
+rule plot_enrichment:
     input:
-        tables=expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS),
+        tables=rules.enrichment.output.tables,
+        curves=rules.enrichment.output.curves,
+        changes=rules.differential.output.changes,
+        sheet=SAMPLE_SHEET,
+        focus=resolve_input(config["enrichment"]["focus_gmt"]),
     output:
-        figures=[
+        dotplots=[
             report(
-                f"results/figures/enrichment_dotplot_{contrast}.png",
+                path,
                 caption="../report/enrichment_dotplot.rst",
                 category="Enrichment",
                 subcategory=contrast,
                 labels={"contrast": contrast, "type": "dot plot"},
             )
-            for contrast in CONTRASTS
+            for contrast, path in per_contrast(
+                "results/figures/enrichment_dotplot_{contrast}.png"
+            ).items()
         ],
-    log:
-        "logs/plot_enrichment_dotplot.log",
-    benchmark:
-        "results/benchmarks/plot_enrichment_dotplot.tsv"
-    localrule: True
-    conda:
-        "../../envs/tearflow.yaml"
-    params:
-        kind="dotplot",
-        enrichment=config["enrichment"],
-        contrasts=CONTRASTS,
-    script:
-        "../../scripts/plot_enrichment.py"
-
-
-rule plot_gsea_focus:
-    input:
-        tables=expand("results/enrichment/{contrast}.tsv", contrast=CONTRASTS),
-        curves=expand(
-            "results/enrichment/gsea_curves/{contrast}.tsv", contrast=CONTRASTS
-        ),
-    output:
-        figures=[
+        gsea_focus=[
             report(
-                f"results/figures/gsea_focus_{contrast}.png",
+                path,
                 caption="../report/gsea_focus.rst",
                 category="Enrichment",
                 subcategory=contrast,
                 labels={"contrast": contrast, "type": "GSEA focus sets"},
             )
-            for contrast in CONTRASTS
+            for contrast, path in per_contrast(
+                "results/figures/gsea_focus_{contrast}.png"
+            ).items()
         ],
-    log:
-        "logs/plot_gsea_focus.log",
-    benchmark:
-        "results/benchmarks/plot_gsea_focus.tsv"
-    localrule: True
-    conda:
-        "../../envs/tearflow.yaml"
-    params:
-        kind="gsea_focus",
-        contrasts=CONTRASTS,
-    script:
-        "../../scripts/plot_enrichment.py"
-
-
-rule plot_focus_gene_changes:
-    input:
-        changes="results/differential/patient_changes.tsv",
-        sheet=SAMPLE_SHEET,
-        focus=resolve_input(config["enrichment"]["focus_gmt"]),
-    output:
-        report(
+        focus_gene_changes=report(
             "results/figures/focus_gene_changes.png",
             caption="../report/focus_gene_changes.rst",
             category="Enrichment",
         ),
     log:
-        "logs/plot_focus_gene_changes.log",
+        "logs/plot_enrichment.log",
     benchmark:
-        "results/benchmarks/plot_focus_gene_changes.tsv"
+        "results/benchmarks/plot_enrichment.tsv"
     localrule: True
     conda:
         "../../envs/tearflow.yaml"
     params:
-        kind="focus_gene_changes",
+        enrichment=config["enrichment"],
+        contrasts=CONTRASTS,
     script:
         "../../scripts/plot_enrichment.py"

@@ -1,11 +1,11 @@
 # Normalization (log2, sample exclusion, per-sample offsets), optional imputation, and quality
-# control of the normalized matrix. Config sections `normalization`, `imputation`, `qc`.
-# Input functions and targets of these rules: common.smk.
+# control of the normalized matrix, each with its figures drawn by a plot rule. Config sections
+# `normalization`, `imputation`, `qc`. Input functions: common.smk.
 
 
 rule normalize:
     input:
-        raw="results/abundance/raw.tsv",
+        raw=rules.import_abundance.output.raw,
         samples=SAMPLE_SHEET,
         reference_proteins=_reference_proteins_file(),
     output:
@@ -13,16 +13,6 @@ rule normalize:
         offsets=report(
             "results/qc/normalization.tsv",
             caption="../report/normalization_table.rst",
-            category="Quality control",
-        ),
-        distributions=report(
-            "results/figures/normalization_distributions.png",
-            caption="../report/normalization_distributions.rst",
-            category="Quality control",
-        ),
-        offsets_figure=report(
-            "results/figures/normalization_offsets.png",
-            caption="../report/normalization_offsets.rst",
             category="Quality control",
         ),
     log:
@@ -35,14 +25,46 @@ rule normalize:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
     params:
-        normalization=config.get("normalization") or {},
+        normalization=config["normalization"],
     script:
         "../../scripts/normalize.py"
 
 
+rule plot_normalization:
+    input:
+        raw=rules.import_abundance.output.raw,
+        normalized=rules.normalize.output.normalized,
+        offsets=rules.normalize.output.offsets,
+        samples=SAMPLE_SHEET,
+    output:
+        distributions=report(
+            "results/figures/normalization_distributions.png",
+            caption="../report/normalization_distributions.rst",
+            category="Quality control",
+        ),
+        offsets=report(
+            "results/figures/normalization_offsets.png",
+            caption="../report/normalization_offsets.rst",
+            category="Quality control",
+        ),
+    log:
+        "logs/plot_normalization.log",
+    benchmark:
+        "results/benchmarks/plot_normalization.tsv"
+    conda:
+        "../../envs/tearflow.yaml"
+    resources:
+        mem_mb=mem_mb_for(1000, 20),
+        runtime=runtime_for(10, 1),
+    params:
+        normalization=config["normalization"],
+    script:
+        "../../scripts/plot_normalization.py"
+
+
 rule impute:
     input:
-        normalized="results/abundance/normalized.tsv",
+        normalized=rules.normalize.output.normalized,
     output:
         imputed="results/abundance/imputed.tsv",
         mask="results/abundance/imputed_mask.tsv",
@@ -61,7 +83,7 @@ rule impute:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
     params:
-        imputation=config.get("imputation") or {},
+        imputation=config["imputation"],
         seed=config["seed"],
     script:
         "../../scripts/impute.py"
@@ -69,7 +91,7 @@ rule impute:
 
 rule qc:
     input:
-        normalized="results/abundance/normalized.tsv",
+        normalized=rules.normalize.output.normalized,
         samples=SAMPLE_SHEET,
     output:
         sample_qc=report(
@@ -78,6 +100,31 @@ rule qc:
             category="Quality control",
         ),
         protein_qc="results/qc/protein_qc.tsv",
+        correlation="results/qc/sample_correlation.tsv",
+        pca_variance="results/qc/pca_variance.tsv",
+    log:
+        "logs/qc.log",
+    benchmark:
+        "results/benchmarks/qc.tsv"
+    conda:
+        "../../envs/tearflow.yaml"
+    resources:
+        mem_mb=mem_mb_for(1000, 20),
+        runtime=runtime_for(10, 1),
+    params:
+        qc=config["qc"],
+    script:
+        "../../scripts/qc.py"
+
+
+rule plot_qc:
+    input:
+        normalized=rules.normalize.output.normalized,
+        sample_qc=rules.qc.output.sample_qc,
+        protein_qc=rules.qc.output.protein_qc,
+        correlation=rules.qc.output.correlation,
+        pca_variance=rules.qc.output.pca_variance,
+    output:
         missingness=report(
             "results/figures/qc_missingness.png",
             caption="../report/qc_missingness.rst",
@@ -104,15 +151,13 @@ rule qc:
             category="Quality control",
         ),
     log:
-        "logs/qc.log",
+        "logs/plot_qc.log",
     benchmark:
-        "results/benchmarks/qc.tsv"
+        "results/benchmarks/plot_qc.tsv"
     conda:
         "../../envs/tearflow.yaml"
     resources:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
-    params:
-        qc=config.get("qc") or {},
     script:
-        "../../scripts/qc.py"
+        "../../scripts/plot_qc.py"

@@ -18,7 +18,8 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from tearflow.columns import CONTRAST, CONTRAST_ALL, CONTRAST_INTERACTION, GENE, N_PAIRS, PATIENT, SUBGROUP, TIMEPOINT
+from tearflow.columns import CONTRAST, GENE, N_PAIRS, PATIENT, SUBGROUP, TIMEPOINT
+from tearflow.contrasts import CONTRAST_ALL, CONTRAST_INTERACTION
 from tearflow.errors import TearflowError
 from tearflow.samples import visit_key
 from tearflow.stats import (
@@ -848,47 +849,3 @@ def elisa_values(table_paths, plate_path, analytes_path, sheet, timepoints, sett
         settings["censoring"],
     )
     return values
-
-
-def main(snakemake):
-    from tearflow.samples import read_sample_sheet
-    from tearflow.tables import read_tsv, write_tsv
-
-    settings = settings_with_defaults(snakemake.params.settings)
-    timepoints = snakemake.params.timepoints
-    sheet = read_sample_sheet(snakemake.input.sheet)
-    if snakemake.rule == "elisa_values":
-        tables = list(snakemake.input.tables) if "tables" in snakemake.input.keys() else []
-        plates = snakemake.input.plates if "plates" in snakemake.input.keys() else None
-        names = [snakemake.params.table_name] if tables else None
-        values = elisa_values(tables, plates, snakemake.input.analytes, sheet, timepoints, settings, names)
-        write_tsv(values, snakemake.output.values)
-        return
-    values = read_tsv(snakemake.input.values, dtype={PATIENT: str, SUBGROUP: str, TIMEPOINT: str})
-    pairs = patient_changes(values, timepoints)
-    analyte_genes = dict(values[[ANALYTE, GENE]].drop_duplicates().sort_values(ANALYTE).itertuples(index=False))
-    tests = paired_tests(
-        pairs,
-        analyte_genes,
-        list(snakemake.params.contrasts),
-        list(snakemake.params.subgroups),
-        settings,
-    )
-    for _, row in tests.iterrows():
-        log.info(
-            "%s %s: n=%d, median log2 ratio %.3g, Wilcoxon p %.3g, t p %.3g",
-            row[ANALYTE],
-            row[CONTRAST],
-            row[N_PAIRS],
-            row[MEDIAN_LOG2_RATIO],
-            row[WILCOXON_P],
-            row[TTEST_P],
-        )
-    write_tsv(pairs, snakemake.output.changes)
-    write_tsv(tests, snakemake.output.tests)
-
-
-if __name__ == "__main__":
-    from tearflow.errors import run_step
-
-    run_step(main, snakemake)  # noqa: F821

@@ -14,9 +14,9 @@ the same methods on the DIA-NN HYE mixture (human 1:1, yeast, E. coli changing).
 
 import numpy as np
 import pandas as pd
-from normalize import normalized_matrix
 
 from tearflow.columns import GENE, PATIENT, PROTEIN, SAMPLE, SUBGROUP, TIMEPOINT
+from tearflow.normalization import normalized_matrix
 
 METHODS = ("none", "median", "quantile", "mode", "trimmed", "reference_set")
 SHIFT_FRACTIONS = (0.0, 0.2, 0.4)

@@ -19,11 +19,12 @@ import re
 import numpy as np
 import pandas as pd
 
-from tearflow.columns import CONTRAST_ALL, N_PAIRS, PATIENT, SUBGROUP
+from tearflow.columns import N_PAIRS, PATIENT, SUBGROUP
+from tearflow.contrasts import CONTRAST_ALL
 from tearflow.errors import TearflowError
-from tearflow.samples import read_sample_sheet, subgroup_order
+from tearflow.samples import subgroup_order
 from tearflow.stats import WILCOXON_METHODS, bh_adjust, one_sample_t_p, wilcoxon_signed_rank_p
-from tearflow.tables import read_text_table, write_tsv
+from tearflow.tables import read_text_table
 
 log = logging.getLogger(__name__)
 
@@ -538,43 +539,3 @@ def clinical_values(long, definitions, sheet, settings, baseline, path):
     values = patient_subgroups(values, sheet, path)
     visits = visit_order(baseline, settings["visits"])
     return changes_from_baseline(values, definitions, baseline, visits, subgroup_order(sheet))
-
-
-def main(snakemake):
-    settings = clinical_settings(snakemake.params.clinical)
-    baseline = snakemake.params.baseline
-    path = str(snakemake.input.table)
-    definitions = read_endpoint_definitions(snakemake.input.endpoints)
-    schema = snakemake.params.schema  # workflow/schemas/clinical.schema.yaml, read by common.smk
-    sheet = read_sample_sheet(snakemake.input.sheet)
-    long = load_clinical(path, definitions, schema, settings, baseline)
-    log.info(
-        "clinical table %s: %d values, %d patients, visits %s, eyes: %s",
-        path,
-        int(long[VALUE].notna().sum()),
-        long[PATIENT].nunique(),
-        ", ".join(dict.fromkeys(long[VISIT])),
-        "per eye, summarized by " + settings["eye_summary"] if (long[EYE] != "").any() else "none",
-    )
-    values = clinical_values(long, definitions, sheet, settings, baseline, path)
-    subgroups = list(dict.fromkeys(values[SUBGROUP]))  # sheet order, then clinical-only ones
-    tests = endpoint_tests(
-        values,
-        definitions,
-        subgroups,
-        baseline,
-        visit_order(baseline, settings["visits"]),
-        settings["min_pairs"],
-        settings["wilcoxon_method"],
-    )
-    summary = visit_summary(values, definitions, subgroups, visit_order(baseline, settings["visits"]))
-    write_tsv(values, snakemake.output.values)
-    write_tsv(summary, snakemake.output.summary)
-    write_tsv(tests, snakemake.output.tests)
-    log.info("wrote %d values and %d endpoint tests", len(values), len(tests))
-
-
-if __name__ == "__main__":
-    from tearflow.errors import run_step
-
-    run_step(main, snakemake)  # noqa: F821

@@ -21,12 +21,12 @@ import logging
 
 import numpy as np
 import pandas as pd
-from clinical import CHANGE, ENDPOINT, IMPROVEMENT, N_PATIENTS, VISIT, clinical_settings
 
-from tearflow.columns import CONTRAST_ALL, ELISA_PREFIX, FDR, GENE, GENE_SET, PATIENT, PROTEIN, PVALUE, SUBGROUP
+from tearflow.clinical import CHANGE, ENDPOINT, IMPROVEMENT, N_PATIENTS, VISIT
+from tearflow.columns import ELISA_PREFIX, FDR, GENE, GENE_SET, PATIENT, PROTEIN, PVALUE, SUBGROUP
+from tearflow.contrasts import CONTRAST_ALL
 from tearflow.errors import TearflowError
 from tearflow.stats import bh_adjust, spearman_permutation
-from tearflow.tables import read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -202,43 +202,3 @@ def molecular_features(score_changes, differential, patient_changes, joined_pati
     if not parts:
         return pd.DataFrame(columns=[FEATURE_TYPE, FEATURE, GENE, PATIENT, CHANGE])
     return pd.concat(parts, ignore_index=True)
-
-
-def main(snakemake):
-    settings = clinical_settings(snakemake.params.clinical)
-    values = read_tsv(snakemake.input.values, dtype={PATIENT: str, SUBGROUP: str})
-    score_changes = read_tsv(snakemake.input.score_changes, dtype={PATIENT: str})
-    require_columns(score_changes, [GENE_SET, PATIENT, SCORE_CHANGE], snakemake.input.score_changes)
-    differential = read_tsv(snakemake.input.differential, dtype={PROTEIN: str, GENE: str})
-    require_columns(differential, [PROTEIN, GENE, PVALUE], snakemake.input.differential)
-    patient_changes = read_tsv(snakemake.input.patient_changes, dtype={PROTEIN: str, GENE: str})
-    require_columns(patient_changes, [PROTEIN, GENE], snakemake.input.patient_changes)
-    joined_patients = None
-    if hasattr(snakemake.input, "elisa"):
-        joined_patients = read_tsv(snakemake.input.elisa, dtype={PATIENT: str})
-        require_columns(joined_patients, [PATIENT], snakemake.input.elisa)
-    features = molecular_features(score_changes, differential, patient_changes, joined_patients, settings)
-    clinical = clinical_measures(values, settings["correlate_visits"], settings["correlate_with"])
-    subgroups = list(dict.fromkeys(values[SUBGROUP]))
-    table = clinical_correlations(
-        clinical, features, subgroups, settings["min_correlation_patients"],
-        settings["correlate_with"], settings["correlation_permutations"], snakemake.params.seed,
-    )  # fmt: skip
-    write_tsv(table, snakemake.output.correlations)
-    log.info(
-        "%d correlations (%s features: %s); %d with FDR < %s",
-        len(table),
-        features[[FEATURE_TYPE, FEATURE]].drop_duplicates().shape[0],
-        ", ".join(
-            f"{k} {v}"
-            for k, v in features.drop_duplicates([FEATURE_TYPE, FEATURE])[FEATURE_TYPE].value_counts().items()
-        ),  # fmt: skip
-        int((table[FDR] < settings["fdr"]).sum()),
-        settings["fdr"],
-    )
-
-
-if __name__ == "__main__":
-    from tearflow.errors import run_step
-
-    run_step(main, snakemake)  # noqa: F821

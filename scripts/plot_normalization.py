@@ -1,0 +1,31 @@
+"""Rule plot_normalization: intensity distributions before/after normalization, and each sample's
+log-ratio density with the offset every method estimated (read from results/qc/normalization.tsv)."""
+
+from tearflow.columns import ANNOTATION, PATIENT, SAMPLE
+from tearflow.errors import run_step
+from tearflow.figures.normalization import distributions_figure, offsets_figure
+from tearflow.normalization import log2_matrix, settings_with_defaults
+from tearflow.samples import read_sample_sheet
+from tearflow.tables import read_tsv, save_figure
+
+
+def main(snakemake):
+    settings = settings_with_defaults(snakemake.params.normalization)
+    offsets = read_tsv(snakemake.input.offsets, dtype={SAMPLE: str})
+    kept = list(offsets[SAMPLE])
+    raw = read_tsv(snakemake.input.raw)
+    normalized = read_tsv(snakemake.input.normalized).drop(columns=list(ANNOTATION))
+    sheet = read_sample_sheet(snakemake.input.samples)
+    log2, _already = log2_matrix(raw[kept], settings["input_is_log2"])
+    save_figure(distributions_figure(log2, normalized[kept], settings["method"]), snakemake.output.distributions)
+    candidates = offsets.set_index(SAMPLE)[[c for c in offsets.columns if c.startswith("offset_")]]
+    candidates.columns = [c.removeprefix("offset_") for c in candidates.columns]
+    patients = sheet.set_index(SAMPLE)[PATIENT].reindex(kept)
+    figure = offsets_figure(
+        log2, candidates, settings["reference"], settings["mode_bandwidth"], settings["method"], patients
+    )
+    save_figure(figure, snakemake.output.offsets)
+
+
+if __name__ == "__main__":
+    run_step(main, snakemake)  # noqa: F821

@@ -1,0 +1,302 @@
+"""Import step: search-engine protein tables → ``results/abundance/raw.tsv`` (protein × sheet sample).
+
+Each configured table (one per batch) is read by :mod:`tearflow.readers`, its proteins get gene
+symbols (:mod:`tearflow.genes`), its run columns are matched to the sample sheet, proteins with no
+value in any matched sample are dropped, and the tables are combined by protein group (outer join;
+a protein missing from one batch is missing there). ``removed_proteins.tsv`` says what was left out
+and why; ``import_summary.tsv`` counts it per table.
+"""
+
+import logging
+import os
+
+import pandas as pd
+
+from tearflow.columns import BATCH, GENE, PROTEIN, SAMPLE
+from tearflow.errors import TearflowError
+from tearflow.genes import SOURCE_ACCESSION, assign_genes
+from tearflow.readers import file_stem, import_options, read_table
+from tearflow.readers.base import ALL_MISSING, CONTAMINANT, DECOY, QVALUE, REASON, SITE_ONLY
+
+log = logging.getLogger("tearflow.import")
+
+TABLE = "table"
+RUN = "run"
+SUMMARY_COLUMNS = [
+    TABLE,
+    BATCH,
+    "format",
+    "rows_read",
+    "decoys_removed",
+    "contaminants_removed",
+    "site_only_removed",
+    "proteins_kept",
+    "samples_matched",
+    "genes_mapped",
+    # extra detail after the contract columns
+    "protein_groups_read",
+    "qvalue_removed",
+    "all_missing_removed",
+    "runs_left_out",
+    "genes_unmapped",
+    "genes_excel_mangled",
+]
+REMOVED_COLUMNS = [TABLE, PROTEIN, GENE, REASON]
+RUNS_COLUMNS = [SAMPLE, BATCH, TABLE, RUN]
+
+
+def table_entries(proteomics):
+    """Config ``proteomics`` entries with ``format`` (default auto) and a unique ``batch`` name.
+
+    The batch defaults to the file name without its last extension.
+    """
+    entries = []
+    for position, entry in enumerate(proteomics):
+        if not entry or "path" not in entry:
+            raise TearflowError(f"config proteomics[{position}]: missing 'path'; expected {{path, format, batch}}")
+        path = str(entry["path"])
+        batch = entry.get("batch") or os.path.splitext(os.path.basename(path))[0]
+        # `name` is the path as the config wrote it: the tables record it, so results do not depend
+        # on where tearflow is installed (`path` is resolved by common.smk for reading).
+        name = str(entry.get("name") or path)
+        entries.append({"path": path, "name": name, "format": entry.get("format") or "auto", "batch": str(batch)})
+    batches = [e["batch"] for e in entries]
+    repeated = sorted({b for b in batches if batches.count(b) > 1})
+    if repeated:
+        raise TearflowError(
+            f"config proteomics: batch name(s) {', '.join(repeated)} used by more than one table; "
+            "give each table its own 'batch'"
+        )
+    return entries
+
+
+def _run_matches(sample, runs, aliases):
+    exact = [run for run in runs if run == sample]
+    if exact:
+        return exact
+    stem = file_stem(sample)
+    return [
+        run
+        for run in runs
+        if file_stem(run) in (sample, stem)
+        or any(a == sample or file_stem(a) in (sample, stem) for a in aliases.get(run, ()))
+    ]
+
+
+def match_samples(sheet, runs_by_batch, aliases_by_batch=None, tables_by_batch=None, text_by_batch=None):
+    """One row per sheet sample: ``sample, batch, table, run`` (its column in the table it is in).
+
+    A sample's name is matched to run names exactly, then by file stem (``D:\\raw\\S1.raw`` → ``S1``)
+    and the reader's aliases. A sheet sample no table has, a sample in two tables or matching two
+    runs, and a ``batch`` in the sheet that names a different table are errors; the message for a
+    missing sample lists the runs no sheet sample matched and, when the sample's column is one of a
+    table's text columns (``text_by_batch``: {batch: {column: first cell}}), says so. Runs of a
+    table that no sheet sample claims are logged and left out.
+    """
+    aliases_by_batch = aliases_by_batch or {}
+    text_by_batch = text_by_batch or {}
+    tables_by_batch = tables_by_batch or {b: b for b in runs_by_batch}
+    sheet_batch = sheet[BATCH] if BATCH in sheet.columns else pd.Series("", index=sheet.index)
+    rows, missing = [], []
+    for sample, wanted_batch in zip(sheet[SAMPLE], sheet_batch):
+        hits = []
+        for batch, runs in runs_by_batch.items():
+            found = _run_matches(sample, runs, aliases_by_batch.get(batch, {}))
+            if len(found) > 1:
+                raise TearflowError(
+                    f"sample sheet sample {sample!r} matches several runs of {tables_by_batch[batch]}: "
+                    f"{', '.join(found)}; expected exactly one (use the full run name in the sheet)"
+                )
+            hits += [(batch, found[0])] if found else []
+        if not hits:
+            missing.append(sample)
+            continue
+        if len(hits) > 1:
+            raise TearflowError(
+                f"sample sheet sample {sample!r} is in more than one table: "
+                + "; ".join(f"{tables_by_batch[b]} (run {r!r})" for b, r in hits)
+                + "; expected each sample in exactly one table"
+            )
+        batch, run = hits[0]
+        if wanted_batch and wanted_batch in runs_by_batch and wanted_batch != batch:
+            raise TearflowError(
+                f"sample sheet sample {sample!r}: column 'batch' says {wanted_batch!r} but the sample is "
+                f"in table {tables_by_batch[batch]} (batch {batch!r})"
+            )
+        rows.append((sample, batch, tables_by_batch[batch], run))
+    if missing:
+        claimed = {(batch, run) for _sample, batch, _table, run in rows}
+        unmatched = {b: [r for r in runs if (b, r) not in claimed] for b, runs in runs_by_batch.items()}
+        available = "; ".join(
+            f"{tables_by_batch[b]}: {', '.join(_shorten(runs))}" for b, runs in unmatched.items() if runs
+        )
+        texts = [
+            f"column {column!r} of {tables_by_batch[b]} holds no numbers (first cell {first!r})"
+            for sample in missing
+            for b, columns in text_by_batch.items()
+            for column, first in columns.items()
+            if sample in (column, file_stem(column))
+        ]
+        raise TearflowError(
+            f"sample sheet: {len(missing)} sample(s) not found in any protein table: {', '.join(_shorten(missing))}. "
+            + (f"{'; '.join(texts)}; expected intensities in a sample's column. " if texts else "")
+            + f"Runs no sheet sample matched (matched exactly or by file stem): {available or 'none'}"
+        )
+    matches = pd.DataFrame(rows, columns=RUNS_COLUMNS)
+    used = set(zip(matches[BATCH], matches[RUN]))
+    if matches.duplicated([BATCH, RUN]).any():
+        twice = matches[matches.duplicated([BATCH, RUN], keep=False)]
+        raise TearflowError(
+            f"sample sheet samples {', '.join(twice[SAMPLE])} all match run {twice[RUN].iloc[0]!r} of "
+            f"{twice[TABLE].iloc[0]}; expected one sample per run"
+        )
+    for batch, runs in runs_by_batch.items():
+        left = [run for run in runs if (batch, run) not in used]
+        if left:
+            log.info(
+                "%s: %d run(s) not in the sample sheet, left out: %s",
+                tables_by_batch[batch],
+                len(left),
+                ", ".join(_shorten(left)),
+            )
+    if BATCH in sheet.columns and not set(sheet_batch) & set(runs_by_batch) and len(runs_by_batch) > 1:
+        log.info(
+            "sample sheet column 'batch' does not name the tables (%s); samples were matched by name only",
+            ", ".join(runs_by_batch),
+        )
+    return matches
+
+
+def _shorten(names, limit=25):
+    names = list(names)
+    return names if len(names) <= limit else [*names[:limit], f"... ({len(names)} in all)"]
+
+
+def with_genes(table, fasta_map, gene_map, prefixes):
+    """The reader's table with gene symbols from table → FASTA → gene map (and Excel notes)."""
+    genes, sources, notes = assign_genes(table.data[PROTEIN], table.data[GENE], fasta_map, gene_map, prefixes)
+    data = table.data.assign(**{GENE: genes.to_numpy()})
+    removed = table.removed
+    if len(removed):
+        removed_genes, _sources, _notes = assign_genes(removed[PROTEIN], removed[GENE], fasta_map, gene_map, prefixes)
+        removed = removed.assign(**{GENE: removed_genes.to_numpy()})
+    return data, removed, sources, notes
+
+
+def restrict_to_samples(path, data, matches):
+    """``protein, gene`` + the matched runs renamed to their sheet samples; all-missing rows dropped.
+
+    Returns ``(kept, dropped_proteins)``. A matched sample with no value at all is an error.
+    """
+    columns = dict(zip(matches[RUN], matches[SAMPLE]))
+    frame = data[[PROTEIN, GENE, *columns]].rename(columns=columns)
+    samples = list(columns.values())
+    empty = [s for s in samples if frame[s].isna().all()]
+    if empty:
+        runs = {v: k for k, v in columns.items()}
+        raise TearflowError(
+            f"{path}: sample(s) {', '.join(f'{s} (column {runs[s]!r})' for s in empty)} have no intensity "
+            "for any protein; expected at least one value per sample (wrong column, or a failed run to "
+            "remove from the sample sheet?)"
+        )
+    all_missing = frame[samples].isna().all(axis=1)
+    if all_missing.any():
+        log.info("%s: %d protein(s) with no value in any matched sample dropped", path, int(all_missing.sum()))
+    return frame[~all_missing].reset_index(drop=True), frame.loc[all_missing, [PROTEIN, GENE]]
+
+
+def combine_tables(frames, samples):
+    """Outer join of per-table ``protein, gene, samples...`` frames by protein; gene from the first."""
+    combined = None
+    for frame in frames:
+        if combined is None:
+            combined = frame.copy()
+            continue
+        merged = combined.merge(frame, on=PROTEIN, how="outer", suffixes=("", "_other"), sort=False)
+        differ = merged[GENE].notna() & merged[f"{GENE}_other"].notna() & (merged[GENE] != merged[f"{GENE}_other"])
+        if differ.any():
+            log.warning(
+                "%d protein(s) have different gene symbols in different tables; the first table's is kept",
+                int(differ.sum()),
+            )
+        merged[GENE] = merged[GENE].fillna(merged[f"{GENE}_other"])
+        combined = merged.drop(columns=[f"{GENE}_other"])
+    order = list(dict.fromkeys(p for frame in frames for p in frame[PROTEIN]))
+    combined = combined.set_index(PROTEIN).reindex(order).reset_index()
+    return combined[[PROTEIN, GENE, *samples]]
+
+
+def import_tables(entries, sheet, options=None, fasta_map=None, gene_map=None):
+    """Read, annotate, match and combine the configured tables.
+
+    Returns ``(raw, removed, summary, runs)`` as in the table contracts (``runs``: which table column
+    each sheet sample came from).
+    """
+    options = import_options(options)
+    prefixes = [*options["contaminant_prefixes"], *options["decoy_prefixes"]]
+    read = {}
+    for entry in entries:
+        table = read_table(entry["path"], entry["format"], options)
+        read[entry["batch"]] = (entry, table, *with_genes(table, fasta_map, gene_map, prefixes))
+    tables_by_batch = {batch: item[0]["name"] for batch, item in read.items()}
+    matches = match_samples(
+        sheet,
+        {batch: item[1].runs for batch, item in read.items()},
+        {batch: item[1].run_aliases for batch, item in read.items()},
+        tables_by_batch,
+        {batch: item[1].text_columns for batch, item in read.items()},
+    )
+    frames, removed, summary = [], [], []
+    for batch, (entry, table, data, dropped, sources, notes) in read.items():
+        mine = matches[matches[BATCH] == batch]
+        kept, all_missing = restrict_to_samples(entry["path"], data, mine)
+        kept_sources = sources[data[PROTEIN].isin(kept[PROTEIN]).to_numpy()]
+        frames.append(kept)
+        removed += [
+            dropped.assign(**{TABLE: entry["name"]}),
+            all_missing.assign(**{REASON: ALL_MISSING, TABLE: entry["name"]}),
+            notes.assign(**{TABLE: entry["name"]}),
+        ]
+        unmapped = int((kept_sources == SOURCE_ACCESSION).sum())
+        if unmapped:
+            log.info(
+                "%s: %d of %d proteins without a gene symbol keep their accession as label",
+                entry["path"],
+                unmapped,
+                len(kept),
+            )
+        summary.append(
+            {
+                TABLE: entry["name"],
+                BATCH: batch,
+                "format": table.format,
+                "rows_read": table.rows_read,
+                "decoys_removed": table.removed_count(DECOY),
+                "contaminants_removed": table.removed_count(CONTAMINANT),
+                "site_only_removed": table.removed_count(SITE_ONLY),
+                "proteins_kept": len(kept),
+                "samples_matched": len(mine),
+                "genes_mapped": len(kept) - unmapped,
+                "protein_groups_read": table.groups_read,
+                "qvalue_removed": table.removed_count(QVALUE),
+                "all_missing_removed": len(all_missing),
+                "runs_left_out": len(table.runs) - len(mine),
+                "genes_unmapped": unmapped,
+                "genes_excel_mangled": len(notes),
+            }
+        )
+        log.info(
+            "%s (batch %s, %s): %d proteins kept, %d samples matched, %d with a gene symbol (%s)",
+            entry["path"],
+            batch,
+            table.format,
+            len(kept),
+            len(mine),
+            len(kept) - unmapped,
+            ", ".join(f"{k}: {v}" for k, v in kept_sources.value_counts().items()),
+        )
+    raw = combine_tables(frames, list(sheet[SAMPLE]))
+    removed = (
+        pd.concat(removed, ignore_index=True)[REMOVED_COLUMNS] if removed else pd.DataFrame(columns=REMOVED_COLUMNS)
+    )
+    return raw, removed, pd.DataFrame(summary, columns=SUMMARY_COLUMNS), matches

@@ -1,0 +1,516 @@
+"""Paired differential abundance: per-patient changes, limma-style moderated t per contrast.
+
+Each patient is their own control: the analysis works on the per-patient differences
+d = log2(follow-up) − log2(baseline) (one column per paired patient). Two linear models are fitted
+to them with :mod:`tearflow.stats` (limma's lmFit → contrasts.fit → eBayes, Smyth 2004):
+
+- the subgroup fit, design ``~0 + subgroup`` (+ covariates): one coefficient per subgroup = its
+  mean change, the residual variance pooled over all subgroups; contrasts: each subgroup and, with
+  exactly two subgroups, ``interaction`` = second − first (sheet order);
+- the ``all`` fit, design ``~1`` (+ covariates): the mean change over every patient.
+
+Covariates (``differential.covariates``: extra sample-sheet columns) enter both designs, numeric
+columns as numbers, others as treatment-coded factors, every covariate column centred on its mean
+over the paired patients — so the subgroup coefficients stay the mean changes at the average
+covariate profile.
+
+A protein is tested in a contrast when it has at least ``differential.min_pairs`` measured pairs
+there (interaction: in each of the two subgroups); it enters a fit (and its variance the empirical
+Bayes prior) when it is testable in at least one contrast of that fit. Others keep NaN statistics.
+Benjamini–Hochberg runs within each contrast over the tested proteins.
+
+The step imports numpy but not pandas (issue 8: pandas alone costs ~0.2 s, more than the fit at
+paper scale, and the step is benchmarked against R/limma): matrices are numpy arrays, the sample
+sheet arrives as row dicts (``params.sheet``, as ``common.smk`` read and checked it), tables are
+read with :func:`tearflow.tables.read_matrix` and written with :func:`tearflow.tables.write_columns`.
+"""
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from tearflow import stats
+from tearflow.columns import (
+    FDR,
+    GENE,
+    LOG2FC,
+    MEAN_ABUNDANCE,
+    N_PAIRS,
+    PATIENT,
+    PROTEIN,
+    PVALUE,
+    SIGNIFICANT,
+    SUBGROUP,
+    T_STAT,
+)
+from tearflow.contrasts import CONTRAST_ALL, CONTRAST_INTERACTION
+from tearflow.errors import TearflowError
+from tearflow.samples import BASELINE_SAMPLE, FOLLOWUP_SAMPLE, pair_records, subgroup_order
+
+log = logging.getLogger("tearflow.differential")
+
+CI_LOW = "ci_low"
+CI_HIGH = "ci_high"
+STANDARD_ERROR = "se"
+DF_TOTAL = "df_total"
+LODS = "B"
+N_PAIRS_MEASURED = "n_pairs_measured"
+SHARE_IMPUTED = "share_imputed"
+#: the statistics columns of every contrast, in the order the published table gives them
+STATISTICS = (LOG2FC, T_STAT, PVALUE, STANDARD_ERROR, CI_LOW, CI_HIGH, DF_TOTAL, LODS)
+
+DEFAULTS = {
+    "min_pairs": 3,
+    "trend": False,
+    "robust": False,
+    "covariates": [],
+    "fdr": 0.05,
+    "min_abs_log2fc": 0.0,
+    "treat_log2fc": 0.0,
+    "volcano_labels": 10,
+    "heatmap_max_proteins": 50,
+}
+
+
+@dataclass
+class SampleMatrix:
+    """Proteins × samples values (log2 abundance, or the imputation mask) with their labels."""
+
+    proteins: list
+    genes: list
+    samples: list
+    values: np.ndarray
+
+    def columns(self, samples):
+        """The values of ``samples`` (proteins × len(samples)), in that order."""
+        position = {sample: i for i, sample in enumerate(self.samples)}
+        return self.values[:, [position[sample] for sample in samples]]
+
+
+# --------------------------------------------------------------------------------------------------
+# pure functions
+# --------------------------------------------------------------------------------------------------
+def settings(section):
+    """The ``differential`` config section with defaults filled in, checked (TearflowError if not)."""
+    merged = {**DEFAULTS, **(dict(section) if section else {})}
+    checks = {
+        "min_pairs": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+        "trend": lambda v: isinstance(v, bool),
+        "robust": lambda v: isinstance(v, bool),
+        "covariates": lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
+        "fdr": lambda v: isinstance(v, (int, float)) and 0 < v <= 1,
+        "min_abs_log2fc": lambda v: isinstance(v, (int, float)) and v >= 0,
+        "treat_log2fc": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
+        "volcano_labels": lambda v: isinstance(v, int) and v >= 0,
+        "heatmap_max_proteins": lambda v: isinstance(v, int) and v >= 1,
+    }
+    for key, ok in checks.items():
+        if not ok(merged[key]):
+            raise TearflowError(
+                f"config differential.{key}: found {merged[key]!r}; expected "
+                + {
+                    "min_pairs": "an integer >= 1",
+                    "trend": "true or false",
+                    "robust": "true or false",
+                    "covariates": "a list of sample-sheet column names",
+                    "fdr": "a number in (0, 1]",
+                    "min_abs_log2fc": "a number >= 0",
+                    "treat_log2fc": "a number >= 0 (0 = the ordinary moderated t-test)",
+                    "volcano_labels": "an integer >= 0",
+                    "heatmap_max_proteins": "an integer >= 1",
+                }[key]
+            )
+    return merged
+
+
+def usable_pairs(pairs, sample_columns, source="abundance table"):
+    """Pairs whose two samples are both columns of the abundance table; the others are logged."""
+    present = set(sample_columns)
+    kept = [pair for pair in pairs if pair[BASELINE_SAMPLE] in present and pair[FOLLOWUP_SAMPLE] in present]
+    if len(kept) < len(pairs):
+        left = [pair[PATIENT] for pair in pairs if pair not in kept]
+        log.warning(
+            "%d paired patient(s) left out: a sample is not in %s (excluded?): %s",
+            len(left),
+            source,
+            ", ".join(left),
+        )
+    return kept
+
+
+def order_by_subgroup(pairs, subgroups):
+    """Pairs sorted by subgroup (in ``subgroups`` order), sheet order within a subgroup."""
+    rank = {name: i for i, name in enumerate(subgroups)}
+    return sorted(pairs, key=lambda pair: rank[pair[SUBGROUP]])
+
+
+def baseline_samples(pairs):
+    return [pair[BASELINE_SAMPLE] for pair in pairs]
+
+
+def followup_samples(pairs):
+    return [pair[FOLLOWUP_SAMPLE] for pair in pairs]
+
+
+def paired_differences(matrix, pairs):
+    """Per-patient changes (follow-up − baseline, log2): proteins × patients (NaN if either missing)."""
+    return matrix.columns(followup_samples(pairs)) - matrix.columns(baseline_samples(pairs))
+
+
+def measured_pairs(mask, pairs):
+    """Proteins × patients: True where both visits were measured (not imputed)."""
+    return ~mask.columns(followup_samples(pairs)) & ~mask.columns(baseline_samples(pairs))
+
+
+def mean_log2_abundance(matrix, pairs):
+    """Mean of the observed log2 values over both visits of the paired patients (per protein)."""
+    values = matrix.columns(baseline_samples(pairs) + followup_samples(pairs))
+    counts = np.isfinite(values).sum(axis=1)
+    sums = np.nansum(values, axis=1)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def _as_number(text):
+    """``text`` as a float, or None: what ``pandas.to_numeric`` accepts (no ``1_000``)."""
+    if "_" in text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def covariate_columns(pairs, covariates, sheet_path="sample sheet"):
+    """Design columns for the covariates, ``{name: values over the pairs}``: numeric as numbers,
+    others as treatment dummies (sorted levels, first dropped); every column centred on its mean
+    over the paired patients."""
+    columns = {}
+    available = list(pairs[0]) if pairs else []
+    for name in covariates:
+        if name not in available:
+            raise TearflowError(
+                f"config differential.covariates: {sheet_path} has no column {name!r} "
+                f"(columns: {', '.join(c for c in available if c not in (BASELINE_SAMPLE, FOLLOWUP_SAMPLE))})"
+            )
+        values = [str(pair[name]).strip() for pair in pairs]
+        empty = [pair[PATIENT] for pair, value in zip(pairs, values) if value in ("", "NA", "nan")]
+        if empty:
+            raise TearflowError(
+                f"{sheet_path}: covariate column {name!r} is empty for patient(s) "
+                f"{', '.join(empty)}; expected a value for every paired patient"
+            )
+        numbers = [_as_number(value) for value in values]
+        if all(number is not None for number in numbers):
+            numeric = np.array(numbers, dtype=float)
+            columns[name] = numeric - numeric.mean()
+        else:
+            levels = sorted(set(values))
+            for level in levels[1:]:
+                dummy = np.array([value == level for value in values], dtype=float)
+                columns[f"{name}{level}"] = dummy - dummy.mean()
+    return columns
+
+
+def full_rank_design(columns, protected):
+    """``columns`` (``{name: values}``) without the covariate columns that are constant or linearly
+    dependent on earlier ones (each logged). Columns in ``protected`` (subgroup indicators,
+    intercept) are never dropped."""
+    kept = {}
+    for name, values in columns.items():
+        trial = np.column_stack([*kept.values(), values])
+        if name in protected or np.linalg.matrix_rank(trial) == len(kept) + 1:
+            kept[name] = values
+        else:
+            log.warning(
+                "covariate column %r is constant or confounded with the subgroups/other "
+                "covariates among the paired patients; left out of the design",
+                name,
+            )
+    return kept
+
+
+def _empty_statistics(n_proteins):
+    return {column: np.full(n_proteins, np.nan) for column in STATISTICS}
+
+
+def _moderated(y, design, contrasts, names, keep, trend_covariate, trend, robust, treat_log2fc=0.0):
+    """Fit ``design`` to the kept proteins, apply ``contrasts``, moderate; NaN-filled full arrays.
+
+    With ``treat_log2fc`` > 0 the p-values test |log2fc| > ``treat_log2fc`` (limma ``treat``); ``t``
+    stays the moderated t, the statistic GSEA ranks on.
+    """
+    n = len(y)
+    results = {name: _empty_statistics(n) for name in names}
+    if keep.sum() == 0:
+        return results
+    fit = stats.lm_fit(y[keep], design)
+    if contrasts is not None:
+        fit = stats.contrasts_fit(fit, contrasts, names)
+    if np.nanmax(fit.df_residual) <= 0 or not np.isfinite(fit.sigma).any():
+        log.warning("no residual degrees of freedom for %s: statistics left as NA", ", ".join(names))
+        return results
+    moderated = stats.ebayes(fit, trend=trend_covariate[keep] if trend else None, robust=robust)
+    pvalue = stats.treat(moderated, treat_log2fc)[1] if treat_log2fc > 0 else moderated.pvalue
+    low, high = moderated.confidence_interval()
+    se = moderated.stdev_unscaled * np.sqrt(moderated.s2_post)[:, None]
+    for j, name in enumerate(names):
+        for column, values in (
+            (LOG2FC, moderated.coefficients[:, j]),
+            (T_STAT, moderated.t[:, j]),
+            (PVALUE, pvalue[:, j]),
+            (STANDARD_ERROR, se[:, j]),
+            (CI_LOW, low[:, j]),
+            (CI_HIGH, high[:, j]),
+            (DF_TOTAL, moderated.df_total),
+            (LODS, moderated.lods[:, j]),
+        ):
+            results[name][column][keep] = values
+    return results
+
+
+def differential_statistics(
+    differences,
+    patient_subgroups,
+    subgroups,
+    abundance,
+    covariates=None,
+    min_pairs=3,
+    trend=False,
+    robust=False,
+    measured=None,
+    treat_log2fc=0.0,
+):
+    """Moderated statistics of every contrast, as ``{contrast: {column: array over the proteins}}``.
+
+    ``differences``: proteins × patients array (NaN = missing pair); ``patient_subgroups``: subgroup
+    of each column; ``subgroups``: subgroup order (interaction = second − first); ``abundance``: mean
+    log2 abundance per protein (the ``trend`` covariate); ``covariates``: ``{name: centred values
+    over the patients}`` (see :func:`covariate_columns`); ``measured``: proteins × patients, True
+    where the pair was measured rather than imputed (default: wherever the difference is present);
+    ``treat_log2fc`` > 0: p-values (and so fdr) test |log2fc| > ``treat_log2fc`` (limma ``treat``).
+    Each contrast has log2fc, t, pvalue, se, ci_low, ci_high, df_total, B, fdr (BH within the
+    contrast), n_pairs (pairs in the fit) and n_pairs_measured (pairs that count for
+    ``min_pairs``). Untested proteins have NaN statistics.
+    """
+    y = np.asarray(differences, dtype=float)
+    n_proteins = len(y)
+    observed = np.isfinite(y)
+    measured = observed if measured is None else (np.asarray(measured, dtype=bool) & observed)
+    patient_subgroups = np.asarray(patient_subgroups)
+    present = [g for g in subgroups if (patient_subgroups == g).any()]
+    covariates = covariates or {}
+    abundance = np.asarray(abundance, dtype=float)
+
+    in_group = {g: patient_subgroups == g for g in present}
+    fit_counts = {g: observed[:, in_group[g]].sum(axis=1) for g in present}
+    counts = {g: measured[:, in_group[g]].sum(axis=1) for g in present}
+
+    # subgroup fit: ~0 + subgroup (+ covariates), residual variance pooled across subgroups
+    indicators = {g: in_group[g].astype(float) for g in present}
+    design = full_rank_design({**indicators, **covariates}, protected=present)
+    names = list(present)
+    contrasts = np.zeros((len(design), len(present)))
+    contrasts[np.arange(len(present)), np.arange(len(present))] = 1.0
+    two = len(subgroups) == 2 and len(present) == 2
+    if two:
+        column = np.zeros((len(design), 1))
+        column[0, 0], column[1, 0] = -1.0, 1.0  # second − first (sheet order)
+        contrasts = np.hstack([contrasts, column])
+        names.append(CONTRAST_INTERACTION)
+    testable = {g: counts[g] >= min_pairs for g in present}
+    keep = np.zeros(n_proteins, dtype=bool)
+    for g in present:
+        keep |= testable[g]
+    results = _moderated(
+        y, np.column_stack(list(design.values())), contrasts, names, keep, abundance, trend, robust, treat_log2fc
+    )
+    n_fit = dict(fit_counts)
+    n_measured = dict(counts)
+    if two:
+        first, second = present
+        testable[CONTRAST_INTERACTION] = testable[first] & testable[second]
+        n_fit[CONTRAST_INTERACTION] = fit_counts[first] + fit_counts[second]
+        n_measured[CONTRAST_INTERACTION] = counts[first] + counts[second]
+
+    # all: ~1 (+ covariates), the mean change over every patient
+    design_all = full_rank_design({"(Intercept)": np.ones(y.shape[1]), **covariates}, ["(Intercept)"])
+    total = measured.sum(axis=1)
+    testable[CONTRAST_ALL] = total >= min_pairs
+    n_fit[CONTRAST_ALL] = observed.sum(axis=1)
+    n_measured[CONTRAST_ALL] = total
+    results.update(
+        _moderated(
+            y,
+            np.column_stack(list(design_all.values())),
+            None,
+            [CONTRAST_ALL],
+            testable[CONTRAST_ALL],
+            abundance,
+            trend,
+            robust,
+            treat_log2fc,
+        )
+    )
+
+    tables = {}
+    for name, columns in results.items():
+        untested = ~testable[name]
+        for values in columns.values():
+            values[untested] = np.nan
+        columns[FDR] = stats.bh_adjust(columns[PVALUE])
+        columns[N_PAIRS] = n_fit[name]
+        columns[N_PAIRS_MEASURED] = n_measured[name]
+        tables[name] = columns
+        log.info(
+            "contrast %s: %d of %d proteins tested (>= %d measured pairs)",
+            name,
+            int((~untested).sum()),
+            n_proteins,
+            min_pairs,
+        )
+    return tables
+
+
+def untested_contrast(n_proteins):
+    """The statistics of a contrast without paired patients: NA everywhere, no pairs."""
+    return {
+        **_empty_statistics(n_proteins),
+        FDR: np.full(n_proteins, np.nan),
+        N_PAIRS: np.zeros(n_proteins, dtype=int),
+        N_PAIRS_MEASURED: np.zeros(n_proteins, dtype=int),
+    }
+
+
+def contrast_table(statistics, proteins, genes, abundance, fdr, min_abs_log2fc, share_imputed=None):
+    """The published table of one contrast, ``{column: array}``: contract columns first, then
+    extras; rows sorted by p-value (untested last, input order within ties).
+
+    ``significant`` = fdr < ``fdr`` and |log2fc| ≥ ``min_abs_log2fc`` (False when untested).
+    """
+    with np.errstate(invalid="ignore"):
+        significant = (statistics[FDR] < fdr) & (np.abs(statistics[LOG2FC]) >= min_abs_log2fc)
+    table = {
+        PROTEIN: np.asarray(proteins, dtype=object),
+        GENE: np.asarray(genes, dtype=object),
+        LOG2FC: statistics[LOG2FC],
+        T_STAT: statistics[T_STAT],
+        PVALUE: statistics[PVALUE],
+        FDR: statistics[FDR],
+        N_PAIRS: np.asarray(statistics[N_PAIRS]).astype(int),
+        MEAN_ABUNDANCE: np.asarray(abundance, dtype=float),
+        SIGNIFICANT: significant,
+    }
+    for column in (STANDARD_ERROR, CI_LOW, CI_HIGH, DF_TOTAL, LODS):
+        table[column] = statistics[column]
+    if share_imputed is not None:
+        table[N_PAIRS_MEASURED] = np.asarray(statistics[N_PAIRS_MEASURED]).astype(int)
+        table[SHARE_IMPUTED] = np.asarray(share_imputed, dtype=float)
+    pvalue = np.where(np.isnan(statistics[PVALUE]), np.inf, statistics[PVALUE])
+    order = np.lexsort((np.arange(len(pvalue)), pvalue))
+    return {column: np.asarray(values)[order] for column, values in table.items()}
+
+
+def imputed_share(mask, pairs, patients):
+    """Per protein: share of imputed values among both visits of ``patients``."""
+    patients = set(patients)
+    chosen = [pair for pair in pairs if pair[PATIENT] in patients]
+    if not chosen:
+        return np.full(len(mask.values), np.nan)
+    return mask.columns(baseline_samples(chosen) + followup_samples(chosen)).mean(axis=1)
+
+
+def contrast_patients(pairs, name):
+    """The patients whose samples make up contrast ``name``."""
+    if name in (CONTRAST_ALL, CONTRAST_INTERACTION):
+        return [pair[PATIENT] for pair in pairs]
+    return [pair[PATIENT] for pair in pairs if pair[SUBGROUP] == name]
+
+
+def read_sample_matrix(path, what, kind=float):
+    """A proteins × samples table tearflow wrote (protein, gene, one column per sample)."""
+    from tearflow.tables import read_matrix
+
+    labels, samples, values = read_matrix(path, (PROTEIN, GENE), what, kind)
+    return SampleMatrix(labels[PROTEIN], labels[GENE], samples, values)
+
+
+def check_mask(mask, matrix, mask_path, matrix_path, samples):
+    """The imputation mask covers the matrix: the same proteins in the same order, every sample."""
+    if mask.proteins != matrix.proteins:
+        raise TearflowError(
+            f"imputation mask {mask_path}: proteins differ from {matrix_path} "
+            "(expected the same rows in the same order)"
+        )
+    missing = [sample for sample in samples if sample not in mask.samples]
+    if missing:
+        raise TearflowError(f"imputation mask {mask_path}: no column for sample {missing[0]!r}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Snakemake adapter
+
+
+def contrast_tables(matrix, sheet, timepoints, contrasts, settings, mask=None, sheet_path="sample sheet",
+                    matrix_path="abundance table", mask_path="imputation mask"):  # fmt: skip
+    """The differential step on one abundance matrix: ``({contrast: published table}, patient
+    changes)``, both as ``{column: array}``.
+
+    ``matrix``/``mask``: :class:`SampleMatrix` (log2 abundance; True where imputed); ``sheet``: the
+    sample sheet as row dicts; ``settings``: the ``differential`` config section. A contrast
+    without paired patients gets a table of NA statistics.
+    """
+    subgroups = subgroup_order(sheet)
+    pairs = pair_records(sheet, timepoints["baseline"], timepoints["followup"])
+    pairs = order_by_subgroup(usable_pairs(pairs, matrix.samples, matrix_path), subgroups)
+    if not pairs:
+        raise TearflowError(
+            f"{sheet_path}: no patient has both a {timepoints['baseline']!r} and a "
+            f"{timepoints['followup']!r} sample in {matrix_path}; nothing to compare"
+        )
+    patient_subgroups = [pair[SUBGROUP] for pair in pairs]
+    log.info(
+        "%d paired patients: %s",
+        len(pairs),
+        ", ".join(f"{g} {patient_subgroups.count(g)}" for g in subgroups),
+    )
+    measured = None
+    if mask is not None:
+        check_mask(mask, matrix, mask_path, matrix_path, baseline_samples(pairs) + followup_samples(pairs))
+        measured = measured_pairs(mask, pairs)
+    differences = paired_differences(matrix, pairs)
+    abundance = mean_log2_abundance(matrix, pairs)
+    statistics = differential_statistics(
+        differences,
+        patient_subgroups,
+        subgroups,
+        abundance,
+        covariates=covariate_columns(pairs, settings["covariates"], sheet_path),
+        min_pairs=settings["min_pairs"],
+        trend=settings["trend"],
+        robust=settings["robust"],
+        measured=measured,
+        treat_log2fc=settings["treat_log2fc"],
+    )
+    if settings["treat_log2fc"] > 0:
+        log.info("p-values test |log2fc| > %g (treat; McCarthy & Smyth 2009)", settings["treat_log2fc"])
+    tables = {}
+    for name in contrasts:
+        contrast = statistics.get(name)
+        if contrast is None:
+            log.warning("contrast %s: no paired patients; table has NA statistics only", name)
+            contrast = untested_contrast(len(matrix.proteins))
+        share = None if mask is None else imputed_share(mask, pairs, contrast_patients(pairs, name))
+        tables[name] = contrast_table(
+            contrast, matrix.proteins, matrix.genes, abundance, settings["fdr"], settings["min_abs_log2fc"], share
+        )
+        log.info(
+            "contrast %s: %d significant (fdr < %g, |log2fc| >= %g)",
+            name,
+            int(tables[name][SIGNIFICANT].sum()),
+            settings["fdr"],
+            settings["min_abs_log2fc"],
+        )
+    changes = {PROTEIN: matrix.proteins, GENE: matrix.genes}
+    changes.update({pair[PATIENT]: differences[:, j] for j, pair in enumerate(pairs)})
+    return tables, changes

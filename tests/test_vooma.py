@@ -156,6 +156,17 @@ def test_dpc_de_matches_limpa(name):
     assert_moderated_match(stats.contrasts_fit(result.fit, contrasts, names), moderated, name)
 
 
+def test_vooma_without_predictor_matches_limpa():
+    """voomaLmFitWithImputation without limpa's predictor (the trend of √σ on A alone)."""
+    values, _, counts = dpc_inputs()
+    design = read("dpc_design_subgroup.tsv").set_index("sample").to_numpy()
+    reference = read("dpc_no_predictor_subgroup.tsv")
+    result = vooma.vooma_lm_fit_with_imputation(values.to_numpy(), design, imputed=counts.to_numpy() == 0)
+    assert_close(result.weights, reference.iloc[:, 3:].to_numpy(), "weights")
+    assert_close(result.fit.sigma, reference["sigma"], "sigma")
+    assert_close(result.fit.df_residual, reference["df_residual"], "df_residual", 0)
+
+
 PAIRED_DESIGNS = {"visit": "all", "subgroup": "subgroup", "covariate": "covariate", "subgroup_full_df": "subgroup"}
 
 
@@ -346,21 +357,38 @@ def test_paired_fit_rejects_incomplete_or_misshapen_input():
         vooma.paired_vooma_fit(baseline, followup, se_b, se_f, imputed_b, imputed_f, design[:5])
 
 
-def test_imputation_without_fitted_values_of_their_own_changes_nothing():
-    """limpa ignores ``imputed`` when no protein has more than one imputed sample: the fit is the
-    one without imputation flags."""
+def test_imputation_flags_count_only_when_some_protein_has_two_imputed_samples():
+    """limpa ignores ``imputed`` when no protein has more than one imputed sample. With a subgroup of
+    one patient, that patient's imputed baseline alone determines its fitted value (leverage 1):
+    flagged alone it changes nothing; with a second imputed sample in the data set the protein
+    takes the df-loss correction — in the paired path as in the sample-level port."""
     baseline, followup, se_b, se_f, _, _ = random_paired_data(2, "none", n_proteins=60)
-    design = difference_design("subgroup", SUBGROUP, None)
-    single = np.zeros(baseline.shape, dtype=bool)
-    single[np.arange(60), np.arange(60) % 16] = True
+    groups = np.array(["NSDE"] * 15 + ["SSDE"])
+    design = difference_design("subgroup", groups, None)
     none = np.zeros(baseline.shape, dtype=bool)
-    with_flags = vooma.paired_vooma_fit(baseline, followup, se_b, se_f, single, none, design)
-    without = vooma.paired_vooma_fit(baseline, followup, se_b, se_f, none, none, design)
-    np.testing.assert_array_equal(with_flags.baseline_weights, without.baseline_weights)
-    general = vooma.vooma_lm_fit_with_imputation(
-        interleave(baseline, followup), sample_level_design(design), imputed=interleave(single, none)
-    )
-    assert not general.df_corrected.any()
+    lone = none.copy()
+    lone[0, 15] = True  # the SSDE patient's baseline
+    fits = {}
+    for label, imputed_b in (("none", none), ("lone", lone), ("two", lone.copy())):
+        if label == "two":
+            imputed_b[1, 3] = imputed_b[1, 4] = True  # another protein with two imputed samples
+        paired = vooma.paired_vooma_fit(baseline, followup, se_b, se_f, imputed_b, none, design)
+        general = vooma.vooma_lm_fit_with_imputation(
+            interleave(baseline, followup),
+            sample_level_design(design),
+            imputed=interleave(imputed_b, none),
+            predictor=np.log(interleave(se_b, se_f) + vooma.DPC_SE_OFFSET),
+        )
+        np.testing.assert_array_equal(paired.df_corrected, general.df_corrected)
+        assert_close(paired.baseline_weights, general.weights[:, 0::2], label, SAME)
+        fits[label] = paired
+    np.testing.assert_array_equal(fits["lone"].baseline_weights, fits["none"].baseline_weights)
+    assert not fits["lone"].df_corrected.any()
+    assert fits["two"].df_corrected.tolist() == [True] + [False] * 59
+    # the lone pair had no residual to lose (df stays 16 − 2 = 15 − 1), but A, the predictor mean and
+    # the trend (loessFit weighted by df instead of lowess) change, and with them the weights
+    assert fits["two"].fit.df_residual[0] == fits["none"].fit.df_residual[0]
+    assert not np.allclose(fits["two"].baseline_weights, fits["none"].baseline_weights, rtol=1e-6)
 
 
 # --------------------------------------------------------------------------------------------------

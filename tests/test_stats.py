@@ -61,7 +61,7 @@ def test_lm_fit_contrasts_ebayes_match_limma(case, variant):
     trend, robust = VARIANTS[variant]
     fit = stats.contrasts_fit(stats.lm_fit(y[keep_sub], design), contrasts, names)
     moderated = stats.ebayes(fit, trend=amean[keep_sub] if trend else None, robust=robust)
-    fit_all = stats.lm_fit(y[keep_all], data["design_all"].to_numpy(float), ["all"])
+    fit_all = stats.lm_fit(y[keep_all], data["design_all"].to_numpy(float), names=["all"])
     moderated_all = stats.ebayes(fit_all, trend=amean[keep_all] if trend else None, robust=robust)
     reference = data["limma"][data["limma"]["variant"] == variant]
     for name in names + ["all"]:
@@ -115,6 +115,100 @@ def test_lm_fit_drops_non_estimable_coefficients():
     assert fit.coefficients[1].tolist() == pytest.approx([7 / 3, 6.0])
     contrast = stats.contrasts_fit(fit, np.array([[-1.0], [1.0]]))
     assert np.isnan(contrast.coefficients[0, 0]) and contrast.coefficients[1, 0] == pytest.approx(6 - 7 / 3)
+
+
+WEIGHTED = REPO / "tests" / "fixtures" / "limpa_de"  # made by make_fixtures.R there (limma 3.63.2)
+
+
+def read_weighted(name):
+    return pd.read_csv(WEIGHTED / f"weighted_{name}.tsv", sep="\t")
+
+
+def test_weighted_lm_fit_matches_limma():
+    """lm_fit(y, design, weights) equals lmFit(y, design, weights = w) on a matrix with NAs and a
+    random positive weight matrix with some zero and NA weights (dropped observations): coefficients,
+    unscaled standard errors, sigma, df, Amean; and contrasts_fit → ebayes (default, trend = Amean,
+    robust, both) → treat equal contrasts.fit → eBayes / treat (legacy = TRUE) on the non-orthogonal
+    design (two groups + centred covariate: contrasts use the unweighted design correlation, as limma)."""
+    y = read_weighted("y").set_index("protein")
+    weights = read_weighted("weights").set_index("protein").to_numpy()
+    assert np.isnan(y.to_numpy()).any() and (weights == 0).any() and np.isnan(weights).any()
+    design = read_weighted("design").set_index("sample")
+    fit = stats.lm_fit(y.to_numpy(), design.to_numpy(), weights=weights, names=list(design.columns))
+    reference = read_weighted("fit")
+    for ours, column in ((fit.sigma, "sigma"), (fit.df_residual, "df_residual"), (fit.amean, "amean")):
+        assert_close(ours, reference[column], column)
+    for j, name in enumerate(design.columns):
+        assert_close(fit.coefficients[:, j], reference[f"coef_{name}"], f"coefficient {name}")
+        assert_close(fit.stdev_unscaled[:, j], reference[f"stdev_{name}"], f"stdev_unscaled {name}")
+    contrasts = np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+    contrast_fit = stats.contrasts_fit(fit, contrasts, ["A", "B", "BminusA"])
+    limma = read_weighted("limma")
+    for variant, (trend, robust) in VARIANTS.items():
+        moderated = stats.ebayes(contrast_fit, trend=contrast_fit.amean if trend else None, robust=robust)
+        treat_t, treat_p = stats.treat(moderated, TREAT_LFC)
+        for j, name in enumerate(moderated.names):
+            ref = limma[(limma["variant"] == variant) & (limma["contrast"] == name)]
+            what = f"weighted/{variant}/{name}"
+            assert_close(moderated.coefficients[:, j], ref["coefficient"], f"{what}/coefficient")
+            assert_close(moderated.stdev_unscaled[:, j], ref["stdev_unscaled"], f"{what}/stdev_unscaled")
+            assert_close(moderated.t[:, j], ref["t"], f"{what}/t")
+            assert_close(moderated.pvalue[:, j], ref["pvalue"], f"{what}/pvalue")
+            assert_close(moderated.lods[:, j], ref["lods"], f"{what}/lods")
+            assert_close(moderated.df_total, ref["df_total"], f"{what}/df_total")
+            # limma's treat reports t = 0 for an NA coefficient, tearflow's NaN
+            assert_close(
+                treat_t[:, j], np.where(np.isnan(ref["coefficient"]), np.nan, ref["treat_t"]), f"{what}/treat_t"
+            )
+            assert_close(treat_p[:, j], ref["treat_pvalue"], f"{what}/treat_pvalue")
+
+
+def test_array_weights_on_complete_data_give_limmas_weighted_cov_coefficients():
+    """One weight per sample on complete rows: limma fits all genes at once and reports the weighted
+    (X'WX)⁻¹ as cov.coefficients, which contrasts.fit then uses; with probe weights (or any missing
+    value) it reports the unweighted (X'X)⁻¹."""
+    y = read_weighted("y").set_index("protein").to_numpy()
+    design = read_weighted("design").set_index("sample").to_numpy()
+    weights = read_weighted("array_weights")["weight"].to_numpy()
+    complete = np.isfinite(y).all(axis=1)
+    fit = stats.lm_fit(y[complete], design, weights=weights)
+    reference = read_weighted("array_fit")
+    assert_close(fit.coefficients, reference[["A", "B", "age"]].to_numpy(), "coefficients")
+    assert_close(fit.sigma, reference["sigma"], "sigma")
+    assert_close(fit.cov_coefficients, read_weighted("array_cov").iloc[:, 1:].to_numpy(), "cov.coefficients")
+    contrasts = np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+    assert_close(
+        stats.contrasts_fit(fit, contrasts).stdev_unscaled, reference[["A.1", "B.1", "BminusA"]].to_numpy(), "se"
+    )
+    probe = stats.lm_fit(y[complete], design, weights=np.tile(weights, (complete.sum(), 1)))
+    np.testing.assert_allclose(probe.coefficients, fit.coefficients, rtol=1e-12)
+    np.testing.assert_allclose(probe.cov_coefficients, np.linalg.inv(design.T @ design), rtol=1e-12)
+
+
+def test_weights_that_are_zero_missing_or_infinite_drop_the_observation():
+    """As lm.series: weight <= 0, NaN or inf makes the value missing; equal weights change nothing
+    but sigma's scale; a per-protein weight vector scales each protein's sigma."""
+    rng = np.random.default_rng(8)
+    design = np.column_stack([np.ones(10), np.repeat([0.0, 1.0], 5), rng.normal(size=10)])
+    y = rng.normal(size=(40, 10))
+    w = rng.uniform(0.2, 3, size=y.shape)
+    bad = rng.random(y.shape) < 0.15
+    w_bad = w.copy()
+    w_bad[bad] = rng.choice([0.0, -1.0, np.nan, np.inf], size=bad.sum())
+    dropped = stats.lm_fit(y, design, weights=w_bad)
+    missing = stats.lm_fit(np.where(bad, np.nan, y), design, weights=np.where(bad, 1.0, w))
+    for field in ("coefficients", "stdev_unscaled", "sigma", "df_residual"):
+        np.testing.assert_allclose(getattr(dropped, field), getattr(missing, field), rtol=1e-12, err_msg=field)
+    np.testing.assert_allclose(dropped.amean, y.mean(axis=1), rtol=1e-12)  # Amean ignores the weights
+    plain = stats.lm_fit(y, design)
+    equal = stats.lm_fit(y, design, weights=np.full(10, 4.0))
+    np.testing.assert_allclose(equal.coefficients, plain.coefficients, rtol=1e-12)
+    np.testing.assert_allclose(equal.sigma, 2 * plain.sigma, rtol=1e-12)
+    np.testing.assert_allclose(equal.stdev_unscaled, plain.stdev_unscaled / 2, rtol=1e-12)
+    per_protein = stats.lm_fit(y, design, weights=np.arange(1.0, 41.0))
+    np.testing.assert_allclose(per_protein.sigma, plain.sigma * np.sqrt(np.arange(1.0, 41.0)), rtol=1e-12)
+    with pytest.raises(ValueError, match="weights"):
+        stats.lm_fit(y, design, weights=np.ones(7))
 
 
 def test_bh_adjust_known_values_and_nan():

@@ -2,12 +2,15 @@
 
 Everything here follows R/Bioconductor limma (3.54) function by function so that a careful reader can
 check each step against limma's source and the golden fixtures in ``tests/fixtures/limma/`` (made by
-``tests/fixtures/limma/make_fixtures.R``):
+``tests/fixtures/limma/make_fixtures.R``; the weighted fits against limma 3.63.2 in
+``tests/fixtures/limpa_de/``, where eBayes runs with ``legacy = TRUE``, the hyperparameter estimation
+ported here — limma ≥ 3.61 uses ``fitFDistUnequalDF1`` by default when the residual df differ):
 
 ==========================  =====================================================================
 tearflow                    limma / R
 ==========================  =====================================================================
-:func:`lm_fit`              ``lmFit`` → ``lm.series`` (per-gene least squares on observed rows)
+:func:`lm_fit`              ``lmFit`` → ``lm.series`` (per-gene, optionally weighted, least squares
+                            on observed rows)
 :func:`contrasts_fit`       ``contrasts.fit``
 :func:`fit_f_dist`          ``fitFDist`` (incl. the ``splines::ns`` trend)
 :func:`fit_f_dist_robustly` ``fitFDistRobustly``
@@ -15,6 +18,8 @@ tearflow                    limma / R
 :func:`ebayes`              ``eBayes`` / ``.ebayes`` (moderated t, p-values, B-statistic)
 :func:`bh_adjust`           ``p.adjust(p, "BH")``
 ==========================  =====================================================================
+
+Precision weights (limpa's vooma trend for DPC-quantified proteins) are made by :mod:`tearflow.vooma`.
 
 References
 ----------
@@ -106,7 +111,8 @@ class LinearFit:
     ``coefficients`` and ``stdev_unscaled`` are (proteins × coefficients) with NaN where a
     coefficient is not estimable from the protein's observed rows; ``sigma`` (NaN when
     ``df_residual`` is 0) and ``df_residual`` are per protein; ``cov_coefficients`` is the unscaled
-    covariance of the full design (what ``contrasts.fit`` uses for correlations).
+    covariance of the full design (what ``contrasts.fit`` uses for correlations); ``amean`` is
+    limma's ``Amean``, the mean of each protein's non-missing values (whatever the weights).
     """
 
     coefficients: np.ndarray
@@ -115,6 +121,7 @@ class LinearFit:
     df_residual: np.ndarray
     cov_coefficients: np.ndarray
     names: list = field(default_factory=list)
+    amean: np.ndarray = None
 
 
 def estimable_columns(design, mask, tol=QR_TOL):
@@ -144,15 +151,53 @@ def estimable_columns(design, mask, tol=QR_TOL):
     return keep
 
 
-def lm_fit(y, design, names=None):
-    """Per-protein least-squares fit of ``y`` (proteins × samples, NaN = missing) on ``design``.
+def observation_weights(weights, shape):
+    """limma's ``asMatrixWeights``: ``weights`` as a (proteins × samples) matrix, and whether they
+    are array weights (one weight per sample, the same for every protein).
 
-    Equivalent to limma's ``lmFit(y, design)`` (``lm.series``): each protein is fitted on its
-    observed samples only; coefficients that its observed rows cannot estimate are NaN (see
-    :func:`estimable_columns`); ``df_residual`` = observed samples − estimable coefficients;
-    ``sigma`` = sqrt(RSS / df_residual). ``stdev_unscaled`` = sqrt(diag((X'X)⁻¹)) over the protein's
-    observed rows and estimable columns. Vectorized: one batched solve of the per-protein normal
-    equations (X'WX) b = X'Wy, W = the protein's 0/1 observation mask.
+    A full matrix is taken as is; a vector (or 1 × samples row) with one entry per sample is an
+    array-weight vector, repeated for every protein; a vector with one entry per protein (or a
+    scalar) is a probe-weight vector, repeated for every sample. When proteins and samples are as
+    many, a plain vector counts as per protein (as in limma). Anything else is a ValueError.
+    """
+    weights = np.asarray(weights, dtype=float)
+    n_proteins, n_samples = shape
+    if weights.shape == (n_proteins, n_samples):
+        return weights, False
+    if weights.ndim > 2 or (weights.ndim == 2 and min(weights.shape) != 1):
+        raise ValueError(f"weights of shape {weights.shape} do not fit data of shape {shape}")
+    if weights.ndim == 2 and weights.shape[1] > 1 and weights.shape[1] == n_samples:
+        return np.broadcast_to(weights.reshape(1, -1), shape).copy(), True
+    flat = weights.ravel()
+    if flat.size in (1, n_proteins):
+        return np.broadcast_to(flat.reshape(-1, 1), shape).copy(), False
+    if flat.size == n_samples:
+        return np.broadcast_to(flat.reshape(1, -1), shape).copy(), True
+    raise ValueError(f"weights of shape {weights.shape} do not fit data of shape {shape}")
+
+
+def lm_fit(y, design, weights=None, names=None):
+    """Per-protein (weighted) least-squares fit of ``y`` (proteins × samples, NaN = missing) on ``design``.
+
+    Equivalent to limma's ``lmFit(y, design, weights = weights)`` (``lm.series``): each protein is
+    fitted on its observed samples only; coefficients that its observed rows cannot estimate are
+    NaN (see :func:`estimable_columns`); ``df_residual`` = observed samples − estimable
+    coefficients; ``sigma`` = sqrt(RSS / df_residual). ``stdev_unscaled`` = sqrt(diag((X'WX)⁻¹))
+    over the protein's observed rows and estimable columns. Vectorized: one batched solve of the
+    per-protein normal equations (X'WX) b = X'Wy, W = the protein's observation weights (its 0/1
+    observation mask when unweighted).
+
+    ``weights`` (precision weights; see :func:`observation_weights` for the accepted shapes): as in
+    ``lm.series``, a weight that is ≤ 0, NaN or infinite drops its observation (the value is treated
+    as missing); otherwise each protein is fitted by ``lm.wfit``: b = (X'WX)⁻¹X'Wy, RSS = Σ w r²,
+    estimability judged on √W·X (LINPACK ``dqrdc2`` on the weighted design). ``amean`` is the mean
+    of the non-missing values regardless of weights (limma's ``Amean``).
+
+    ``cov_coefficients`` is what ``lm.series`` reports and ``contrasts.fit`` then uses: the
+    unweighted (X'X)⁻¹ of the full design — also with probe weights (limma's note in
+    ``contrasts.fit``: probe-wise weights are "not completely taken into account") — except for array
+    weights on complete data, where limma makes one weighted fit for all proteins and reports
+    (X'WX)⁻¹.
     """
     y = np.asarray(y, dtype=float)
     design = np.asarray(design, dtype=float)
@@ -162,9 +207,21 @@ def lm_fit(y, design, names=None):
     n_columns = design.shape[1]
     if np.linalg.matrix_rank(design) < n_columns:
         raise ValueError("design matrix is not of full column rank")
-    mask = np.isfinite(y).astype(float)
+    finite = np.isfinite(y)
+    with np.errstate(invalid="ignore"):
+        amean = np.where(finite, y, 0.0).sum(axis=1) / finite.sum(axis=1)
+    array_weights = False
+    if weights is None:
+        mask = finite.astype(float)
+        scale = mask
+    else:
+        weights, array_weights = observation_weights(weights, y.shape)
+        with np.errstate(invalid="ignore"):
+            usable = finite & np.isfinite(weights) & (weights > 0)
+        mask = np.where(usable, weights, 0.0)
+        scale = np.sqrt(mask)
     y0 = np.where(mask > 0, y, 0.0)
-    keep = estimable_columns(design, mask)
+    keep = estimable_columns(design, scale)
     xw = mask[:, :, None] * design[None, :, :]
     gram = np.einsum("gsi,sj->gij", xw, design)
     rhs = np.einsum("gsi,gs->gi", xw, y0)
@@ -177,16 +234,23 @@ def lm_fit(y, design, names=None):
     rhs = np.where(dropped, 0.0, rhs)
     inverse = np.linalg.inv(gram)
     beta = np.einsum("gij,gj->gi", inverse, rhs)
-    residuals = (y0 - beta @ design.T) * mask
+    observed = (mask > 0).astype(float)
+    residuals = (y0 - beta @ design.T) * observed
     rank = keep.sum(axis=1)
-    df_residual = mask.sum(axis=1) - rank
-    rss = (residuals * residuals).sum(axis=1)
+    df_residual = observed.sum(axis=1) - rank
+    if weights is None:
+        rss = (residuals * residuals).sum(axis=1)
+    else:
+        rss = (mask * residuals * residuals).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         sigma = np.where(df_residual > 0, np.sqrt(rss / np.maximum(df_residual, 1)), np.nan)
     stdev = np.sqrt(np.einsum("gii->gi", inverse))
     beta = np.where(keep, beta, np.nan)
     stdev = np.where(keep, stdev, np.nan)
-    cov = np.linalg.inv(design.T @ design)
+    if array_weights and bool((mask > 0).all()):
+        cov = np.linalg.inv(design.T @ (mask[0][:, None] * design))
+    else:
+        cov = np.linalg.inv(design.T @ design)
     return LinearFit(
         coefficients=beta,
         stdev_unscaled=stdev,
@@ -194,6 +258,7 @@ def lm_fit(y, design, names=None):
         df_residual=df_residual.astype(float),
         cov_coefficients=cov,
         names=list(names) if names is not None else [f"x{i + 1}" for i in range(n_columns)],
+        amean=amean,
     )
 
 
@@ -243,6 +308,7 @@ def contrasts_fit(fit, contrasts, names=None):
         df_residual=fit.df_residual,
         cov_coefficients=new_cov,
         names=list(names) if names is not None else [f"c{i + 1}" for i in range(contrasts.shape[1])],
+        amean=fit.amean,
     )
 
 

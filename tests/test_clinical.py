@@ -8,7 +8,7 @@ from conftest import REPO
 
 from tearflow import clinical
 from tearflow.errors import TearflowError
-from tearflow.stats import bh_adjust
+from tearflow.multiple_testing import bh_adjust
 
 ENDPOINTS = REPO / "resources" / "clinical" / "endpoints.tsv"
 SCHEMA = REPO / "workflow" / "schemas" / "clinical.schema.yaml"

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from tearflow import clinical_correlation as join
-from tearflow.stats import bh_adjust
+from tearflow.multiple_testing import bh_adjust
 
 
 def test_top_proteins_by_pvalue_skip_untested():

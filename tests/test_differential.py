@@ -10,10 +10,10 @@ import pytest
 from conftest import REPO, adapter
 
 from tearflow import differential as diff
-from tearflow import stats
 from tearflow.columns import FDR, GENE, LOG2FC, N_PAIRS, PROTEIN, PVALUE, SIGNIFICANT, T_STAT
 from tearflow.errors import TearflowError
 from tearflow.figures import differential as plots
+from tearflow.multiple_testing import bh_adjust
 from tearflow.samples import read_sample_sheet
 from tearflow.tables import read_tsv
 
@@ -74,7 +74,7 @@ def test_differential_statistics_equal_limma(case, variant, treat_log2fc):
         reference["pvalue"] = reference["treat_pvalue"]
         for name in reference["contrast"].unique():
             rows = reference["contrast"] == name
-            reference.loc[rows, "fdr"] = stats.bh_adjust(reference.loc[rows, "pvalue"].to_numpy())
+            reference.loc[rows, "fdr"] = bh_adjust(reference.loc[rows, "pvalue"].to_numpy())
     assert set(tables) == set(reference["contrast"])
     for name, table in tables.items():
         ref = reference[reference["contrast"] == name].set_index("protein").loc[table.index]

@@ -107,7 +107,7 @@ def test_digamma_family_matches_scipy():
 
 
 def test_digamma_family_edge_cases():
-    """x = inf as scipy; NaN for x ≤ 0 (outside the domain tearflow.stats uses) and NaN."""
+    """x = inf as scipy; NaN for x ≤ 0 (outside the domain tearflow.limma uses) and NaN."""
     x = np.array([np.inf, 0.0, -0.0, -1.5, -np.inf, np.nan])
     for ours, at_inf in (
         (distributions.digamma, np.inf),

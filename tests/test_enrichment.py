@@ -150,7 +150,7 @@ def test_fdr_is_bh_within_method_and_library():
     table = _table(150, planted=[f"G{i}" for i in range(10)])
     lib = _library({f"L{i}": [f"G{j}" for j in range(i, i + 10)] for i in range(0, 140, 10)})
     result, _ = contrast_enrichment(table, [lib], {"gsea_permutations": 100}, seed=3)
-    from tearflow.stats import bh_adjust
+    from tearflow.multiple_testing import bh_adjust
 
     for _, group in result.groupby("method"):
         assert np.allclose(group["fdr"], bh_adjust(group["pvalue"].to_numpy()), equal_nan=True)

@@ -79,7 +79,7 @@ def test_hye_fdp_floor_is_set_by_one_human_protein_no_threshold_can_separate():
     t and for treat at every threshold up to the smallest true change, it ranks above at least one
     of the true changes testable in 3 pairs, so a test that finds them all finds it too: the best
     FDP with every true change found is 1 / (their count + 1) = 1/7."""
-    from tearflow import stats
+    from tearflow import limma
 
     log2, annotation, species, condition = sim.hye_matrix(HYE)
     normalized, _ = sim.normalized_matrix(log2, annotation, {"method": "trimmed"})
@@ -90,10 +90,10 @@ def test_hye_fdp_floor_is_set_by_one_human_protein_no_threshold_can_separate():
     true_change = species.isin(["YEAST", "ECOLI"]).to_numpy()[complete]
     thymosin = (annotation["protein"] == "P63313").to_numpy()[complete]
     assert (changes[complete][thymosin] < -3.4).all()
-    fit = stats.ebayes(stats.lm_fit(changes[complete], np.ones((3, 1))))
+    fit = limma.ebayes(limma.lm_fit(changes[complete], np.ones((3, 1))))
     smallest_true = np.abs(fit.coefficients[true_change, 0]).min()
     for threshold in np.linspace(0, smallest_true, 12):
-        t, _ = stats.treat(fit, threshold)
+        t, _ = limma.treat(fit, threshold)
         assert abs(t[thymosin, 0]) > np.abs(t[true_change, 0]).min(), threshold
     floor = 1 / (int(true_change.sum()) + 1)
     assert int(true_change.sum()) == 6 and floor > 0.05

@@ -2,7 +2,7 @@
 sample-level port.
 
 Fixtures: ``tests/fixtures/limpa_de/`` (made by ``make_fixtures.R`` there with limma 3.63.2 and
-limpa 1.3.11; eBayes/treat with ``legacy = TRUE``, the method tearflow.stats ports).
+limpa 1.3.11; eBayes/treat with ``legacy = TRUE``, the method tearflow.limma ports).
 """
 
 import numpy as np
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from tearflow import stats, vooma
+from tearflow import limma, smoothing, vooma
 
 FIXTURES = REPO / "tests" / "fixtures" / "limpa_de"
 VARIANTS = {"default": (False, False), "trend": (True, False), "robust": (False, True), "robust_trend": (True, True)}
@@ -36,8 +36,8 @@ def assert_close(ours, theirs, what, tol=TOL):
 def assert_moderated_match(fit, reference, label):
     """ebayes (four variants) and treat on ``fit`` (after contrasts_fit) equal R's eBayes/treat."""
     for variant, (trend, robust) in VARIANTS.items():
-        moderated = stats.ebayes(fit, trend=fit.amean if trend else None, robust=robust)
-        treat_t, treat_p = stats.treat(moderated, TREAT_LFC)
+        moderated = limma.ebayes(fit, trend=fit.amean if trend else None, robust=robust)
+        treat_t, treat_p = limma.treat(moderated, TREAT_LFC)
         for j, name in enumerate(fit.names):
             ref = reference[(reference["variant"] == variant) & (reference["contrast"] == name)]
             assert len(ref) == len(fit.sigma), f"{label}/{variant}/{name}: rows"
@@ -49,7 +49,7 @@ def assert_moderated_match(fit, reference, label):
             assert_close(moderated.lods[:, j], ref["lods"], f"{what}/lods")
             assert_close(moderated.df_total, ref["df_total"], f"{what}/df_total")
             assert_close(moderated.s2_post, ref["s2_post"], f"{what}/s2_post")
-            # limma's treat reports t = 0 for an NA coefficient, tearflow's NaN (stats.treat)
+            # limma's treat reports t = 0 for an NA coefficient, tearflow's NaN (limma.treat)
             r_treat_t = np.where(np.isnan(ref["coefficient"]), np.nan, ref["treat_t"])
             assert_close(treat_t[:, j], r_treat_t, f"{what}/treat_t")
             assert_close(treat_p[:, j], ref["treat_pvalue"], f"{what}/treat_pvalue")
@@ -64,19 +64,19 @@ def test_smoothers_match_limma():
     data = read("smoothers.tsv")
     x, y, w = data["x"].to_numpy(), data["y"].to_numpy(), data["w"].to_numpy()
     assert len(np.unique(x)) < len(x) and (w == 0).any()
-    assert_close(vooma.loess_fit(y, x, weights=w, span=0.35), data["loess_fit"], "loessFit", 1e-12)
-    fitted, _ = vooma.weighted_lowess(x, y, w, span=0.5, iterations=3, npts=50)
+    assert_close(smoothing.loess_fit(y, x, weights=w, span=0.35), data["loess_fit"], "loessFit", 1e-12)
+    fitted, _ = smoothing.weighted_lowess(x, y, w, span=0.5, iterations=3, npts=50)
     assert_close(fitted, data["weighted_lowess"], "weightedLowess", 1e-12)
-    small = vooma.loess_fit(y[:9], x[:9], weights=w[:9] + 0.5, span=0.6)
+    small = smoothing.loess_fit(y[:9], x[:9], weights=w[:9] + 0.5, span=0.6)
     assert_close(small, data["small_fit"][:9], "loessFit, few points", 1e-12)
     grid = read("smoothers_grid.tsv")  # equal distances left and right of a seed: the window grows right first
     gx, gy, gw = grid["x"].to_numpy(float), grid["y"].to_numpy(), grid["w"].to_numpy(float)
     for span, npts in ((0.25, 30), (0.5, 500), (0.1, 500)):
-        fitted, _ = vooma.weighted_lowess(gx, gy, gw, span=span, npts=npts)
+        fitted, _ = smoothing.weighted_lowess(gx, gy, gw, span=span, npts=npts)
         assert_close(fitted, grid[f"fit_span_{span}"], f"weightedLowess on a grid, span {span}", 1e-12)
     spans = read("smoothers_span.tsv")
-    assert_close([vooma.choose_lowess_span(n) for n in spans["n"]], spans["span"], "chooseLowessSpan", 1e-14)
-    legacy = [vooma.choose_lowess_span(n, small_n=10, min_span=0.3, power=0.5) for n in spans["n"]]
+    assert_close([smoothing.choose_lowess_span(n) for n in spans["n"]], spans["span"], "chooseLowessSpan", 1e-14)
+    legacy = [smoothing.choose_lowess_span(n, small_n=10, min_span=0.3, power=0.5) for n in spans["n"]]
     assert_close(legacy, spans["legacy"], "chooseLowessSpan legacy", 1e-14)
     hats = read("smoothers_hat.tsv")
     design = hats[["a", "b"]].to_numpy()
@@ -89,11 +89,11 @@ def test_approx_rule2_is_r_approxfun_with_ordered_ties():
     #      c(0, 1, 1.5, 2, 3, 4, 9, NA)) -> 10 10 20 30 15 0 0 NA
     x = np.array([1.0, 2.0, 2.0, 4.0])
     y = np.array([10.0, 20.0, 40.0, 0.0])
-    out = vooma.approx_rule2(x, y, np.array([0.0, 1.0, 1.5, 2.0, 3.0, 4.0, 9.0, np.nan]))
+    out = smoothing.approx_rule2(x, y, np.array([0.0, 1.0, 1.5, 2.0, 3.0, 4.0, 9.0, np.nan]))
     np.testing.assert_allclose(out[:-1], [10, 10, 20, 30, 15, 0, 0], rtol=0, atol=1e-14)
     assert np.isnan(out[-1])
     with pytest.raises(ValueError, match="sorted"):
-        vooma.approx_rule2(x[::-1], y, np.array([1.0]))
+        smoothing.approx_rule2(x[::-1], y, np.array([1.0]))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_dpc_de_matches_limpa(name):
     lost = reference["df_residual"] < design.shape[0] - design.shape[1]
     np.testing.assert_array_equal(result.df_corrected, lost)
     contrasts, names = dpc_contrasts(design.columns)
-    assert_moderated_match(stats.contrasts_fit(result.fit, contrasts, names), moderated, name)
+    assert_moderated_match(limma.contrasts_fit(result.fit, contrasts, names), moderated, name)
 
 
 def test_vooma_without_predictor_matches_limpa():
@@ -211,7 +211,7 @@ def test_paired_fast_path_matches_limpa(name):
         contrasts = np.zeros((design.shape[1], 3))
         contrasts[[0, 1, 0, 1], [0, 1, 2, 2]] = [1, 1, -1, 1]
         names = ["NSDE", "SSDE", "interaction"]
-    assert_moderated_match(stats.contrasts_fit(result.fit, contrasts, names), moderated, f"paired {name}")
+    assert_moderated_match(limma.contrasts_fit(result.fit, contrasts, names), moderated, f"paired {name}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -318,11 +318,11 @@ def test_paired_fast_path_equals_sample_level_fit(kind, scenario):
         contrasts = np.column_stack([contrasts, contrasts[:, 1] - contrasts[:, 0]])
     full_contrasts = np.vstack([np.zeros((n, contrasts.shape[1])), contrasts])
     for trend, robust in VARIANTS.values():
-        ours = stats.ebayes(
-            stats.contrasts_fit(paired.fit, contrasts), trend=paired.fit.amean if trend else None, robust=robust
+        ours = limma.ebayes(
+            limma.contrasts_fit(paired.fit, contrasts), trend=paired.fit.amean if trend else None, robust=robust
         )
-        theirs = stats.ebayes(
-            stats.contrasts_fit(general.fit, full_contrasts), trend=general.fit.amean if trend else None, robust=robust
+        theirs = limma.ebayes(
+            limma.contrasts_fit(general.fit, full_contrasts), trend=general.fit.amean if trend else None, robust=robust
         )
         assert_close(ours.t, theirs.t, f"{kind}/{scenario}/t trend={trend} robust={robust}", SAME)
         assert_close(ours.pvalue, theirs.pvalue, f"{kind}/{scenario}/p trend={trend} robust={robust}", SAME)
@@ -335,8 +335,8 @@ def test_weighted_difference_fit_is_the_sample_level_fit_with_patient_effects_pr
     baseline, followup, *_ = random_paired_data(4, "none", n_proteins=50)
     w_b, w_f = rng.gamma(2, 1, baseline.shape), rng.gamma(2, 1, baseline.shape)
     design = difference_design("covariate", SUBGROUP, rng.normal(size=len(SUBGROUP)))
-    pairs = stats.lm_fit(followup - baseline, design, weights=vooma.pair_weights(w_b, w_f))
-    samples = stats.lm_fit(interleave(baseline, followup), sample_level_design(design), weights=interleave(w_b, w_f))
+    pairs = limma.lm_fit(followup - baseline, design, weights=vooma.pair_weights(w_b, w_f))
+    samples = limma.lm_fit(interleave(baseline, followup), sample_level_design(design), weights=interleave(w_b, w_f))
     columns = np.arange(len(SUBGROUP), len(SUBGROUP) + design.shape[1])
     np.testing.assert_allclose(pairs.coefficients, samples.coefficients[:, columns], rtol=1e-10)
     np.testing.assert_allclose(pairs.stdev_unscaled, samples.stdev_unscaled[:, columns], rtol=1e-10)
@@ -439,11 +439,11 @@ def test_null_p_values_of_the_paired_fast_path_are_uniform():
         trial = dpc_like_null_trial(20_000 + seed)
         fit = vooma.paired_vooma_fit(*trial, subgroup_design)
         corrected.append(fit.df_corrected.mean())
-        moderated = stats.ebayes(stats.contrasts_fit(fit.fit, contrasts, ["NSDE", "SSDE", "interaction"]))
+        moderated = limma.ebayes(limma.contrasts_fit(fit.fit, contrasts, ["NSDE", "SSDE", "interaction"]))
         for j, name in enumerate(moderated.names):
             pooled[name].append(moderated.pvalue[:, j])
         fit_all = vooma.paired_vooma_fit(*trial, np.ones((len(SUBGROUP), 1)))
-        pooled["all"].append(stats.ebayes(fit_all.fit).pvalue[:, 0])
+        pooled["all"].append(limma.ebayes(fit_all.fit).pvalue[:, 0])
     assert 0.05 < np.mean(corrected) < 0.5
     for name, parts in pooled.items():
         p = np.concatenate(parts)
@@ -463,11 +463,11 @@ def test_paired_path_imports_no_scipy_or_pandas():
     import sys
 
     script = (
-        "import sys; sys.path.insert(0, 'scripts'); import numpy as np; from tearflow import stats, vooma\n"
+        "import sys; sys.path.insert(0, 'scripts'); import numpy as np; from tearflow import limma, smoothing, vooma\n"
         "rng = np.random.default_rng(1); b = rng.normal(5, 1, (200, 8)); f = b + rng.normal(0, .3, (200, 8))\n"
         "se = rng.uniform(.1, 1, (200, 8)); imp = rng.random((200, 8)) < .2\n"
         "fit = vooma.paired_vooma_fit(b, f, se, se, imp, imp[::-1], np.ones((8, 1)))\n"
-        "stats.ebayes(fit.fit, trend=fit.fit.amean)\n"
+        "limma.ebayes(fit.fit, trend=fit.fit.amean)\n"
         "print('scipy' in sys.modules, 'pandas' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)

@@ -22,8 +22,9 @@ import pandas as pd
 from tearflow.columns import N_PAIRS, PATIENT, SUBGROUP
 from tearflow.contrasts import CONTRAST_ALL
 from tearflow.errors import TearflowError
+from tearflow.multiple_testing import bh_adjust
+from tearflow.nonparametric import WILCOXON_METHODS, one_sample_t_p, wilcoxon_signed_rank_p
 from tearflow.samples import subgroup_order
-from tearflow.stats import WILCOXON_METHODS, bh_adjust, one_sample_t_p, wilcoxon_signed_rank_p
 from tearflow.tables import read_text_table
 
 log = logging.getLogger(__name__)
@@ -439,8 +440,8 @@ def endpoint_tests(values, definitions, subgroups, baseline, visits, min_pairs=3
     median_baseline, median_visit, median_change, mean_change, wilcoxon_p, ttest_p, wilcoxon_fdr,
     ttest_fdr (Benjamini–Hochberg across endpoints within each subgroup × visit), improved.
     Tests of the visit − baseline changes: Wilcoxon signed-rank with scipy's ``wilcoxon_method``
-    (:func:`tearflow.stats.wilcoxon_signed_rank_p`) and paired t
-    (:func:`tearflow.stats.one_sample_t_p`); fewer than ``min_pairs`` pairs, all changes zero, or
+    (:func:`tearflow.nonparametric.wilcoxon_signed_rank_p`) and paired t
+    (:func:`tearflow.nonparametric.one_sample_t_p`); fewer than ``min_pairs`` pairs, all changes zero, or
     no variance → NaN (never p = 0). Visits without any value are left out.
     """
     present = [v for v in visits if v != baseline and v in set(values[VISIT])]

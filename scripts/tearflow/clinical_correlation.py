@@ -26,7 +26,8 @@ from tearflow.clinical import CHANGE, ENDPOINT, IMPROVEMENT, N_PATIENTS, VISIT
 from tearflow.columns import ELISA_PREFIX, FDR, GENE, GENE_SET, PATIENT, PROTEIN, PVALUE, SUBGROUP
 from tearflow.contrasts import CONTRAST_ALL
 from tearflow.errors import TearflowError
-from tearflow.stats import bh_adjust, spearman_permutation
+from tearflow.multiple_testing import bh_adjust
+from tearflow.nonparametric import spearman_permutation
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def elisa_features(joined_patients):
 
 def spearman(x, y, min_n=5, permutations=9999, rng=None):
     """Spearman's rho over the complete pairs of ``x`` and ``y`` with a two-sided permutation p
-    (:func:`tearflow.stats.spearman_permutation`: exact over all n! pairings when n! ≤
+    (:func:`tearflow.nonparametric.spearman_permutation`: exact over all n! pairings when n! ≤
     ``permutations`` and n ≤ 9, else ``permutations`` random pairings, p never 0).
 
     Fewer than ``min_n`` complete pairs (at least 3), or a constant vector → (NaN, NaN, n).

@@ -2,7 +2,7 @@
 
 Each patient is their own control: the analysis works on the per-patient differences
 d = log2(follow-up) − log2(baseline) (one column per paired patient). Two linear models are fitted
-to them with :mod:`tearflow.stats` (limma's lmFit → contrasts.fit → eBayes, Smyth 2004):
+to them with :mod:`tearflow.limma` (limma's lmFit → contrasts.fit → eBayes, Smyth 2004):
 
 - the subgroup fit, design ``~0 + subgroup`` (+ covariates): one coefficient per subgroup = its
   mean change, the residual variance pooled over all subgroups; contrasts: each subgroup and, with
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tearflow import stats
+from tearflow import limma
 from tearflow.columns import (
     FDR,
     GENE,
@@ -46,6 +46,7 @@ from tearflow.columns import (
 )
 from tearflow.contrasts import CONTRAST_ALL, CONTRAST_INTERACTION
 from tearflow.errors import TearflowError
+from tearflow.multiple_testing import bh_adjust
 from tearflow.samples import BASELINE_SAMPLE, FOLLOWUP_SAMPLE, pair_records, subgroup_order
 
 log = logging.getLogger("tearflow.differential")
@@ -244,14 +245,14 @@ def _moderated(y, design, contrasts, names, keep, trend_covariate, trend, robust
     results = {name: _empty_statistics(n) for name in names}
     if keep.sum() == 0:
         return results
-    fit = stats.lm_fit(y[keep], design)
+    fit = limma.lm_fit(y[keep], design)
     if contrasts is not None:
-        fit = stats.contrasts_fit(fit, contrasts, names)
+        fit = limma.contrasts_fit(fit, contrasts, names)
     if np.nanmax(fit.df_residual) <= 0 or not np.isfinite(fit.sigma).any():
         log.warning("no residual degrees of freedom for %s: statistics left as NA", ", ".join(names))
         return results
-    moderated = stats.ebayes(fit, trend=trend_covariate[keep] if trend else None, robust=robust)
-    pvalue = stats.treat(moderated, treat_log2fc)[1] if treat_log2fc > 0 else moderated.pvalue
+    moderated = limma.ebayes(fit, trend=trend_covariate[keep] if trend else None, robust=robust)
+    pvalue = limma.treat(moderated, treat_log2fc)[1] if treat_log2fc > 0 else moderated.pvalue
     low, high = moderated.confidence_interval()
     se = moderated.stdev_unscaled * np.sqrt(moderated.s2_post)[:, None]
     for j, name in enumerate(names):
@@ -358,7 +359,7 @@ def differential_statistics(
         untested = ~testable[name]
         for values in columns.values():
             values[untested] = np.nan
-        columns[FDR] = stats.bh_adjust(columns[PVALUE])
+        columns[FDR] = bh_adjust(columns[PVALUE])
         columns[N_PAIRS] = n_fit[name]
         columns[N_PAIRS_MEASURED] = n_measured[name]
         tables[name] = columns

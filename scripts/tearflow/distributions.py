@@ -1,4 +1,4 @@
-"""The digamma family and Student's t distribution in numpy, so that ``tearflow.stats`` imports no scipy.
+"""The digamma family and Student's t distribution in numpy, so that ``tearflow.limma`` imports no scipy.
 
 ``import scipy.special`` alone costs ~0.13 s (scipy 1.17 loads its array-API machinery), which made
 the paper-scale differential step slower than R/limma (issue 8). The limma path needs only ψ, ψ′, ψ″

@@ -21,15 +21,15 @@ import pandas as pd
 from tearflow.columns import CONTRAST, GENE, N_PAIRS, PATIENT, SUBGROUP, TIMEPOINT
 from tearflow.contrasts import CONTRAST_ALL, CONTRAST_INTERACTION
 from tearflow.errors import TearflowError
-from tearflow.samples import visit_key
-from tearflow.stats import (
+from tearflow.multiple_testing import bh_adjust
+from tearflow.nonparametric import (
     WILCOXON_ZERO_METHODS,
     ZERO_TOL,
-    bh_adjust,
     one_sample_t_p,
     two_group_p,
     wilcoxon_signed_rank_p,
 )
+from tearflow.samples import visit_key
 
 log = logging.getLogger(__name__)
 
@@ -753,10 +753,10 @@ def paired_tests(pairs, analyte_genes, contrasts, subgroups, settings):
     """One row per analyte × contrast (``PAIRED_TEST_COLUMNS``), BH within each contrast.
 
     Subgroup contrasts and ``all``: Wilcoxon signed-rank (``zero_method``, exact up to
-    ``exact_max_n`` pairs; :func:`tearflow.stats.wilcoxon_signed_rank_p`) and paired t
-    (:func:`tearflow.stats.one_sample_t_p`) on log2(follow-up/baseline). ``interaction`` (two
+    ``exact_max_n`` pairs; :func:`tearflow.nonparametric.wilcoxon_signed_rank_p`) and paired t
+    (:func:`tearflow.nonparametric.one_sample_t_p`) on log2(follow-up/baseline). ``interaction`` (two
     subgroups): Mann–Whitney and Welch t on the log2 ratios, second − first subgroup
-    (:func:`tearflow.stats.two_group_p`); ``median_log2_ratio`` is the difference of the subgroup
+    (:func:`tearflow.nonparametric.two_group_p`); ``median_log2_ratio`` is the difference of the subgroup
     medians. Fewer than ``min_pairs`` pairs (per subgroup for the interaction), no non-zero ratio or
     no variance → NaN p-values, never 0.
     """

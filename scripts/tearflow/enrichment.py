@@ -40,7 +40,7 @@ Choices (config section ``enrichment``, documented in config/README.md):
   as ``1 / (gsea_permutations + 1)``, the smallest p that many permutations can support.
 * Set sizes: library sets with fewer than ``min_set_size`` or more than ``max_set_size`` genes in
   the background are not tested (defaults 5 and 500). Focus sets are always reported.
-* ``fdr`` = Benjamini–Hochberg (``tearflow.stats.bh_adjust``) over the sets tested by one method in
+* ``fdr`` = Benjamini–Hochberg (``tearflow.multiple_testing.bh_adjust``) over the sets tested by one method in
   one library; the focus collection is its own pre-specified family. gseapy's own FDR q-values are
   not used, so ORA and GSEA are adjusted the same way.
 """
@@ -460,7 +460,7 @@ def settings_with_defaults(settings):
 
 def add_fdr(table):
     """BH over the sets tested by one method in one library (NaN p-values stay NaN)."""
-    from tearflow.stats import bh_adjust
+    from tearflow.multiple_testing import bh_adjust
 
     fdr = pd.Series(np.nan, index=table.index)
     for _, group in table.groupby([METHOD, LIBRARY], sort=False):

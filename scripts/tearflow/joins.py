@@ -225,7 +225,8 @@ def correlations(patients, analyte_genes, focus_sets, protein_changes, subgroups
     analyte's own protein (``same_gene``). Groups: each subgroup and ``all``. Fewer than
     ``correlation_min_n`` patients with both values → NaN. BH within each group.
     """
-    from tearflow.stats import bh_adjust, spearman_permutation
+    from tearflow.multiple_testing import bh_adjust
+    from tearflow.nonparametric import spearman_permutation
 
     rng = np.random.default_rng(seed)
     min_n = int(settings["correlation_min_n"])

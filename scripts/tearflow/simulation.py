@@ -5,7 +5,7 @@ Shape of the MSC eye-drop trial: 11 + 5 patients (subgroups NSDE, SSDE), tears a
 every sample also gets a random loading offset (what normalization must remove) and values below a
 sample-specific detection limit go missing (left-censored). For each normalization method the
 evaluation reports the bias of the unchanged proteins' mean paired log2 fold change (should be 0)
-and, with the moderated paired t of :mod:`tearflow.stats` and BH at 0.05, the false-discovery
+and, with the moderated paired t of :mod:`tearflow.limma` and BH at 0.05, the false-discovery
 proportion and the number of true changes found.
 
 :func:`simulation_table` is the reusable entry point (the benchmark calls it); :func:`hye_table` runs
@@ -89,22 +89,23 @@ def paired_changes(log2, sheet):
 
 
 def moderated_pvalues(changes, min_pairs=3, treat_log2fc=0.0):
-    """Moderated paired t p-values and their BH adjustment, from :mod:`tearflow.stats`.
+    """Moderated paired t p-values and their BH adjustment, from :mod:`tearflow.limma`.
 
     The paired moderated t is limma's one-sample fit on the per-patient differences
     (``lm_fit`` with an intercept-only design, then ``ebayes``; Smyth 2004); ``treat_log2fc`` > 0
-    tests |log2fc| > it instead (``stats.treat``), as ``differential.treat_log2fc`` does. Proteins
+    tests |log2fc| > it instead (``limma.treat``), as ``differential.treat_log2fc`` does. Proteins
     with fewer than ``min_pairs`` pairs get NaN.
     """
-    from tearflow import stats
+    from tearflow import limma
+    from tearflow.multiple_testing import bh_adjust
 
     values = changes.to_numpy(dtype=float)
     testable = np.isfinite(values).sum(axis=1) >= min_pairs
     pvalues = np.full(len(values), np.nan)
-    fit = stats.ebayes(stats.lm_fit(values[testable], np.ones((values.shape[1], 1))))
-    tested = stats.treat(fit, treat_log2fc)[1] if treat_log2fc > 0 else fit.pvalue
+    fit = limma.ebayes(limma.lm_fit(values[testable], np.ones((values.shape[1], 1))))
+    tested = limma.treat(fit, treat_log2fc)[1] if treat_log2fc > 0 else fit.pvalue
     pvalues[testable] = np.asarray(tested, dtype=float).reshape(-1)
-    return pvalues, np.asarray(stats.bh_adjust(pvalues), dtype=float)
+    return pvalues, np.asarray(bh_adjust(pvalues), dtype=float)
 
 
 def method_settings(method, truth, reference="patient"):

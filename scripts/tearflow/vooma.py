@@ -36,7 +36,7 @@ References
   74:829–836. (lowess; weightedLowess adds prior weights to it)
 
 Everything is vectorized over proteins; Python loops run only over smoothing anchor points.
-Imports numpy and :mod:`tearflow.stats` only.
+Imports numpy and :mod:`tearflow.limma` only.
 
 tearflow's paired contrasts (patients in subgroup order; ``b``, ``f``: dpcQuant values of the
 baseline and follow-up samples, proteins × patients; ``se_b``, ``se_f``: their standard errors;
@@ -45,18 +45,19 @@ baseline and follow-up samples, proteins × patients; ``se_b``, ``se_f``: their 
 
     # NSDE, SSDE, interaction: ~0 + subgroup (+ centred covariates) on the differences
     sub = paired_vooma_fit(b, f, se_b, se_f, imp_b, imp_f, subgroup_design, names=columns)
-    fit = stats.contrasts_fit(sub.fit, contrasts, ["NSDE", "SSDE", "interaction"])
-    moderated = stats.ebayes(fit, trend=fit.amean if trend else None, robust=robust)
+    fit = limma.contrasts_fit(sub.fit, contrasts, ["NSDE", "SSDE", "interaction"])
+    moderated = limma.ebayes(fit, trend=fit.amean if trend else None, robust=robust)
     # all: ~1 (+ centred covariates): a vooma fit of its own (other fitted values, other weights)
     every = paired_vooma_fit(b, f, se_b, se_f, imp_b, imp_f, all_design)
-    moderated_all = stats.ebayes(every.fit, trend=every.fit.amean if trend else None, robust=robust)
+    moderated_all = limma.ebayes(every.fit, trend=every.fit.amean if trend else None, robust=robust)
 """
 
 from typing import NamedTuple
 
 import numpy as np
 
-from tearflow import stats
+from tearflow import limma
+from tearflow.smoothing import approx_rule2, choose_lowess_span, loess_fit
 
 #: dpcDE adds this before taking the log of the standard errors (limpa: ``eps <- 1e-6``)
 DPC_SE_OFFSET = 1e-6
@@ -65,12 +66,10 @@ IMPUTED_LEVERAGE = 0.9999
 #: an imputed sample whose fitted value moves less than this when every observed value is shifted
 #: by (samples + 1) is "determined by imputed values only" (limpa)
 NO_CHANGE = 0.01
-#: ``THRESHOLD`` of limma's weighted_lowess.c: distances and variances below it count as zero
-LOWESS_THRESHOLD = 1e-7
 
 
 class VoomaFit(NamedTuple):
-    """A weighted fit ready for :func:`tearflow.stats.contrasts_fit` / :func:`tearflow.stats.ebayes`.
+    """A weighted fit ready for :func:`tearflow.limma.contrasts_fit` / :func:`tearflow.limma.ebayes`.
 
     ``fit``: limma's ``MArrayLM`` of the final weighted fit (``amean`` = mean over all samples);
     ``weights``: the vooma precision weights (proteins × samples, limpa's ``fit$EList$weights``);
@@ -78,7 +77,7 @@ class VoomaFit(NamedTuple):
     the samples whose fitted values only imputed values determine (limpa's df-loss correction).
     """
 
-    fit: stats.LinearFit
+    fit: limma.LinearFit
     weights: np.ndarray
     df_corrected: np.ndarray
 
@@ -88,7 +87,7 @@ class PairedVoomaFit(NamedTuple):
     the difference design) and equals the sample-level fit's follow-up coefficients; the weights are
     the sample-level vooma weights of each visit (proteins × patients)."""
 
-    fit: stats.LinearFit
+    fit: limma.LinearFit
     baseline_weights: np.ndarray
     followup_weights: np.ndarray
     df_corrected: np.ndarray
@@ -102,15 +101,12 @@ class PairedVoomaFit(NamedTuple):
 # --------------------------------------------------------------------------------------------------
 # small R / limma helpers
 # --------------------------------------------------------------------------------------------------
-def choose_lowess_span(n, small_n=50, min_span=0.3, power=1 / 3):
-    """limma ``chooseLowessSpan``: min(min_span + (1 − min_span)·(small_n / n)^power, 1)."""
-    return float(min(min_span + (1 - min_span) * (small_n / n) ** power, 1.0))
 
 
 def _column_space(x):
     """Orthonormal basis of the columns R's ``qr(x)`` keeps (LINPACK ``dqrdc2``, tol 1e-7)."""
     x = np.asarray(x, dtype=float)
-    keep = stats.estimable_columns(x, np.ones((1, x.shape[0])))[0]
+    keep = limma.estimable_columns(x, np.ones((1, x.shape[0])))[0]
     q, _ = np.linalg.qr(x[:, keep])
     return q
 
@@ -127,240 +123,21 @@ def hat_values(x, intercept=True):
     return (q * q).sum(axis=1)
 
 
-def approx_rule2(x, y, xout):
-    """R ``approxfun(x, y, rule = 2, ties = list("ordered", mean))(xout)``.
-
-    ``x`` must be sorted (non-decreasing); tied x are collapsed to the mean of their y; linear
-    interpolation as R's ``approx1`` (y_i + (y_j − y_i)·((v − x_i)/(x_j − x_i)), exact at the knots),
-    constant beyond the ends; NaN stays NaN.
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    xout = np.asarray(xout, dtype=float)
-    if np.any(np.diff(x) < 0):
-        raise ValueError("x must be sorted for ties = 'ordered'")
-    ux, start = np.unique(x, return_index=True)
-    if len(ux) < len(x):
-        counts = np.diff(np.append(start, len(x)))
-        uy = np.add.reduceat(y, start) / counts
-    else:
-        uy = y
-    if len(ux) == 1:
-        return np.where(np.isnan(xout), np.nan, uy[0])
-    i = np.clip(np.searchsorted(ux, xout, side="right") - 1, 0, len(ux) - 2)
-    j = i + 1
-    xi, xj, yi, yj = ux[i], ux[j], uy[i], uy[j]
-    with np.errstate(invalid="ignore"):
-        value = yi + (yj - yi) * ((xout - xi) / (xj - xi))
-        value = np.where(xout == xi, yi, value)
-        value = np.where(xout == xj, yj, value)
-        value = np.where(xout < ux[0], uy[0], value)
-        value = np.where(xout > ux[-1], uy[-1], value)
-    return np.where(np.isnan(xout), np.nan, value)
 
 
 # --------------------------------------------------------------------------------------------------
 # limma's weightedLowess / loessFit
 # --------------------------------------------------------------------------------------------------
-def weighted_lowess(x, y, weights=None, delta=None, npts=200, span=0.3, iterations=4):
-    """limma ``weightedLowess`` (Aaron Lun's C ``weighted_lowess``): lowess with prior weights.
-
-    Returns ``(fitted, robustness_weights)`` in the input order (``output.style = "loess"``).
-    Points are sorted by x; anchor ("seed") points are chosen so that consecutive seeds are more
-    than ``delta`` apart (default: spacing for about ``npts`` seeds over the clustered range); each
-    seed's window grows outwards, nearest point first (ties to the right), until its prior weight
-    reaches ``span`` × the total weight (then widened to tied x); a tricube × prior × robustness
-    weighted straight line gives the seed's fit; points between seeds are interpolated linearly.
-    ``iterations`` fits in all, with bisquare robustness weights on 6 × the weighted median
-    absolute residual between them.
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    n = len(x)
-    if len(y) != n:
-        raise ValueError("x and y should have same length")
-    weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    if len(weights) != n:
-        raise ValueError("weights should have same length as x and y")
-    if n < 2:
-        raise ValueError("need at least two points")
-    if int(iterations) <= 0:
-        raise ValueError("number of robustness iterations should be positive")
-    order = np.argsort(x, kind="stable")
-    xs, ys, ws = x[order], y[order], weights[order]
-    if delta is None:
-        npts = int(npts + 0.5)
-        if npts < 1:
-            raise ValueError("number of points should be a positive integer")
-        if npts >= n:
-            delta = 0.0
-        else:
-            dx = np.sort(np.diff(xs))
-            cumrange = np.cumsum(dx)
-            clusters = np.arange(npts)
-            delta = float(np.min(cumrange[len(dx) - 1 - clusters] / (npts - clusters)))
-    fitted_sorted, robustness_sorted = _weighted_lowess_sorted(xs, ys, ws, float(span), int(iterations), float(delta))
-    fitted = np.empty(n)
-    fitted[order] = fitted_sorted
-    robustness = np.empty(n)
-    robustness[order] = robustness_sorted
-    return fitted, robustness
 
 
-def _lowess_seeds(x, delta):
-    """``find_seeds``: indices 0, then each point more than ``delta`` beyond the previous seed, then n − 1."""
-    n = len(x)
-    seeds = [0]
-    last = 0
-    while True:
-        candidates = x[last + 1 : n - 1] - x[last] > delta
-        if not candidates.any():
-            break
-        last = last + 1 + int(np.argmax(candidates))
-        seeds.append(last)
-    seeds.append(n - 1)
-    return np.array(seeds)
 
 
-def _lowess_window(x, w, seed, spanweight):
-    """``find_limits`` for one seed: (left, right, max distance) of its window.
-
-    The C loop adds the nearer neighbour (left only if strictly nearer) until the summed prior
-    weight reaches ``spanweight``: the same order as a sort by distance with right before left on
-    ties; the weight is accumulated in that order, sequentially, as the C code does.
-    """
-    n = len(x)
-    right = np.arange(seed + 1, n)
-    left = np.arange(seed - 1, -1, -1)
-    index = np.concatenate([right, left])
-    distance = np.concatenate([x[right] - x[seed], x[seed] - x[left]])
-    side = np.concatenate([np.zeros(len(right)), np.ones(len(left))])
-    rank = np.concatenate([np.arange(len(right)), np.arange(len(left))])
-    order = np.lexsort((rank, side, distance))
-    cumulative = np.cumsum(np.concatenate([[w[seed]], w[index[order]]]))
-    reached = np.nonzero(cumulative >= spanweight)[0]
-    added = int(reached[0]) if len(reached) else len(order)
-    chosen = index[order[:added]]
-    lo = min(int(chosen.min()), seed) if added else seed
-    hi = max(int(chosen.max()), seed) if added else seed
-    max_distance = float(distance[order[:added]].max()) if added else 0.0
-    while lo > 0 and x[lo] == x[lo - 1]:
-        lo -= 1
-    while hi < n - 1 and x[hi] == x[hi + 1]:
-        hi += 1
-    return lo, hi, max_distance
 
 
-def _lowess_fit_at(x, y, w, robustness, seed, lo, hi, dist):
-    """``lowess_fit``: the tricube × prior × robustness weighted line through the window, at x[seed]."""
-    xw, yw = x[lo : hi + 1], y[lo : hi + 1]
-    if dist < LOWESS_THRESHOLD:
-        work = w[lo : hi + 1] * robustness[lo : hi + 1]
-        return (yw * work).sum() / work.sum()
-    work = (1 - (np.abs(x[seed] - xw) / dist) ** 3) ** 3 * w[lo : hi + 1] * robustness[lo : hi + 1]
-    total = work.sum()
-    xmean = (work * xw).sum() / total
-    ymean = (work * yw).sum() / total
-    centred = xw - xmean
-    var = (centred * centred * work).sum()
-    covar = (centred * (yw - ymean) * work).sum()
-    if var < LOWESS_THRESHOLD:
-        return ymean
-    slope = covar / var
-    intercept = ymean - slope * xmean
-    return slope * x[seed] + intercept
 
 
-def _weighted_lowess_sorted(x, y, w, span, iterations, delta):
-    """The C ``weighted_lowess`` on x sorted ascending: fitted values and robustness weights."""
-    n = len(x)
-    totalweight = float(np.cumsum(w)[-1])
-    spanweight = totalweight * span
-    subrange = (x[-1] - x[0]) / n
-    seeds = _lowess_seeds(x, delta)
-    windows = [_lowess_window(x, w, seed, spanweight) for seed in seeds]
-    between = np.setdiff1d(np.arange(n), seeds)
-    segment = np.searchsorted(seeds, between)  # seeds[segment - 1] < point < seeds[segment]
-    last, nxt = seeds[segment - 1], seeds[segment]
-    fitted = np.zeros(n)
-    robustness = np.ones(n)
-    for _ in range(iterations):
-        for seed, (lo, hi, dist) in zip(seeds, windows):
-            fitted[seed] = _lowess_fit_at(x, y, w, robustness, seed, lo, hi, dist)
-        if len(between):
-            current = x[nxt] - x[last]
-            steep = current > LOWESS_THRESHOLD * subrange
-            with np.errstate(invalid="ignore", divide="ignore"):
-                slope = (fitted[nxt] - fitted[last]) / current
-                intercept = fitted[nxt] - slope * x[nxt]
-                fitted[between] = np.where(steep, slope * x[between] + intercept, 0.5 * (fitted[nxt] + fitted[last]))
-        residuals = np.abs(y - fitted)
-        resid_scale = float(np.cumsum(residuals)[-1]) / n
-        order = np.argsort(residuals, kind="stable")
-        ranked = residuals[order]
-        cumulative = np.cumsum(w[order])
-        halfweight = totalweight / 2
-        crossing = np.nonzero(cumulative >= halfweight)[0]
-        cmad = 0.0
-        if len(crossing):
-            pt = int(crossing[0])
-            if cumulative[pt] == halfweight and pt + 1 < n:
-                cmad = 3 * (ranked[pt] + ranked[pt + 1])
-            else:
-                cmad = 6 * ranked[pt]
-        if cmad <= LOWESS_THRESHOLD * resid_scale:
-            break
-        robustness = np.where(residuals < cmad, (1 - (residuals / cmad) ** 2) ** 2, 0.0)
-    return fitted, robustness
 
 
-def loess_fit(y, x, weights=None, span=0.3, iterations=4, min_weight=1e-5, max_weight=1e5):
-    """limma ``loessFit`` (``method = "weightedLowess"``, ``equal.weights.as.null = TRUE``): fitted values.
-
-    Non-finite (x, y) pairs get NaN. Weights: NaN → 0, then clipped to [``min_weight``,
-    ``max_weight``]; equal weights (range < 1e-15) or none → R's ``lowess`` with ``iterations − 1``
-    robustness steps; fewer than 4 + 1/span weighted points → a weighted straight line; otherwise
-    :func:`weighted_lowess` (200 seed points).
-    """
-    y = np.asarray(y, dtype=float)
-    x = np.asarray(x, dtype=float)
-    n = len(y)
-    if len(x) != n:
-        raise ValueError("y and x have different lengths")
-    fitted = np.full(n, np.nan)
-    obs = np.isfinite(y) & np.isfinite(x)
-    xobs, yobs = x[obs], y[obs]
-    nobs = len(yobs)
-    if nobs == 0:
-        return fitted
-    if span < 1 / nobs:
-        fitted[obs] = yobs
-        return fitted
-    min_weight = max(min_weight, 0.0)
-    wobs = None
-    if weights is not None:
-        weights = np.asarray(weights, dtype=float)
-        if len(weights) != n:
-            raise ValueError("y and weights have different lengths")
-        wobs = np.where(np.isnan(weights[obs]), 0.0, weights[obs])
-        wobs = np.minimum(np.maximum(wobs, min_weight), max_weight)
-        if wobs.max() - wobs.min() < 1e-15:
-            wobs = None
-    if wobs is None:
-        fitted[obs] = stats.lowess(xobs, yobs, f=span, iterations=iterations - 1)
-        return fitted
-    nwobs = nobs if min_weight > 0 else int((wobs > 0).sum())
-    if nwobs < 4 + 1 / span:
-        if nwobs == 1:
-            fitted[obs] = yobs[wobs > 0][0]
-        else:
-            root = np.sqrt(wobs)
-            line = np.column_stack([np.ones(nobs), xobs])
-            coefficients = np.linalg.lstsq(line * root[:, None], yobs * root, rcond=None)[0]
-            fitted[obs] = line @ coefficients
-        return fitted
-    fitted[obs] = weighted_lowess(xobs, yobs, wobs, span=span, iterations=iterations, npts=200)[0]
-    return fitted
 
 
 # --------------------------------------------------------------------------------------------------
@@ -409,7 +186,7 @@ def _vooma_weights(amean, sigma, df_residual, fitted, predictor, excluded, df_lo
             if np.isnan(sxc).any():
                 sxc[np.isnan(sxc)] = np.nanmedian(sxc)
         trend_design = np.column_stack([np.ones(len(sx)), sx, sxc])
-        keep = stats.estimable_columns(trend_design, np.ones((1, len(sx))))[0]
+        keep = limma.estimable_columns(trend_design, np.ones((1, len(sx))))[0]
         beta = np.zeros(3)
         beta[keep] = np.linalg.lstsq(trend_design[:, keep], sy, rcond=None)[0]
         sx = trend_design @ beta
@@ -417,7 +194,7 @@ def _vooma_weights(amean, sigma, df_residual, fitted, predictor, excluded, df_lo
     if df_loss:
         smooth = loess_fit(sy, sx, weights=df_residual, span=span)
     else:
-        smooth = stats.lowess(sx, sy, f=span)
+        smooth = limma.lowess(sx, sy, f=span)
     order = np.argsort(sx, kind="stable")
     trend = approx_rule2(sx[order], smooth[order], mu)
     return 1 / trend**4
@@ -496,7 +273,7 @@ def vooma_lm_fit_with_imputation(y, design, imputed=None, predictor=None, span=N
     if span is None:
         span = choose_lowess_span(n_proteins, 10, 0.3, 0.5) if legacy_span else choose_lowess_span(n_proteins)
 
-    fit = stats.lm_fit(y, design)
+    fit = limma.lm_fit(y, design)
     fitted = fit.coefficients @ design.T  # NaN for a protein with a non-estimable coefficient, as in R
     sigma, df_residual, amean = fit.sigma.copy(), fit.df_residual.copy(), fit.amean.copy()
     determined = None
@@ -507,7 +284,7 @@ def vooma_lm_fit_with_imputation(y, design, imputed=None, predictor=None, span=N
     df_loss = bool(corrected.any())
     if df_loss:
         y_na = np.where(determined[corrected], np.nan, y[corrected])
-        refit = stats.lm_fit(y_na, design)
+        refit = limma.lm_fit(y_na, design)
         no_df = refit.df_residual < 0.5
         sigma[corrected] = np.where(no_df, np.nanmedian(fit.sigma), refit.sigma)
         df_residual[corrected] = refit.df_residual
@@ -515,9 +292,9 @@ def vooma_lm_fit_with_imputation(y, design, imputed=None, predictor=None, span=N
 
     excluded = determined if df_loss else None
     weights = _vooma_weights(amean, sigma, df_residual, fitted, predictor, excluded, df_loss, span)
-    final = stats.lm_fit(y, design, weights=weights, names=names)
+    final = limma.lm_fit(y, design, weights=weights, names=names)
     if df_loss:
-        refit = stats.lm_fit(y_na, design, weights=weights[corrected])
+        refit = limma.lm_fit(y_na, design, weights=weights[corrected])
         no_df = refit.df_residual < 0.5
         final.sigma[corrected] = np.where(no_df, np.nanmedian(final.sigma), refit.sigma)
         final.df_residual[corrected] = refit.df_residual
@@ -528,7 +305,7 @@ def dpc_de(values, standard_errors, n_observations, design, span=None, names=Non
     """limpa ``dpcDE(y, design)`` on the output of ``dpcQuant`` (``y$E``, ``y$other$standard.error``,
     ``y$other$n.observations``): :func:`vooma_lm_fit_with_imputation` with imputed = no precursor
     observed (n.observations == 0) and predictor = log(standard error + 1e-6).
-    Returns :class:`VoomaFit`; its ``fit`` goes to :func:`tearflow.stats.ebayes` (``trend``: pass
+    Returns :class:`VoomaFit`; its ``fit`` goes to :func:`tearflow.limma.ebayes` (``trend``: pass
     ``fit.amean``, as limma's ``eBayes(trend = TRUE)``)."""
     standard_errors = np.asarray(standard_errors, dtype=float)
     return vooma_lm_fit_with_imputation(
@@ -590,7 +367,7 @@ def paired_vooma_fit(
 
     ``se_*`` are dpcQuant's standard errors (predictor log(se + 1e-6)); ``imputed_*``: True where no
     precursor was observed. Returns :class:`PairedVoomaFit`: ``fit.cov_coefficients`` is the
-    follow-up block of the sample-level (X'X)⁻¹, 2·(X_dᵀX_d)⁻¹, so :func:`tearflow.stats.contrasts_fit`
+    follow-up block of the sample-level (X'X)⁻¹, 2·(X_dᵀX_d)⁻¹, so :func:`tearflow.limma.contrasts_fit`
     treats contrasts exactly as limma does on the sample-level fit; ``fit.amean`` is the mean over
     both visits (limma's ``Amean``).
     """
@@ -633,7 +410,7 @@ def paired_vooma_fit(
     d = followup - baseline
     total = baseline + followup
     amean = np.concatenate([baseline, followup], axis=1).mean(axis=1)
-    fit_d = stats.lm_fit(d, design)
+    fit_d = limma.lm_fit(d, design)
     sigma = fit_d.sigma / np.sqrt(2)
     df_residual = fit_d.df_residual.copy()
     xb = fit_d.coefficients @ design.T
@@ -661,7 +438,7 @@ def paired_vooma_fit(
     if df_loss:
         complete = ~(determined_b | determined_f)
         d_na = np.where(complete[corrected], d[corrected], np.nan)
-        refit = stats.lm_fit(d_na, design)
+        refit = limma.lm_fit(d_na, design)
         no_df = refit.df_residual < 0.5
         sigma[corrected] = np.where(no_df, np.nanmedian(sigma_full), refit.sigma / np.sqrt(2))
         df_residual[corrected] = refit.df_residual
@@ -675,9 +452,9 @@ def paired_vooma_fit(
     weights = _vooma_weights(amean, sigma, df_residual, fitted, predictor, excluded, df_loss, span)
     weights_b, weights_f = weights[:, :n_patients], weights[:, n_patients:]
     v = pair_weights(weights_b, weights_f)
-    final = stats.lm_fit(d, design, weights=v, names=names)
+    final = limma.lm_fit(d, design, weights=v, names=names)
     if df_loss:
-        refit = stats.lm_fit(d_na, design, weights=v[corrected])
+        refit = limma.lm_fit(d_na, design, weights=v[corrected])
         no_df = refit.df_residual < 0.5
         final.sigma[corrected] = np.where(no_df, np.nanmedian(final.sigma), refit.sigma)
         final.df_residual[corrected] = refit.df_residual

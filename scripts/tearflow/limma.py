@@ -1,10 +1,10 @@
-"""tearflow's statistics, in one module: linear models, empirical Bayes moderation, BH adjustment.
+"""limma, ported: linear models, empirical Bayes moderation, treat.
 
-Everything here follows R/Bioconductor limma (3.54) function by function so that a careful reader can
-check each step against limma's source and the golden fixtures in ``tests/fixtures/limma/`` (made by
-``tests/fixtures/limma/make_fixtures.R``; the weighted fits against limma 3.63.2 in
-``tests/fixtures/limpa_de/``, where eBayes runs with ``legacy = TRUE``, the hyperparameter estimation
-ported here — limma ≥ 3.61 uses ``fitFDistUnequalDF1`` by default when the residual df differ):
+Everything here follows R/Bioconductor limma function by function so that a careful reader can
+check each step against limma's source and the golden fixtures in ``tests/fixtures/limma/`` (limma
+3.54, ``tests/fixtures/limma/make_fixtures.R``) and ``tests/fixtures/limpa_de/`` (weighted fits,
+limma 3.63.2, eBayes with ``legacy = TRUE``: the hyperparameter estimation ported here; limma ≥ 3.61
+uses ``fitFDistUnequalDF1`` by default when the residual df differ):
 
 ==========================  =====================================================================
 tearflow                    limma / R
@@ -16,10 +16,11 @@ tearflow                    limma / R
 :func:`fit_f_dist_robustly` ``fitFDistRobustly``
 :func:`squeeze_var`         ``squeezeVar``
 :func:`ebayes`              ``eBayes`` / ``.ebayes`` (moderated t, p-values, B-statistic)
-:func:`bh_adjust`           ``p.adjust(p, "BH")``
+:func:`treat`               ``treat`` (McCarthy & Smyth 2009)
 ==========================  =====================================================================
 
-Precision weights (limpa's vooma trend for DPC-quantified proteins) are made by :mod:`tearflow.vooma`.
+Precision weights (limpa's vooma trend for DPC-quantified proteins) come from :mod:`tearflow.vooma`;
+the smoothers from :mod:`tearflow.smoothing`; BH from :mod:`tearflow.multiple_testing`.
 
 References
 ----------
@@ -28,39 +29,19 @@ References
 - Phipson B, Lee S, Majewski IJ, Alexander WS, Smyth GK (2016). Robust hyperparameter estimation
   protects against hypervariable genes and improves power to detect differential expression.
   *Ann Appl Stat* 10:946–963. (``robust=True``)
-- Benjamini Y, Hochberg Y (1995). Controlling the false discovery rate: a practical and powerful
-  approach to multiple testing. *J R Stat Soc B* 57:289–300.
-- Cleveland WS (1979). Robust locally weighted regression and smoothing scatterplots. *JASA*
-  74:829–836. (``lowess``, used by the robust trend)
-
-Small-sample tests (:func:`wilcoxon_signed_rank_p`, :func:`one_sample_t_p`, :func:`two_group_p`,
-:func:`spearman_permutation`; the ELISA and clinical steps and their joins), through scipy.stats:
-
-- Wilcoxon F (1945). Individual comparisons by ranking methods. *Biometrics Bull* 1:80–83.
-- Pratt JW (1959). Remarks on zeros and ties in the Wilcoxon signed rank procedures. *JASA*
-  54:655–667.
-- Student (1908). The probable error of a mean. *Biometrika* 6:1–25.
-- Mann HB, Whitney DR (1947). On a test of whether one of two random variables is stochastically
-  larger than the other. *Ann Math Stat* 18:50–60.
-- Welch BL (1947). The generalization of "Student's" problem when several different population
-  variances are involved. *Biometrika* 34:28–35.
-- Spearman C (1904). The proof and measurement of association between two things. *Am J Psychol*
-  15:72–101.
-- Phipson B, Smyth GK (2010). Permutation p-values should never be zero. *Stat Appl Genet Mol
-  Biol* 9:39. (p = (1 + b) / (m + 1) for random permutations)
+- McCarthy DJ, Smyth GK (2009). Testing significance relative to a fold-change threshold is a TREAT.
+  *Bioinformatics* 25:765–771.
 
 Every function is vectorized over proteins (rows); the only Python loops run over design columns,
-contrasts or smoothing anchor points, never over proteins. The small-sample tests are the exception
-by design: each call tests one analyte, endpoint or feature pair (a few patients).
+contrasts or smoothing anchor points, never over proteins.
 """
 
-import itertools
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from tearflow import distributions
+from tearflow.smoothing import approx_rule2, lowess, natural_spline_basis
 
 # The default limma path, with or without trend, imports no scipy: ψ, ψ′, ψ″ and the t tails and
 # quantiles come from tearflow.distributions (numpy; scipy.special alone costs ~0.13 s to import,
@@ -75,30 +56,6 @@ QR_TOL = 1e-7
 # --------------------------------------------------------------------------------------------------
 # Benjamini–Hochberg
 # --------------------------------------------------------------------------------------------------
-def bh_adjust(pvalues):
-    """Benjamini–Hochberg (1995) adjusted p-values (the FDR q-values of ``p.adjust(p, "BH")``).
-
-    For the m non-missing p-values sorted ascending, p_(1) ≤ … ≤ p_(m),
-    q_(i) = min_{j ≥ i} min(1, m · p_(j) / j). NaN stays NaN and is not counted in m.
-    Accepts any array-like (a pandas Series keeps working as an array); returns a float ndarray of
-    the same shape.
-    """
-    p = np.asarray(pvalues, dtype=float)
-    out = np.full(p.shape, np.nan)
-    flat = p.ravel()
-    ok = ~np.isnan(flat)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    values = flat[ok]
-    order = np.argsort(values, kind="mergesort")
-    ranked = values[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
-    result = np.empty(m)
-    result[order] = np.minimum(adjusted, 1.0)
-    flat_out = out.ravel()
-    flat_out[ok] = result
-    return flat_out.reshape(p.shape)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -339,176 +296,16 @@ def trigamma_inverse(x):
     return y[0] if scalar else y
 
 
-def _bspline_values(t, c, k, x):
-    """Value at ``x`` of the degree-``k`` spline(s) with knots ``t`` and coefficients ``c`` (rows).
-
-    What ``scipy.interpolate.BSpline(t, c, k)(x)`` computes, step for step (so to the last bit):
-    for each x its interval ``t[l] <= x < t[l+1]`` (k ≤ l ≤ n−1, the last one closed), the k + 1
-    non-zero B-splines there by de Boor's recursion, then Σ_a c[l−k+a] · B_a in order of a. Kept
-    in numpy so that the trend fit does not import scipy.interpolate (which loads scipy.optimize).
-    """
-    t = np.asarray(t, dtype=float)
-    c = np.asarray(c, dtype=float)
-    x = np.asarray(x, dtype=float)
-    n = len(t) - k - 1
-    ell = np.clip(np.searchsorted(t, x, side="right") - 1, k, n - 1)
-    h = np.zeros((len(x), k + 1))
-    h[:, 0] = 1.0
-    for j in range(1, k + 1):
-        hh = h[:, :j].copy()
-        h[:, 0] = 0.0
-        for m in range(1, j + 1):
-            xb = t[ell + m]
-            xa = t[ell + m - j]
-            same = xb == xa
-            with np.errstate(divide="ignore", invalid="ignore"):  # w is discarded where the knots coincide
-                w = hh[:, m - 1] / (xb - xa)
-                h[:, m - 1] = np.where(same, h[:, m - 1], h[:, m - 1] + w * (xb - x))
-                h[:, m] = np.where(same, 0.0, w * (x - xa))
-    out = np.zeros((len(x),) + c.shape[1:])
-    for a in range(k + 1):
-        out += c[ell + a - k] * h[:, a].reshape((-1,) + (1,) * (c.ndim - 1))
-    return out
 
 
-def _bspline_derivative(t, c, k, nu=1):
-    """Knots, coefficients and degree of the ``nu``-th derivative (``scipy.interpolate.splder``)."""
-    t = np.asarray(t, dtype=float)
-    c = np.asarray(c, dtype=float)
-    sh = (slice(None),) + (None,) * (c.ndim - 1)
-    if len(t) > len(c):  # pad c to the length of t (FITPACK convention)
-        c = np.concatenate([c, np.zeros((len(t) - len(c),) + c.shape[1:])])
-    for _ in range(nu):
-        dt = t[k + 1 : -1] - t[1 : -k - 1]
-        if np.any(dt == 0):  # splder raises here too (a division by zero)
-            raise ValueError(f"The spline has internal repeated knots and is not differentiable {nu} times")
-        c = (c[1 : -1 - k, ...] - c[: -2 - k, ...]) * k / dt[sh]
-        c = np.concatenate([c, np.zeros((k,) + c.shape[1:])])
-        t = t[1:-1]
-        k -= 1
-    return t, c, k
 
 
-def natural_spline_basis(x, df, fit_x=None):
-    """A basis of the natural cubic splines of ``splines::ns(fit_x, df=df, intercept=TRUE)``,
-    evaluated at ``x`` (linear beyond the boundary knots, as ``predict.ns``).
-
-    Knots: ``df − 2`` interior knots at equally spaced quantiles (R type 7) of ``fit_x`` and the
-    boundary knots at its range; the space is the cubic B-splines on these knots whose second
-    derivative is zero at both boundary knots. The basis differs from R's by an invertible linear
-    map, which leaves every fitted value and residual of a regression on it unchanged.
-    """
-    x = np.asarray(x, dtype=float)
-    fit_x = x if fit_x is None else np.asarray(fit_x, dtype=float)
-    lo, hi = float(np.min(fit_x)), float(np.max(fit_x))
-    n_inner = df - 2
-    probs = np.linspace(0, 1, n_inner + 2)[1:-1]
-    inner = np.quantile(fit_x, probs) if n_inner > 0 else np.array([])
-    knots = np.sort(np.concatenate([[lo] * 4, inner, [hi] * 4]))
-    coefficients = np.eye(len(knots) - 4)  # one B-spline per column
-    clipped = np.clip(x, lo, hi)
-    slope = _bspline_values(*_bspline_derivative(knots, coefficients, 3, 1), clipped)
-    values = _bspline_values(knots, coefficients, 3, clipped) + (x - clipped)[:, None] * slope
-    constraint = _bspline_values(*_bspline_derivative(knots, coefficients, 3, 2), np.array([lo, hi]))  # 2 × n_basis
-    _, _, vt = np.linalg.svd(constraint)
-    null_space = vt[2:].T
-    return values @ null_space
 
 
-def lowess(x, y, f=2 / 3, iterations=3, delta=None):
-    """R's ``lowess`` (Cleveland 1979; a port of R's C ``clowess``), returned in the input order.
-
-    Locally linear tricube-weighted fits at anchor points (points closer than ``delta`` to the last
-    anchor are linearly interpolated; ``delta`` defaults to 1% of the range), then ``iterations``
-    robustness passes with bisquare weights on 6 × median |residual|.
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    order = np.argsort(x, kind="stable")
-    xs, ys_in = x[order], y[order]
-    n = len(xs)
-    if delta is None:
-        delta = 0.01 * (xs[-1] - xs[0])
-    fitted = _clowess(xs, ys_in, f, iterations, delta)
-    out = np.empty(n)
-    out[order] = fitted
-    return out
 
 
-def _lowest(x, y, xs, nleft, nright, robustness):
-    """One local fit of ``clowess`` at ``xs`` using points nleft..nright (0-based, ties added)."""
-    n = len(x)
-    span = x[-1] - x[0]
-    h = max(xs - x[nleft], x[nright] - xs)
-    h9, h1 = 0.999 * h, 0.001 * h
-    window = np.arange(nleft, n)
-    r = np.abs(x[window] - xs)
-    # points beyond h9 on the right end the window (ties on the right are picked up)
-    beyond = (r > h9) & (x[window] > xs)
-    stop = np.argmax(beyond) if beyond.any() else len(window)
-    window, r = window[:stop], r[:stop]
-    w = np.where(r <= h1, 1.0, (1 - (r / h) ** 3) ** 3) if h > 0 else np.ones(len(r))
-    w = np.where(r <= h9, w, 0.0)
-    if robustness is not None:
-        w = w * robustness[window]
-    total = w.sum()
-    if total <= 0:
-        return None
-    w = w / total
-    if h > 0:
-        a = (w * x[window]).sum()
-        b = xs - a
-        c = (w * (x[window] - a) ** 2).sum()
-        if np.sqrt(c) > 0.001 * span:
-            w = w * (b / c * (x[window] - a) + 1)
-    return float((w * y[window]).sum())
 
 
-def _clowess(x, y, f, nsteps, delta):
-    n = len(x)
-    if n < 2:
-        return y.copy()
-    ns = max(2, min(n, int(f * n + 1e-7)))
-    fitted = np.zeros(n)
-    robustness = None
-    for iteration in range(nsteps + 1):
-        nleft, nright, last, i = 0, ns - 1, -1, 0
-        while True:
-            if nright < n - 1:
-                if x[i] - x[nleft] > x[nright + 1] - x[i]:
-                    nleft += 1
-                    nright += 1
-                    continue
-            value = _lowest(x, y, x[i], nleft, nright, robustness)
-            fitted[i] = y[i] if value is None else value
-            if last < i - 1:
-                denom = x[i] - x[last]
-                between = np.arange(last + 1, i)
-                alpha = (x[between] - x[last]) / denom
-                fitted[between] = alpha * fitted[i] + (1 - alpha) * fitted[last]
-            last = i
-            cut = x[last] + delta
-            i = last + 1
-            while i < n:
-                if x[i] > cut:
-                    break
-                if x[i] == x[last]:
-                    fitted[i] = fitted[last]
-                    last = i
-                i += 1
-            i = max(last + 1, i - 1)
-            if last >= n - 1:
-                break
-        residuals = y - fitted
-        if iteration == nsteps:
-            break
-        scale = np.abs(residuals).mean()
-        cmad = 6 * np.median(np.abs(residuals))
-        if cmad < 1e-7 * scale:
-            break
-        r = np.abs(residuals)
-        robustness = np.where(r <= 0.001 * cmad, 1.0, np.where(r <= 0.999 * cmad, (1 - (r / cmad) ** 2) ** 2, 0.0))
-    return fitted
 
 
 # --------------------------------------------------------------------------------------------------
@@ -702,7 +499,10 @@ def fit_f_dist_robustly(x, df1, covariate=None, winsor_tail_p=(0.05, 0.1)):
         else:
             scale = x.copy()
             scale[ok] = fit.scale
-            scale[~ok] = np.exp(_approx_rule2(covariate[ok], np.log(fit.scale), covariate[~ok]))
+            # R approx(rule = 2, ties = mean) on unsorted x: sort, then the ordered-ties interpolator
+            order = np.argsort(covariate[ok], kind="stable")
+            known = np.log(fit.scale)[order]
+            scale[~ok] = np.exp(approx_rule2(covariate[ok][order], known, covariate[~ok]))
         return FDistFit(scale=scale, df2=fit.df2, df2_shrunk=shrunk)
     m = np.median(x)
     if m <= 0:
@@ -825,13 +625,6 @@ def _f_isf_log(logp, df1, df2):
     if np.isinf(df2):
         return sstats.chi2.isf(np.exp(logp), df1) / df1
     return sstats.f.isf(np.exp(logp), df1, df2)
-
-
-def _approx_rule2(x, y, xout):
-    """R ``approx(x, y, xout, rule = 2, ties = mean)``: linear interpolation, constant outside."""
-    ux, inverse = np.unique(x, return_inverse=True)
-    uy = np.bincount(inverse, weights=y) / np.bincount(inverse)
-    return np.interp(xout, ux, uy)
 
 
 @dataclass
@@ -1011,193 +804,3 @@ def treat(moderated, lfc):
         t = np.where(coefficients > lfc, beyond, np.where(coefficients < -lfc, -beyond, 0.0))
     t = np.where(np.isnan(coefficients) | np.isnan(se), np.nan, t)
     return t, pvalue
-
-
-# --------------------------------------------------------------------------------------------------
-# Small-sample tests (ELISA analytes, clinical endpoints, correlations of per-patient changes)
-# --------------------------------------------------------------------------------------------------
-# These run once per analyte / endpoint / feature pair (tens to a few thousand calls per run), not
-# once per protein, so each takes one vector and returns plain floats. The shared rule: an item
-# that cannot be tested — too few values, no non-zero difference, constant data — gets NaN, never
-# p = 0.
-
-#: differences closer to 0 than this count as zero (e.g. two visits censored at the same LLOQ), and
-#: a standard deviation below it counts as no variance
-ZERO_TOL = 1e-12
-#: scipy ``wilcoxon`` methods accepted by :func:`wilcoxon_signed_rank_p`
-WILCOXON_METHODS = ("auto", "exact", "asymptotic")
-#: scipy ``wilcoxon`` zero methods accepted by :func:`wilcoxon_signed_rank_p`
-WILCOXON_ZERO_METHODS = ("wilcox", "pratt", "zsplit")
-#: up to this many differences ``method="auto"`` takes its p from all 2^n sign flips (scipy's rule
-#: for ties or zeros; exact without them)
-WILCOXON_PERMUTATION_MAX_N = 13
-#: :func:`spearman_permutation` enumerates all n! orderings up to this n (9! = 362,880 in memory)
-SPEARMAN_MAX_EXACT_N = 9
-
-
-def _finite_values(values):
-    """A float vector without its NaN entries."""
-    values = np.asarray(values, dtype=float).ravel()
-    return values[~np.isnan(values)]
-
-
-def wilcoxon_signed_rank_p(differences, zero_method="wilcox", method="auto", exact_max_n=None, min_n=2):
-    """Two-sided Wilcoxon signed-rank p-value of paired differences (Wilcoxon 1945).
-
-    The statistic is the sum of the ranks of |d_i| over the positive d_i; scipy's
-    ``stats.wilcoxon`` gives the p-value (with the continuity correction off, as scipy's default).
-
-    - NaN differences are dropped; |d| < :data:`ZERO_TOL` counts as a zero difference.
-    - Zero differences (``zero_method``): ``wilcox`` drops them before ranking (Wilcoxon 1945),
-      ``pratt`` ranks them and then drops them (Pratt 1959), ``zsplit`` splits their ranks between
-      the signs.
-    - Null distribution (``method``, scipy's): ``exact`` (the 2^n sign assignments; conservative
-      rounding when there are ties or zeros), ``asymptotic`` (normal approximation with tie
-      correction) or ``auto`` (exact for up to 50 differences without ties or zeros, an exhaustive
-      permutation of signs for up to 13 differences with ties or zeros, asymptotic beyond).
-      ``exact_max_n`` (an integer) replaces ``method``: exact for up to ``exact_max_n``
-      differences, asymptotic above (the ELISA step's ``elisa_analysis.exact_max_n``).
-    - NaN (never p = 0) when fewer than ``max(min_n, 2)`` differences are left or no difference is
-      non-zero.
-    """
-    from scipy import stats as sstats
-
-    if zero_method not in WILCOXON_ZERO_METHODS:
-        raise ValueError(f"zero_method must be one of {WILCOXON_ZERO_METHODS}, not {zero_method!r}")
-    if method not in WILCOXON_METHODS:
-        raise ValueError(f"method must be one of {WILCOXON_METHODS}, not {method!r}")
-    d = _finite_values(differences)
-    if len(d) < max(int(min_n), 2):
-        return np.nan
-    zero = np.abs(d) <= ZERO_TOL
-    if zero.all():
-        return np.nan
-    if exact_max_n is not None:
-        method = "exact" if len(d) <= int(exact_max_n) else "asymptotic"
-    d = np.where(zero, 0.0, d)
-    if method == "auto" and len(d) <= WILCOXON_PERMUTATION_MAX_N:
-        # scipy's "auto" enumerates all 2^n sign flips here when there are ties or zeros (about
-        # 0.5 s per call); counting them gives the same p in microseconds, and without ties the
-        # same p as scipy's exact distribution.
-        return _signed_rank_sign_flip_p(d, zero_method)
-    return float(sstats.wilcoxon(d, zero_method=zero_method, method=method).pvalue)
-
-
-def _signed_rank_sign_flip_p(d, zero_method):
-    """Two-sided p of the signed-rank test over all 2^n sign flips of ``d`` (zeros as 0.0).
-
-    The statistic is the rank sum of the positive differences, ranked as scipy ranks them for
-    ``zero_method``; a flip only changes which ranks count, so the null distribution is the
-    distribution of a sum of ``rank_i`` × Bernoulli(½), counted exactly on the half-rank grid.
-    p = min(1, 2 · min(P(T ≤ t), P(T ≥ t))), scipy's ``permutation_test`` rule.
-    """
-    from scipy.stats import rankdata
-
-    zero = d == 0
-    if zero_method == "wilcox":
-        ranks = rankdata(np.abs(d[~zero]))  # zeros leave the ranking
-    else:
-        ranks = rankdata(np.abs(d))[~zero]  # zeros keep their ranks but never count (zsplit: a constant)
-    doubled = np.rint(2 * ranks).astype(np.int64)  # midranks are multiples of ½
-    counts = np.zeros(int(doubled.sum()) + 1)
-    counts[0] = 1.0
-    for weight in doubled:
-        shifted = np.zeros_like(counts)
-        shifted[weight:] = counts[: len(counts) - weight]
-        counts += shifted
-    observed = int(doubled[d[~zero] > 0].sum())
-    total = counts.sum()
-    less = counts[: observed + 1].sum() / total
-    greater = counts[observed:].sum() / total
-    return float(min(1.0, 2.0 * min(less, greater)))
-
-
-def one_sample_t_p(differences, min_n=2):
-    """Two-sided one-sample t-test p-value of H0: mean = 0 (Student 1908).
-
-    t = mean(d) / (sd(d) / √n) on n − 1 degrees of freedom (scipy ``ttest_1samp``); on paired
-    differences (e.g. log2 follow-up/baseline ratios, visit − baseline changes) this is the paired
-    t-test. NaN differences are dropped. NaN (never p = 0) when fewer than ``max(min_n, 2)``
-    differences are left or their standard deviation is below :data:`ZERO_TOL` (no variance: t is
-    undefined or infinite).
-    """
-    from scipy import stats as sstats
-
-    d = _finite_values(differences)
-    if len(d) < max(int(min_n), 2) or np.std(d, ddof=1) < ZERO_TOL:
-        return np.nan
-    return float(sstats.ttest_1samp(d, 0.0).pvalue)
-
-
-def two_group_p(first, second, exact_max_n=50, min_n=2):
-    """(Mann–Whitney p, Welch t p): two-sided comparisons of ``second`` against ``first``.
-
-    - Mann–Whitney U / Wilcoxon rank-sum (Mann & Whitney 1947; scipy ``mannwhitneyu``): exact null
-      distribution when the two groups have at most ``exact_max_n`` values together and no ties,
-      the normal approximation (tie-corrected, continuity-corrected) otherwise.
-    - Welch's unequal-variance t (Welch 1947; scipy ``ttest_ind(equal_var=False)``), on the
-      Welch–Satterthwaite degrees of freedom.
-
-    NaN values are dropped. Both p-values are NaN (never 0) when either group has fewer than
-    ``max(min_n, 2)`` values or all values are equal (range below :data:`ZERO_TOL`); the Welch p
-    alone is NaN when both groups have a standard deviation below :data:`ZERO_TOL`.
-    """
-    from scipy import stats as sstats
-
-    first, second = _finite_values(first), _finite_values(second)
-    if min(len(first), len(second)) < max(int(min_n), 2):
-        return np.nan, np.nan
-    pooled = np.concatenate([first, second])
-    if np.ptp(pooled) < ZERO_TOL:
-        return np.nan, np.nan
-    method = "exact" if len(pooled) <= int(exact_max_n) else "asymptotic"
-    ties = len(np.unique(np.round(pooled, 12))) < len(pooled)
-    rank_sum = sstats.mannwhitneyu(
-        second, first, alternative="two-sided", method="asymptotic" if ties else method
-    ).pvalue
-    if np.std(first, ddof=1) < ZERO_TOL and np.std(second, ddof=1) < ZERO_TOL:
-        welch = np.nan
-    else:
-        welch = sstats.ttest_ind(second, first, equal_var=False).pvalue
-    return float(rank_sum), float(welch)
-
-
-def spearman_permutation(x, y, permutations=9999, rng=None):
-    """(rho, p): Spearman's rank correlation (Spearman 1904) with a two-sided permutation p-value.
-
-    ρ is Pearson's correlation of the ranks (average ranks for ties). The null distribution is
-    that of ρ over re-orderings of y against x:
-
-    - exact, over all n! orderings, when n ≤ :data:`SPEARMAN_MAX_EXACT_N` and n! ≤
-      ``permutations``: p = #{|ρ*| ≥ |ρ|} / n!;
-    - otherwise ``permutations`` random orderings drawn from ``rng`` (a ``numpy`` Generator; the
-      caller seeds it with the config ``seed``): p = (1 + #{|ρ*| ≥ |ρ|}) / (permutations + 1)
-      (Phipson & Smyth 2010), so p is never 0.
-
-    |ρ*| ≥ |ρ| is judged with a tolerance of :data:`ZERO_TOL`. Pairs where x or y is NaN are
-    dropped. (NaN, NaN) when fewer than 3 pairs are left or either variable is constant; the
-    random generator is then not used.
-    """
-    from scipy import stats as sstats
-
-    x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
-    both = ~np.isnan(x) & ~np.isnan(y)
-    x, y = x[both], y[both]
-    n = len(x)
-    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return np.nan, np.nan
-    rx, ry = sstats.rankdata(x), sstats.rankdata(y)
-    rx = (rx - rx.mean()) / np.sqrt(np.sum((rx - rx.mean()) ** 2))
-    ry_centered = ry - ry.mean()
-    scale = np.sqrt(np.sum(ry_centered**2))
-    rho = float(np.dot(rx, ry_centered) / scale)
-    if n <= SPEARMAN_MAX_EXACT_N and math.factorial(n) <= permutations:
-        shuffled = np.array(list(itertools.permutations(ry_centered)))
-        null = shuffled @ rx / scale
-        p = float(np.mean(np.abs(null) >= abs(rho) - ZERO_TOL))
-    else:
-        rng = rng or np.random.default_rng()
-        shuffled = rng.permuted(np.tile(ry_centered, (permutations, 1)), axis=1)
-        null = shuffled @ rx / scale
-        p = float((1 + np.sum(np.abs(null) >= abs(rho) - ZERO_TOL)) / (permutations + 1))
-    return rho, min(p, 1.0)

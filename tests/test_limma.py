@@ -1,11 +1,12 @@
-"""tearflow.stats against R limma (golden fixtures) and against its own promises (BH, null control)."""
+"""tearflow.limma against R limma (golden fixtures) and against its own promises (BH, null control)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO
 
-from tearflow import stats
+from tearflow import limma, smoothing
+from tearflow.multiple_testing import bh_adjust
 
 FIXTURES = REPO / "tests" / "fixtures" / "limma"
 CASES = ["missing", "unequal_covariates", "missing_covariates"]
@@ -59,15 +60,15 @@ def test_lm_fit_contrasts_ebayes_match_limma(case, variant):
         contrasts[[0, 1], 2] = [-1, 1]
         names.append("interaction")
     trend, robust = VARIANTS[variant]
-    fit = stats.contrasts_fit(stats.lm_fit(y[keep_sub], design), contrasts, names)
-    moderated = stats.ebayes(fit, trend=amean[keep_sub] if trend else None, robust=robust)
-    fit_all = stats.lm_fit(y[keep_all], data["design_all"].to_numpy(float), names=["all"])
-    moderated_all = stats.ebayes(fit_all, trend=amean[keep_all] if trend else None, robust=robust)
+    fit = limma.contrasts_fit(limma.lm_fit(y[keep_sub], design), contrasts, names)
+    moderated = limma.ebayes(fit, trend=amean[keep_sub] if trend else None, robust=robust)
+    fit_all = limma.lm_fit(y[keep_all], data["design_all"].to_numpy(float), names=["all"])
+    moderated_all = limma.ebayes(fit_all, trend=amean[keep_all] if trend else None, robust=robust)
     reference = data["limma"][data["limma"]["variant"] == variant]
     for name in names + ["all"]:
         result, keep = (moderated_all, keep_all) if name == "all" else (moderated, keep_sub)
         j = 0 if name == "all" else names.index(name)
-        treat_t, treat_p = stats.treat(result, TREAT_LFC)
+        treat_t, treat_p = limma.treat(result, TREAT_LFC)
         if name == "all":
             testable = total >= MIN_PAIRS
         elif name == "interaction":
@@ -89,7 +90,7 @@ def test_lm_fit_contrasts_ebayes_match_limma(case, variant):
             full[keep] = values
             full[~testable] = np.nan
             ours[column] = full
-        ours["fdr"] = stats.bh_adjust(ours["pvalue"])
+        ours["fdr"] = bh_adjust(ours["pvalue"])
         for column, values in ours.items():
             assert_close(values, ref[column], f"{case}/{variant}/{name}/{column}")
 
@@ -107,13 +108,13 @@ def test_fixtures_cover_missing_value_handling():
 def test_lm_fit_drops_non_estimable_coefficients():
     design = np.array([[1, 0], [1, 0], [1, 0], [0, 1], [0, 1]], dtype=float)
     y = np.array([[1.0, 2.0, 3.0, np.nan, np.nan], [1.0, 2.0, 4.0, 5.0, 7.0]])
-    fit = stats.lm_fit(y, design)
+    fit = limma.lm_fit(y, design)
     assert np.isnan(fit.coefficients[0, 1]) and np.isnan(fit.stdev_unscaled[0, 1])
     assert fit.coefficients[0, 0] == pytest.approx(2.0)
     assert fit.df_residual.tolist() == [2.0, 3.0]
     assert fit.sigma[0] == pytest.approx(1.0)
     assert fit.coefficients[1].tolist() == pytest.approx([7 / 3, 6.0])
-    contrast = stats.contrasts_fit(fit, np.array([[-1.0], [1.0]]))
+    contrast = limma.contrasts_fit(fit, np.array([[-1.0], [1.0]]))
     assert np.isnan(contrast.coefficients[0, 0]) and contrast.coefficients[1, 0] == pytest.approx(6 - 7 / 3)
 
 
@@ -134,7 +135,7 @@ def test_weighted_lm_fit_matches_limma():
     weights = read_weighted("weights").set_index("protein").to_numpy()
     assert np.isnan(y.to_numpy()).any() and (weights == 0).any() and np.isnan(weights).any()
     design = read_weighted("design").set_index("sample")
-    fit = stats.lm_fit(y.to_numpy(), design.to_numpy(), weights=weights, names=list(design.columns))
+    fit = limma.lm_fit(y.to_numpy(), design.to_numpy(), weights=weights, names=list(design.columns))
     reference = read_weighted("fit")
     for ours, column in ((fit.sigma, "sigma"), (fit.df_residual, "df_residual"), (fit.amean, "amean")):
         assert_close(ours, reference[column], column)
@@ -142,13 +143,13 @@ def test_weighted_lm_fit_matches_limma():
         assert_close(fit.coefficients[:, j], reference[f"coef_{name}"], f"coefficient {name}")
         assert_close(fit.stdev_unscaled[:, j], reference[f"stdev_{name}"], f"stdev_unscaled {name}")
     contrasts = np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
-    contrast_fit = stats.contrasts_fit(fit, contrasts, ["A", "B", "BminusA"])
-    limma = read_weighted("limma")
+    contrast_fit = limma.contrasts_fit(fit, contrasts, ["A", "B", "BminusA"])
+    expected = read_weighted("limma")
     for variant, (trend, robust) in VARIANTS.items():
-        moderated = stats.ebayes(contrast_fit, trend=contrast_fit.amean if trend else None, robust=robust)
-        treat_t, treat_p = stats.treat(moderated, TREAT_LFC)
+        moderated = limma.ebayes(contrast_fit, trend=contrast_fit.amean if trend else None, robust=robust)
+        treat_t, treat_p = limma.treat(moderated, TREAT_LFC)
         for j, name in enumerate(moderated.names):
-            ref = limma[(limma["variant"] == variant) & (limma["contrast"] == name)]
+            ref = expected[(expected["variant"] == variant) & (expected["contrast"] == name)]
             what = f"weighted/{variant}/{name}"
             assert_close(moderated.coefficients[:, j], ref["coefficient"], f"{what}/coefficient")
             assert_close(moderated.stdev_unscaled[:, j], ref["stdev_unscaled"], f"{what}/stdev_unscaled")
@@ -171,16 +172,16 @@ def test_array_weights_on_complete_data_give_limmas_weighted_cov_coefficients():
     design = read_weighted("design").set_index("sample").to_numpy()
     weights = read_weighted("array_weights")["weight"].to_numpy()
     complete = np.isfinite(y).all(axis=1)
-    fit = stats.lm_fit(y[complete], design, weights=weights)
+    fit = limma.lm_fit(y[complete], design, weights=weights)
     reference = read_weighted("array_fit")
     assert_close(fit.coefficients, reference[["A", "B", "age"]].to_numpy(), "coefficients")
     assert_close(fit.sigma, reference["sigma"], "sigma")
     assert_close(fit.cov_coefficients, read_weighted("array_cov").iloc[:, 1:].to_numpy(), "cov.coefficients")
     contrasts = np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
     assert_close(
-        stats.contrasts_fit(fit, contrasts).stdev_unscaled, reference[["A.1", "B.1", "BminusA"]].to_numpy(), "se"
+        limma.contrasts_fit(fit, contrasts).stdev_unscaled, reference[["A.1", "B.1", "BminusA"]].to_numpy(), "se"
     )
-    probe = stats.lm_fit(y[complete], design, weights=np.tile(weights, (complete.sum(), 1)))
+    probe = limma.lm_fit(y[complete], design, weights=np.tile(weights, (complete.sum(), 1)))
     np.testing.assert_allclose(probe.coefficients, fit.coefficients, rtol=1e-12)
     np.testing.assert_allclose(probe.cov_coefficients, np.linalg.inv(design.T @ design), rtol=1e-12)
 
@@ -195,30 +196,30 @@ def test_weights_that_are_zero_missing_or_infinite_drop_the_observation():
     bad = rng.random(y.shape) < 0.15
     w_bad = w.copy()
     w_bad[bad] = rng.choice([0.0, -1.0, np.nan, np.inf], size=bad.sum())
-    dropped = stats.lm_fit(y, design, weights=w_bad)
-    missing = stats.lm_fit(np.where(bad, np.nan, y), design, weights=np.where(bad, 1.0, w))
+    dropped = limma.lm_fit(y, design, weights=w_bad)
+    missing = limma.lm_fit(np.where(bad, np.nan, y), design, weights=np.where(bad, 1.0, w))
     for field in ("coefficients", "stdev_unscaled", "sigma", "df_residual"):
         np.testing.assert_allclose(getattr(dropped, field), getattr(missing, field), rtol=1e-12, err_msg=field)
     np.testing.assert_allclose(dropped.amean, y.mean(axis=1), rtol=1e-12)  # Amean ignores the weights
-    plain = stats.lm_fit(y, design)
-    equal = stats.lm_fit(y, design, weights=np.full(10, 4.0))
+    plain = limma.lm_fit(y, design)
+    equal = limma.lm_fit(y, design, weights=np.full(10, 4.0))
     np.testing.assert_allclose(equal.coefficients, plain.coefficients, rtol=1e-12)
     np.testing.assert_allclose(equal.sigma, 2 * plain.sigma, rtol=1e-12)
     np.testing.assert_allclose(equal.stdev_unscaled, plain.stdev_unscaled / 2, rtol=1e-12)
-    per_protein = stats.lm_fit(y, design, weights=np.arange(1.0, 41.0))
+    per_protein = limma.lm_fit(y, design, weights=np.arange(1.0, 41.0))
     np.testing.assert_allclose(per_protein.sigma, plain.sigma * np.sqrt(np.arange(1.0, 41.0)), rtol=1e-12)
     with pytest.raises(ValueError, match="weights"):
-        stats.lm_fit(y, design, weights=np.ones(7))
+        limma.lm_fit(y, design, weights=np.ones(7))
 
 
 def test_bh_adjust_known_values_and_nan():
     p = np.array([0.01, np.nan, 0.04, 0.03, 0.5])
     # R: p.adjust(c(0.01, NA, 0.04, 0.03, 0.5), "BH") -> 0.04 NA 0.05333333 0.05333333 0.5
     expected = np.array([0.04, np.nan, 0.16 / 3, 0.16 / 3, 0.5])
-    np.testing.assert_allclose(stats.bh_adjust(p), expected, rtol=1e-12)
-    assert np.isnan(stats.bh_adjust([np.nan, np.nan])).all()
-    assert stats.bh_adjust(pd.Series([0.2])).tolist() == [0.2]
-    q = stats.bh_adjust(np.random.default_rng(1).uniform(size=200))
+    np.testing.assert_allclose(bh_adjust(p), expected, rtol=1e-12)
+    assert np.isnan(bh_adjust([np.nan, np.nan])).all()
+    assert bh_adjust(pd.Series([0.2])).tolist() == [0.2]
+    q = bh_adjust(np.random.default_rng(1).uniform(size=200))
     assert (q <= 1).all() and (q >= 0).all()
 
 
@@ -226,11 +227,11 @@ def test_trigamma_inverse_inverts_trigamma():
     from scipy.special import polygamma
 
     y = np.array([0.01, 0.5, 3.0, 40.0, 2000.0])
-    np.testing.assert_allclose(stats.trigamma_inverse(polygamma(1, y)), y, rtol=1e-6)
+    np.testing.assert_allclose(limma.trigamma_inverse(polygamma(1, y)), y, rtol=1e-6)
 
 
 def test_import_needs_no_scipy():
-    """The differential step's fresh process: importing tearflow.stats and running the default limma
+    """The differential step's fresh process: importing tearflow.limma and running the default limma
     path (lm_fit → contrasts_fit → ebayes with and without trend → CI → BH) loads no scipy at all —
     not scipy.special (~0.13 s; tearflow.distributions replaces it, issue 8), scipy.stats (~0.9 s) or
     scipy.optimize (~0.5 s); the latter are imported where needed (robust prior, rank tests)."""
@@ -238,18 +239,18 @@ def test_import_needs_no_scipy():
     import sys
 
     script = (
-        "import sys; sys.path.insert(0, 'scripts'); import tearflow.stats; "
+        "import sys; sys.path.insert(0, 'scripts'); import tearflow.limma; "
         "print('scipy' in sys.modules, 'scipy.stats' in sys.modules, 'scipy.optimize' in sys.modules)"
     )
     on_import = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
     assert on_import.stdout.split() == ["False", "False", "False"], on_import.stdout + on_import.stderr
     default_path = (
-        "import sys; sys.path.insert(0, 'scripts'); import numpy as np; from tearflow import stats\n"
+        "import sys; import numpy as np; from tearflow import limma; from tearflow.multiple_testing import bh_adjust\n"
         "rng = np.random.default_rng(3); y = rng.normal(size=(300, 8)); y[rng.random(y.shape) < 0.1] = np.nan\n"
         "design = np.column_stack([np.repeat([1.0, 0.0], 4), np.repeat([0.0, 1.0], 4)])\n"
-        "fit = stats.contrasts_fit(stats.lm_fit(y, design), np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]]))\n"
+        "fit = limma.contrasts_fit(limma.lm_fit(y, design), np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]]))\n"
         "for trend in (None, rng.normal(size=300)):\n"
-        "    m = stats.ebayes(fit, trend=trend); m.confidence_interval(); stats.bh_adjust(m.pvalue)\n"
+        "    m = limma.ebayes(fit, trend=trend); m.confidence_interval(); bh_adjust(m.pvalue)\n"
         "print('scipy' in sys.modules, 'scipy.stats' in sys.modules, 'scipy.optimize' in sys.modules)"
     )
     on_run = subprocess.run([sys.executable, "-c", default_path], cwd=REPO, capture_output=True, text=True, check=True)
@@ -280,11 +281,11 @@ def test_t_tails_match_scipy_stats_t():
     with np.errstate(all="ignore"):
         tail_wrong = (x == 1e200) & (df <= 1) | (sstats.t.sf(x, df) < np.finfo(float).tiny) & (x > 0) & (x < np.inf)
         quantile_wrong = (p == 1e-320) & (df >= 0.5) & (df <= 1e6) | (p == 1e-300) & np.isin(df, [0.5, 2.5, 10])
-        close(stats._t_sf(x, df), sstats.t.sf(x, df), tail_wrong)
-        close(stats._t_logsf(x, df), sstats.t.logsf(x, df), tail_wrong)
-        close(stats._t_ppf(p, df), sstats.t.ppf(p, df), quantile_wrong)
-        close(stats._t_isf(p, df), sstats.t.isf(p, df), quantile_wrong)
-        close(stats._t_isf(p, 17.3), sstats.t.isf(p, 17.3), p == 1e-320)
+        close(limma._t_sf(x, df), sstats.t.sf(x, df), tail_wrong)
+        close(limma._t_logsf(x, df), sstats.t.logsf(x, df), tail_wrong)
+        close(limma._t_ppf(p, df), sstats.t.ppf(p, df), quantile_wrong)
+        close(limma._t_isf(p, df), sstats.t.isf(p, df), quantile_wrong)
+        close(limma._t_isf(p, 17.3), sstats.t.isf(p, 17.3), p == 1e-320)
 
 
 def test_bspline_basis_equals_scipy_interpolate():
@@ -298,9 +299,9 @@ def test_bspline_basis_equals_scipy_interpolate():
         c = np.eye(len(knots) - 4)
         x = np.concatenate([rng.uniform(lo, hi, 40), knots])
         spline = BSpline(knots, c, 3, extrapolate=True)
-        np.testing.assert_array_equal(stats._bspline_values(knots, c, 3, x), spline(x))
+        np.testing.assert_array_equal(smoothing._bspline_values(knots, c, 3, x), spline(x))
         for nu in (1, 2):
-            ours = stats._bspline_values(*stats._bspline_derivative(knots, c, 3, nu), x)
+            ours = smoothing._bspline_values(*smoothing._bspline_derivative(knots, c, 3, nu), x)
             np.testing.assert_array_equal(ours, spline.derivative(nu)(x))
 
 
@@ -309,7 +310,7 @@ def test_lowess_matches_r():
     x = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 3], dtype=float)
     y = np.array([2.0, 4.1, 5.9, 8.2, 30.0, 12.1, 13.8, 16.3, 18.0, 19.7, 6.5])
     expected = np.array([2.0, 4.1, 6.2, 8.2, 8.2, 13.8, 13.8, 16.0682384, 18.0, 19.7, 6.2])
-    np.testing.assert_allclose(stats.lowess(x, y, f=0.4, iterations=3), expected, atol=1e-6)
+    np.testing.assert_allclose(smoothing.lowess(x, y, f=0.4, iterations=3), expected, atol=1e-6)
 
 
 def null_trial(seed, n_proteins=300):
@@ -370,158 +371,15 @@ def test_null_p_values_are_calibrated_in_every_variant(trend, robust):
             assert abs(share - level) <= slack, f"{name}: {share:.4f} of null p-values below {level}"
 
 
-# --------------------------------------------------------------------------------------------------
-# small-sample tests (ELISA, clinical endpoints, correlations); reference numbers from R 4 (stats)
-# --------------------------------------------------------------------------------------------------
-SIGNED = [1.0, 0.5, -0.2, 0.8, 0.3, -0.1, 1.7]  # no ties, no zeros
-
-
-def test_wilcoxon_signed_rank_matches_r():
-    # R: wilcox.test(c(1, 2, 3, 4, 5))$p.value = 0.0625 (exact: 2 / 2^5)
-    assert stats.wilcoxon_signed_rank_p([1.0, 2.0, 3.0, 4.0, 5.0]) == pytest.approx(0.0625)
-    # R: wilcox.test(SIGNED)$p.value = 0.078125; exact = FALSE, correct = FALSE: 0.0629790512144552
-    assert stats.wilcoxon_signed_rank_p(SIGNED, method="exact") == pytest.approx(0.078125)
-    assert stats.wilcoxon_signed_rank_p(SIGNED, method="asymptotic") == pytest.approx(0.0629790512144552)
-    # exact_max_n (the ELISA rule) replaces method: exact up to that many differences
-    assert stats.wilcoxon_signed_rank_p(SIGNED, method="asymptotic", exact_max_n=7) == pytest.approx(0.078125)
-    assert stats.wilcoxon_signed_rank_p(SIGNED, exact_max_n=6) == pytest.approx(0.0629790512144552)
-
-
-def test_wilcoxon_with_ties_or_zeros_counts_scipys_sign_flip_permutation_exactly():
-    """Up to 13 differences with ties or zeros, ``auto`` is scipy's exhaustive sign-flip
-    permutation test; tearflow counts the same distribution instead of enumerating it."""
-    from scipy import stats as sstats
-
-    rng = np.random.default_rng(11)
-    compared = 0
-    for n in [*range(2, 10)] * 12 + [12, 13]:
-        d = np.round(rng.normal(size=n) * rng.choice([1, 2, 4])) / 2  # ties on a half-unit grid
-        d[: int(rng.integers(0, 3)) if rng.random() < 0.3 else 0] = 0.0
-        if not d.any():
-            continue
-        for zero_method in ("wilcox", "pratt", "zsplit"):
-            expected = float(sstats.wilcoxon(d, zero_method=zero_method, method="auto").pvalue)
-            ours = stats.wilcoxon_signed_rank_p(d, zero_method=zero_method)
-            if np.isnan(expected):
-                assert np.isnan(ours)
-                continue
-            assert ours == pytest.approx(expected, rel=1e-12, abs=1e-15), (d, zero_method)
-            compared += 1
-    assert compared > 200
-
-
-def test_wilcoxon_zero_differences_rule():
-    from scipy import stats as sstats
-
-    d = np.array([0.0, 0.0, 1.0, 0.5, -0.2, 0.8])
-    exact = stats.wilcoxon_signed_rank_p(d, "wilcox", exact_max_n=50)
-    assert exact == pytest.approx(sstats.wilcoxon(d[2:], method="exact").pvalue)  # zeros dropped first
-    assert stats.wilcoxon_signed_rank_p(d, "pratt", exact_max_n=50) != exact
-    assert stats.wilcoxon_signed_rank_p(d, "zsplit", exact_max_n=50) != exact
-    # a difference within ZERO_TOL of 0 (two visits censored at the same LLOQ) is a zero
-    nearly = d + np.array([1e-13, -1e-13, 0, 0, 0, 0])
-    assert stats.wilcoxon_signed_rank_p(nearly, "pratt", exact_max_n=50) == stats.wilcoxon_signed_rank_p(
-        d, "pratt", exact_max_n=50
-    )
-
-
-def test_wilcoxon_untestable_is_nan_never_zero():
-    assert np.isnan(stats.wilcoxon_signed_rank_p(np.zeros(4)))  # no non-zero difference
-    assert np.isnan(stats.wilcoxon_signed_rank_p([1e-13, -1e-13, 0.0]))
-    assert np.isnan(stats.wilcoxon_signed_rank_p([1.0, 2.0], min_n=3))  # too few
-    assert np.isnan(stats.wilcoxon_signed_rank_p([1.0], min_n=1))  # two are always needed
-    assert np.isnan(stats.wilcoxon_signed_rank_p([]))
-    # NaN differences are dropped before counting
-    assert np.isnan(stats.wilcoxon_signed_rank_p([1.0, np.nan, 2.0], min_n=3))
-    assert stats.wilcoxon_signed_rank_p([1, 2, 3, np.nan, 4, 5], min_n=5) == pytest.approx(0.0625)
-    # all differences equal and non-zero: testable (all signs positive), p = 2 / 2^4
-    assert stats.wilcoxon_signed_rank_p([1.0, 1.0, 1.0, 1.0], min_n=3) == pytest.approx(0.125)
-    with pytest.raises(ValueError, match="zero_method"):
-        stats.wilcoxon_signed_rank_p(SIGNED, zero_method="drop")
-    with pytest.raises(ValueError, match="method"):
-        stats.wilcoxon_signed_rank_p(SIGNED, method="approx")
-
-
-def test_one_sample_t_matches_r_and_nan_rules():
-    # R: t.test(1:5)$p.value = 0.0132355995636827; t.test(c(0.4, -0.3, 1.2, 0.9, 0.1, 0.7)): 0.0755868184216124
-    assert stats.one_sample_t_p([1.0, 2.0, 3.0, 4.0, 5.0]) == pytest.approx(0.0132355995636827, rel=1e-9)
-    assert stats.one_sample_t_p([0.4, -0.3, 1.2, 0.9, 0.1, 0.7]) == pytest.approx(0.0755868184216124, rel=1e-9)
-    assert stats.one_sample_t_p([0.4, -0.3, np.nan, 1.2, 0.9, 0.1, 0.7]) == pytest.approx(0.0755868184216124)
-    assert np.isnan(stats.one_sample_t_p([1.0, 1.0, 1.0, 1.0]))  # no variance: t is infinite
-    assert np.isnan(stats.one_sample_t_p([1.0, 1.0 + 1e-14, 1.0]))
-    assert np.isnan(stats.one_sample_t_p([0.0, 0.0, 0.0]))
-    assert np.isnan(stats.one_sample_t_p([1.0, 2.0], min_n=3))
-    assert np.isnan(stats.one_sample_t_p([1.0], min_n=1))
-    assert not np.isnan(stats.one_sample_t_p([1.0, 2.0], min_n=2))
-
-
-def test_two_group_matches_r():
-    first, second = [-0.5, 0.2, 0.35, 0.6, 1.1], [0.9, 1.4, 2.2, 3.1]
-    # R: wilcox.test(second, first)$p.value = 0.0317460317460317 (exact); t.test(second, first)
-    # (Welch) = 0.0391271481380214
-    rank_sum, welch = stats.two_group_p(first, second)
-    assert rank_sum == pytest.approx(0.0317460317460317, rel=1e-9)
-    assert welch == pytest.approx(0.0391271481380214, rel=1e-9)
-    assert stats.two_group_p(second, first) == pytest.approx((rank_sum, welch))  # two-sided: symmetric
-    # ties force the normal approximation with continuity correction
-    # R: wilcox.test(c(1, 2, 2, 3), c(0, 1, 1, 2), exact = FALSE)$p.value = 0.172033708921823
-    assert stats.two_group_p([0.0, 1.0, 1.0, 2.0], [1.0, 2.0, 2.0, 3.0])[0] == pytest.approx(0.172033708921823)
-    # more values than exact_max_n: normal approximation
-    from scipy import stats as sstats
-
-    asymptotic = sstats.mannwhitneyu(second, first, method="asymptotic").pvalue
-    assert stats.two_group_p(first, second, exact_max_n=8)[0] == pytest.approx(asymptotic)
-    assert asymptotic != pytest.approx(rank_sum)
-
-
-def test_two_group_untestable_is_nan_never_zero():
-    assert np.isnan(stats.two_group_p([1.0, 1.0, 1.0], [1.0, 1.0])).all()  # all values equal
-    assert np.isnan(stats.two_group_p([1.0, 2.0], [3.0, 4.0, 5.0], min_n=3)).all()  # a group too small
-    assert np.isnan(stats.two_group_p([1.0], [3.0, 4.0, 5.0], min_n=1)).all()  # two per group always
-    assert np.isnan(stats.two_group_p([1.0, np.nan, 2.0], [3.0, 4.0, 5.0], min_n=3)).all()  # NaN dropped
-    rank_sum, welch = stats.two_group_p([1.0, 1.0, 1.0], [2.0, 2.0, 2.0])  # no variance within groups
-    assert 0 < rank_sum < 1 and np.isnan(welch)
-
-
-def test_spearman_permutation_exact_matches_theory_and_r():
-    x = [1.0, 2.0, 3.0, 4.0, 5.0]
-    rho, p = stats.spearman_permutation(x, x, permutations=9999)
-    assert rho == pytest.approx(1.0) and p == pytest.approx(2 / 120)  # identity and reversal
-    # R: cor(x, y, method = "spearman") = 0.8; cor.test(x, y, method = "spearman")$p.value = 2 / 15
-    x, y = [1.2, 3.4, 2.2, 5.1, 4.0], [2.0, 2.9, 1.5, 4.4, 4.8]
-    rho, p = stats.spearman_permutation(x, y, permutations=9999)
-    assert rho == pytest.approx(0.8) and p == pytest.approx(2 / 15)
-    # too few orderings allowed for n! → random orderings, p = (1 + b) / (permutations + 1)
-    rho, p = stats.spearman_permutation(x, y, permutations=100, rng=np.random.default_rng(3))
-    assert rho == pytest.approx(0.8) and p * 101 == pytest.approx(round(p * 101))
-
-
-def test_spearman_permutation_random_never_zero_seeded_and_nan_rules():
-    x = np.arange(12.0)
-    rho, p = stats.spearman_permutation(x, x, permutations=999, rng=np.random.default_rng(1))
-    assert rho == pytest.approx(1.0) and p == pytest.approx(1 / 1000)  # never 0
-    y = np.random.default_rng(5).normal(size=12)
-    first = stats.spearman_permutation(x, y, permutations=500, rng=np.random.default_rng(2))
-    assert first == stats.spearman_permutation(x, y, permutations=500, rng=np.random.default_rng(2))
-    assert all(np.isnan(v) for v in stats.spearman_permutation(x, np.ones(12)))  # constant
-    assert all(np.isnan(v) for v in stats.spearman_permutation([1.0, 2.0], [2.0, 1.0]))  # n < 3
-    # incomplete pairs are dropped; a NaN result leaves the random generator untouched
-    with_gap = stats.spearman_permutation([1.0, 2.0, np.nan, 4.0, 5.0], [1.0, 3.0, 9.0, 2.0, np.nan])
-    assert with_gap == stats.spearman_permutation([1.0, 2.0, 4.0], [1.0, 3.0, 2.0])
-    rng = np.random.default_rng(4)
-    stats.spearman_permutation(x, np.ones(12), rng=rng)
-    assert rng.random() == np.random.default_rng(4).random()
-
-
 def test_treat_at_zero_is_the_moderated_t_test_and_grows_more_cautious_with_the_threshold():
     rng = np.random.default_rng(5)
     y = rng.normal(0, 0.4, size=(300, 8)) + np.r_[np.full(30, 1.5), np.zeros(270)][:, None]
-    moderated = stats.ebayes(stats.lm_fit(y, np.ones((8, 1))))
-    t0, p0 = stats.treat(moderated, 0.0)
+    moderated = limma.ebayes(limma.lm_fit(y, np.ones((8, 1))))
+    t0, p0 = limma.treat(moderated, 0.0)
     np.testing.assert_allclose(t0, moderated.t, rtol=1e-12)
     np.testing.assert_allclose(p0, moderated.pvalue, rtol=1e-12)
-    _, p_half = stats.treat(moderated, 0.5)
-    _, p_one = stats.treat(moderated, 1.0)
+    _, p_half = limma.treat(moderated, 0.5)
+    _, p_one = limma.treat(moderated, 1.0)
     assert np.all(p_half >= p0) and np.all(p_one >= p_half)
     # a change well inside the threshold is never called, however precise
     assert np.all(p_one[30:] > 0.5)

@@ -7,7 +7,6 @@ from tearflow.clinical import (
     EYE,
     VALUE,
     VISIT,
-    clinical_settings,
     clinical_values,
     endpoint_tests,
     load_clinical,
@@ -24,7 +23,7 @@ log = logging.getLogger("tearflow.clinical")
 
 
 def main(snakemake):
-    settings = clinical_settings(snakemake.params.clinical)
+    settings = snakemake.params.clinical
     baseline = snakemake.params.baseline
     path = str(snakemake.input.table)
     definitions = read_endpoint_definitions(snakemake.input.endpoints)

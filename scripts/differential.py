@@ -6,7 +6,7 @@ sample sheet arrives as row dicts (``params.sheet``, as common.smk read and chec
 """
 
 from tearflow.contrasts import by_contrast
-from tearflow.differential import contrast_tables, read_sample_matrix, settings
+from tearflow.differential import contrast_tables, read_sample_matrix
 from tearflow.errors import run_step
 from tearflow.tables import write_columns
 
@@ -23,7 +23,7 @@ def main(snakemake):
         list(snakemake.params.sheet),
         snakemake.params.timepoints,
         list(outputs),
-        settings(snakemake.params.differential),
+        snakemake.params.differential,
         mask,
         sheet_path=str(snakemake.input.samples),
         matrix_path=matrix_path,

@@ -11,7 +11,6 @@ from tearflow.elisa import (
     WILCOXON_P,
     paired_tests,
     patient_changes,
-    settings_with_defaults,
 )
 from tearflow.errors import run_step
 from tearflow.tables import read_tsv, write_tsv
@@ -20,7 +19,7 @@ log = logging.getLogger("tearflow.elisa_tests")
 
 
 def main(snakemake):
-    settings = settings_with_defaults(snakemake.params.settings)
+    settings = snakemake.params.settings
     values = read_tsv(snakemake.input.values, dtype={PATIENT: str, SUBGROUP: str, TIMEPOINT: str})
     pairs = patient_changes(values, snakemake.params.timepoints)
     analyte_genes = dict(values[[ANALYTE, GENE]].drop_duplicates().sort_values(ANALYTE).itertuples(index=False))

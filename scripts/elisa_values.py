@@ -1,14 +1,14 @@
 """Rule elisa_values: the lab's ELISA table (and raw-plate concentrations) as values in pg/mL with
 their censoring status, joined to the sample sheet's patients and visits (:mod:`tearflow.elisa`)."""
 
-from tearflow.elisa import elisa_values, settings_with_defaults
+from tearflow.elisa import elisa_values
 from tearflow.errors import run_step
 from tearflow.samples import read_sample_sheet
 from tearflow.tables import write_tsv
 
 
 def main(snakemake):
-    settings = settings_with_defaults(snakemake.params.settings)
+    settings = snakemake.params.settings
     sheet = read_sample_sheet(snakemake.input.sheet)
     tables = list(snakemake.input.tables) if "tables" in snakemake.input.keys() else []
     plates = snakemake.input.plates if "plates" in snakemake.input.keys() else None

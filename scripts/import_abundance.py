@@ -9,7 +9,6 @@ import logging
 from tearflow.abundance_import import import_tables, table_entries
 from tearflow.errors import run_step
 from tearflow.genes import read_fasta_genes, read_gene_map
-from tearflow.readers import import_options
 from tearflow.samples import read_sample_sheet
 from tearflow.tables import write_tsv
 
@@ -17,7 +16,7 @@ log = logging.getLogger("tearflow.import")
 
 
 def main(snakemake):
-    options = import_options(snakemake.params.options)
+    options = snakemake.params.options
     sheet = read_sample_sheet(snakemake.input.samples)
     fasta = getattr(snakemake.input, "fasta", None)
     gene_map = getattr(snakemake.input, "gene_map", None)

@@ -7,14 +7,14 @@ import pandas as pd
 
 from tearflow.columns import ANNOTATION
 from tearflow.errors import run_step
-from tearflow.imputation import imputation_summary, imputed_matrix, settings_with_defaults
+from tearflow.imputation import imputation_summary, imputed_matrix
 from tearflow.tables import read_tsv, write_tsv
 
 log = logging.getLogger("tearflow.impute")
 
 
 def main(snakemake):
-    settings = settings_with_defaults(snakemake.params.imputation)
+    settings = snakemake.params.imputation
     seed = int(snakemake.params.seed)
     table = read_tsv(snakemake.input.normalized)
     annotation = table[list(ANNOTATION)]

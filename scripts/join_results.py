@@ -10,12 +10,10 @@ from tearflow.contrasts import CONTRAST_ALL, by_contrast
 from tearflow.errors import run_step
 from tearflow.joins import (
     ANALYTE,
-    DEFAULTS,
-    correlations,
+    elisa_correlations,
     focus_rows,
     joined_analytes,
     joined_patients,
-    top_proteins,
 )
 from tearflow.samples import paired_samples, read_sample_sheet, subgroup_order
 from tearflow.tables import read_tsv, write_tsv
@@ -24,8 +22,7 @@ log = logging.getLogger("tearflow.join_results")
 
 
 def main(snakemake):
-    settings = dict(DEFAULTS)
-    settings.update({k: v for k, v in (snakemake.params.settings or {}).items() if v is not None})
+    correlation = snakemake.params.correlation
     contrasts = list(snakemake.params.contrasts)
     timepoints = snakemake.params.timepoints
     sheet = read_sample_sheet(snakemake.input.sheet)
@@ -51,21 +48,17 @@ def main(snakemake):
 
     analytes = joined_analytes(tests, differential, enrichment)
     patients = joined_patients(elisa_changes, scores, ms_changes, people, analyte_genes, focus_sets, subgroups)
-    proteins = top_proteins(differential.get(CONTRAST_ALL), ms_changes, int(settings["top_proteins"]))
-    table = correlations(patients, analyte_genes, focus_sets, proteins, subgroups, settings, int(snakemake.params.seed))
+    seed = snakemake.params.seed
+    table = elisa_correlations(
+        patients, analyte_genes, differential.get(CONTRAST_ALL), ms_changes, subgroups, correlation, seed
+    )
     detected = analytes.drop_duplicates(ANALYTE)
     log.info(
         "%d analytes joined; mass-spec: %s",
         len(detected),
         ", ".join(f"{r[ANALYTE]} ({r['ms_note']})" for _, r in detected.iterrows()),
     )
-    log.info(
-        "%d correlations over %d patients, %d focus sets, %d top proteins",
-        len(table),
-        len(patients),
-        len(focus_sets),
-        len(proteins),
-    )
+    log.info("%d correlations over %d patients, %d focus sets", len(table), len(patients), len(focus_sets))
     write_tsv(analytes, snakemake.output.analytes)
     write_tsv(patients, snakemake.output.patients)
     write_tsv(table, snakemake.output.correlations)

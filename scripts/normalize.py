@@ -9,7 +9,7 @@ import pandas as pd
 
 from tearflow.columns import ANNOTATION, PATIENT, SAMPLE
 from tearflow.errors import TearflowError, run_step
-from tearflow.normalization import kept_samples, log2_matrix, normalized_matrix, settings_with_defaults
+from tearflow.normalization import kept_samples, log2_matrix, normalized_matrix
 from tearflow.samples import read_sample_sheet
 from tearflow.tables import read_tsv, write_tsv
 
@@ -17,7 +17,7 @@ log = logging.getLogger("tearflow.normalize")
 
 
 def main(snakemake):
-    settings = settings_with_defaults(snakemake.params.normalization)
+    settings = dict(snakemake.params.normalization)
     reference_file = getattr(snakemake.input, "reference_proteins", None)
     if reference_file:  # the resolved path when the config gives a file
         reference_file = reference_file if isinstance(reference_file, str) else reference_file[0]

@@ -3,10 +3,10 @@
 
 import logging
 
-from tearflow.columns import GENE, GENE_SET, PROTEIN, SUBGROUP
+from tearflow.columns import CHANGE, GENE, GENE_SET, PROTEIN, SUBGROUP
 from tearflow.errors import TearflowError, run_step
 from tearflow.genesets import read_gmt
-from tearflow.pathway_scores import CHANGE, DEFAULT_MIN_GENES, sample_scores, score_changes
+from tearflow.pathway_scores import sample_scores, score_changes
 from tearflow.samples import paired_samples, read_sample_sheet
 from tearflow.tables import read_tsv, write_tsv
 
@@ -14,8 +14,7 @@ log = logging.getLogger("tearflow.pathway_scores")
 
 
 def main(snakemake):
-    settings = dict(snakemake.params.enrichment or {})
-    min_genes = int(settings.get("score_min_genes") or DEFAULT_MIN_GENES)
+    min_genes = snakemake.params.enrichment["score_min_genes"]
     timepoints = snakemake.params.timepoints
     sheet = read_sample_sheet(snakemake.input.sheet)
     abundance = read_tsv(snakemake.input.abundance)

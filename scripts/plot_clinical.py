@@ -3,9 +3,10 @@ heatmap (:mod:`tearflow.figures.clinical`), from the clinical tables."""
 
 import logging
 
-from tearflow.clinical import clinical_settings, read_endpoint_definitions, visit_order
-from tearflow.columns import GENE, PATIENT, SUBGROUP
+from tearflow.clinical import read_endpoint_definitions, visit_order
+from tearflow.columns import PATIENT, SUBGROUP
 from tearflow.contrasts import CONTRAST_ALL
+from tearflow.correlation import FEATURE_GENE
 from tearflow.errors import run_step
 from tearflow.figures.clinical import correlation_heatmap, trajectory_figure
 from tearflow.samples import read_sample_sheet, subgroup_order
@@ -15,7 +16,7 @@ log = logging.getLogger("tearflow.plot_clinical")
 
 
 def main(snakemake):
-    settings = clinical_settings(snakemake.params.clinical)
+    settings = snakemake.params.clinical
     definitions = read_endpoint_definitions(snakemake.input.endpoints)
     values = read_tsv(snakemake.input.values, dtype={PATIENT: str, SUBGROUP: str})
     summary = read_tsv(snakemake.input.summary, dtype={SUBGROUP: str})
@@ -23,8 +24,9 @@ def main(snakemake):
     sheet_subgroups = subgroup_order(read_sample_sheet(snakemake.input.sheet))
     figure = trajectory_figure(values, summary, definitions, visits, sheet_subgroups)
     save_figure(figure, snakemake.output.trajectories)
-    correlations = read_tsv(snakemake.input.correlations, dtype={SUBGROUP: str, GENE: str})
-    save_figure(correlation_heatmap(correlations, CONTRAST_ALL, settings["fdr"]), snakemake.output.heatmap)
+    correlations = read_tsv(snakemake.input.correlations, dtype={SUBGROUP: str, FEATURE_GENE: str})
+    fdr = snakemake.params.correlation["fdr"]
+    save_figure(correlation_heatmap(correlations, CONTRAST_ALL, fdr), snakemake.output.heatmap)
     log.info("wrote %s", ", ".join(map(str, snakemake.output)))
 
 

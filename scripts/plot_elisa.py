@@ -15,14 +15,13 @@ log = logging.getLogger("tearflow.plot_elisa")
 def main(snakemake):
     text = {PATIENT: str, SUBGROUP: str}
     subgroups = subgroup_order(read_sample_sheet(snakemake.input.sheet))
-    settings = snakemake.params.settings or {}
     changes = read_tsv(snakemake.input.changes, dtype=text)
     tests = read_tsv(snakemake.input.tests, dtype={"contrast": str})
     patients = read_tsv(snakemake.input.patients, dtype=text)
-    correlations = read_tsv(snakemake.input.correlations, dtype={"feature": str, "group": str})
+    correlations = read_tsv(snakemake.input.correlations, dtype={"feature": str, SUBGROUP: str})
     save_figure(paired_figure(changes, tests, subgroups, snakemake.params.timepoints), snakemake.output.paired)
     save_figure(focus_scatter_figure(patients, correlations, subgroups), snakemake.output.scatter)
-    fdr = float(settings.get("fdr", 0.05) or 0.05)
+    fdr = snakemake.params.correlation["fdr"]
     save_figure(heatmap_figure(correlations, subgroups, fdr), snakemake.output.heatmap)
     log.info("wrote %s", ", ".join(map(str, snakemake.output)))
 

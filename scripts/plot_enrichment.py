@@ -13,7 +13,6 @@ from tearflow.columns import PATIENT, SUBGROUP
 from tearflow.contrasts import by_contrast
 from tearflow.errors import run_step
 from tearflow.figures.enrichment import (
-    DEFAULT_TOP,
     dotplot_figure,
     focus_gene_figure,
     focus_gene_matrix,
@@ -32,7 +31,7 @@ def main(snakemake):
     curves = by_contrast(contrasts, snakemake.input.curves)
     dotplots = by_contrast(contrasts, snakemake.output.dotplots)
     gsea_figures = by_contrast(contrasts, snakemake.output.gsea_focus)
-    top = int((snakemake.params.enrichment or {}).get("plot_top_sets") or DEFAULT_TOP)
+    top = snakemake.params.enrichment["plot_top_sets"]
     for contrast, table in tables.items():
         save_figure(dotplot_figure(table, contrast, top), dotplots[contrast])
         save_figure(gsea_focus_figure(read_tsv(curves[contrast]), table, contrast), gsea_figures[contrast])

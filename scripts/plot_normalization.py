@@ -4,13 +4,13 @@ log-ratio density with the offset every method estimated (read from results/qc/n
 from tearflow.columns import ANNOTATION, PATIENT, SAMPLE
 from tearflow.errors import run_step
 from tearflow.figures.normalization import distributions_figure, offsets_figure
-from tearflow.normalization import log2_matrix, settings_with_defaults
+from tearflow.normalization import log2_matrix
 from tearflow.samples import read_sample_sheet
 from tearflow.tables import read_tsv, save_figure
 
 
 def main(snakemake):
-    settings = settings_with_defaults(snakemake.params.normalization)
+    settings = snakemake.params.normalization
     offsets = read_tsv(snakemake.input.offsets, dtype={SAMPLE: str})
     kept = list(offsets[SAMPLE])
     raw = read_tsv(snakemake.input.raw)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from tearflow.columns import ANNOTATION, SAMPLE
 from tearflow.errors import run_step
-from tearflow.qc import correlation_matrix, protein_qc, sample_qc, settings_with_defaults
+from tearflow.qc import correlation_matrix, protein_qc, sample_qc
 from tearflow.samples import read_sample_sheet
 from tearflow.tables import read_tsv, write_tsv
 
@@ -16,7 +16,7 @@ log = logging.getLogger("tearflow.qc")
 
 
 def main(snakemake):
-    settings = settings_with_defaults(snakemake.params.qc)
+    settings = snakemake.params.qc
     table = read_tsv(snakemake.input.normalized)
     sheet = read_sample_sheet(snakemake.input.samples)
     annotation = table[list(ANNOTATION)]

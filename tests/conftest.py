@@ -23,3 +23,14 @@ def adapter(rule_script):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+CONFIG_SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def config_section(section, **overrides):
+    """A config section as the workflow passes it to a step: the schema's defaults (the one source
+    of them), with ``overrides``."""
+    from tearflow.config import load_schema, schema_defaults
+
+    return {**schema_defaults(load_schema(CONFIG_SCHEMA))[section], **overrides}

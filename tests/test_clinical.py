@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, config_section
 
 from tearflow import clinical
 from tearflow.errors import TearflowError
@@ -27,7 +27,7 @@ def schema():
 
 
 def settings(**changes):
-    return clinical.clinical_settings(changes)
+    return config_section("clinical_analysis", **changes)
 
 
 def write(tmp_path, text, name="clinical.tsv"):

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, adapter
+from conftest import REPO, adapter, config_section
 
 from tearflow import differential as diff
 from tearflow.columns import FDR, GENE, LOG2FC, N_PAIRS, PROTEIN, PVALUE, SIGNIFICANT, T_STAT
@@ -214,17 +214,6 @@ def test_covariates_numeric_and_factor_and_errors():
     assert list(diff.full_rank_design(design, ["A", "B"])) == ["A", "B"]
 
 
-def test_settings_reject_bad_values():
-    assert diff.settings({"min_pairs": 3})["fdr"] == 0.05
-    with pytest.raises(TearflowError, match="differential.min_pairs"):
-        diff.settings({"min_pairs": 0})
-    with pytest.raises(TearflowError, match="differential.fdr"):
-        diff.settings({"fdr": 5})
-    assert diff.settings({})["treat_log2fc"] == 0.0
-    with pytest.raises(TearflowError, match="differential.treat_log2fc"):
-        diff.settings({"treat_log2fc": -0.5})
-
-
 def fake_snakemake(tmp_path, sheet, matrix, contrasts, imputed=False, config=None):
     sheet_path, matrix_path = tmp_path / "samples.tsv", tmp_path / "matrix.tsv"
     sheet.to_csv(sheet_path, sep="\t", index=False)
@@ -253,7 +242,7 @@ def fake_snakemake(tmp_path, sheet, matrix, contrasts, imputed=False, config=Non
             tables=[str(out / f"{c}.tsv") for c in contrasts], changes=str(out / "patient_changes.tsv")
         ),
         params=SimpleNamespace(
-            differential=config or {"min_pairs": 3},
+            differential=config_section("differential", **(config or {})),
             timepoints={"baseline": "baseline", "followup": "week2"},
             contrasts=contrasts,
             sheet=read_sample_sheet(sheet_path).to_dict("records"),  # as common.smk passes it
@@ -374,7 +363,9 @@ def test_one_plot_job_draws_every_contrast_in_order(tmp_path, monkeypatch):
         ),
         output=SimpleNamespace(volcanoes=volcanoes, heatmap=str(tmp_path / "figures" / "heatmap.png")),
         params=SimpleNamespace(
-            differential={"fdr": 0.05}, contrasts=contrasts, timepoints={"baseline": "baseline", "followup": "week2"}
+            differential=config_section("differential"),
+            contrasts=contrasts,
+            timepoints={"baseline": "baseline", "followup": "week2"},
         ),
     )
     step = adapter("plot_differential")

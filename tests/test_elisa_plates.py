@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO
+from conftest import REPO, config_section
 
 from tearflow import elisa_plates
 from tearflow.errors import TearflowError
@@ -111,7 +111,7 @@ def test_plate_concentrations_read_as_an_elisa_table(tmp_path):
     concentrations.to_csv(out, sep="\t", index=False)
     long = elisa.long_measurements(elisa.read_elisa_table(out), out)
     analyte_map = elisa.read_analyte_map(REPO / "resources" / "elisa" / "analytes.tsv")
-    values = elisa.normalise_values(long, analyte_map, elisa.settings_with_defaults({}), out)
+    values = elisa.normalise_values(long, analyte_map, config_section("elisa_analysis"), out)
     assert values["value"].tolist() == pytest.approx([40.0, 500 / 2**7 / 2], rel=1e-3)
 
 

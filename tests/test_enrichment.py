@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, adapter
+from conftest import REPO, adapter, config_section
 from scipy.stats import hypergeom
 
 from tearflow import enrichment  # noqa: E402
@@ -111,7 +111,7 @@ def test_focus_set_without_overlap_is_reported_in_every_method():
         focus=True,
     )
     other = _library({f"L{i}": [f"G{j}" for j in range(i, i + 10)] for i in range(0, 100, 10)})
-    settings = {"min_set_size": 5, "max_set_size": 500, "gsea_permutations": 200}
+    settings = config_section("enrichment", min_set_size=5, max_set_size=500, gsea_permutations=200)
     result, curves = contrast_enrichment(table, [focus, other], settings, seed=1)
     focus_rows = result[result["focus"]]
     assert len(focus_rows) == 3 * 3
@@ -149,7 +149,7 @@ def test_focus_set_without_overlap_is_reported_in_every_method():
 def test_fdr_is_bh_within_method_and_library():
     table = _table(150, planted=[f"G{i}" for i in range(10)])
     lib = _library({f"L{i}": [f"G{j}" for j in range(i, i + 10)] for i in range(0, 140, 10)})
-    result, _ = contrast_enrichment(table, [lib], {"gsea_permutations": 100}, seed=3)
+    result, _ = contrast_enrichment(table, [lib], config_section("enrichment", gsea_permutations=100), seed=3)
     from tearflow.multiple_testing import bh_adjust
 
     for _, group in result.groupby("method"):
@@ -164,7 +164,7 @@ def test_thresholds_selection_rule():
         table, {"ora_selection": "thresholds", "ora_max_fdr": 0.05, "ora_min_abs_log2fc": 0.5}
     )
     assert calls[1] == "up" and calls[2] == ""
-    calls = enrichment.direction_calls(table, enrichment.settings_with_defaults({}))
+    calls = enrichment.direction_calls(table, config_section("enrichment"))
     assert (calls == "").all()
 
 
@@ -184,15 +184,15 @@ def test_gene_ranking_one_value_per_gene():
 def test_gsea_is_reproducible():
     table = _table(300, planted=[f"G{i}" for i in range(15)])
     lib = _library({f"L{i}": [f"G{j}" for j in range(i, i + 15)] for i in range(0, 300, 15)})
-    first, _ = contrast_enrichment(table, [lib], {"gsea_permutations": 300}, seed=7)
-    second, _ = contrast_enrichment(table, [lib], {"gsea_permutations": 300}, seed=7)
+    first, _ = contrast_enrichment(table, [lib], config_section("enrichment", gsea_permutations=300), seed=7)
+    second, _ = contrast_enrichment(table, [lib], config_section("enrichment", gsea_permutations=300), seed=7)
     pd.testing.assert_frame_equal(first, second)
 
 
 def test_gsea_zero_pvalue_is_floored():
     table = _table(300, planted=[f"G{i}" for i in range(15)], shift=-8)
     lib = _library({"strong": [f"G{i}" for i in range(15)], "other": [f"G{i}" for i in range(100, 130)]})
-    result, _ = contrast_enrichment(table, [lib], {"gsea_permutations": 99}, seed=7)
+    result, _ = contrast_enrichment(table, [lib], config_section("enrichment", gsea_permutations=99), seed=7)
     gsea = result[result["method"] == "gsea"].set_index("gene_set")
     assert gsea.loc["strong", "pvalue"] >= 1 / 100
 
@@ -259,7 +259,9 @@ def test_runs_offline_with_shipped_libraries(no_network, tmp_path):
             "significant": np.abs(t) > 1.5,
         }
     )
-    result, _ = contrast_enrichment(table, [focus, reactome], {"gsea_permutations": 50}, seed=2)
+    result, _ = contrast_enrichment(
+        table, [focus, reactome], config_section("enrichment", gsea_permutations=50), seed=2
+    )
     assert set(result["method"]) == {"ora_up", "ora_down", "gsea"}
     assert result["focus"].sum() == 18
     with pytest.raises(AssertionError, match="network"):
@@ -296,7 +298,10 @@ def test_main_writes_the_contract_tables_offline(no_network, tmp_path):
             curves=[str(tmp_path / "curves_NSDE.tsv"), str(tmp_path / "curves_all.tsv")],
         ),
         params=SimpleNamespace(
-            enrichment={"gsea_permutations": 100}, library_names=["mylib"], seed=4, contrasts=["NSDE", "all"]
+            enrichment=config_section("enrichment", gsea_permutations=100),
+            library_names=["mylib"],
+            seed=4,
+            contrasts=["NSDE", "all"],
         ),
     )
     write_tsv(_table(150, planted=[]), tmp_path / "all.tsv")
@@ -317,8 +322,8 @@ def test_figures_draw_from_the_tables(tmp_path):
 
     table = _table(120, planted=["G1", "G2", "G3", "G4", "G5"])
     focus = _library({"IL-17 (test)": ["G1", "G2", "G3", "G4", "G5"], "absent": ["NOPE"]}, FOCUS_LIBRARY, True)
-    result, curves = contrast_enrichment(table, [focus], {"gsea_permutations": 50}, seed=1)
-    save_figure(dotplot_figure(result, "NSDE"), tmp_path / "dot.png")
+    result, curves = contrast_enrichment(table, [focus], config_section("enrichment", gsea_permutations=50), seed=1)
+    save_figure(dotplot_figure(result, "NSDE", 15), tmp_path / "dot.png")
     save_figure(gsea_focus_figure(curves, result, "NSDE"), tmp_path / "gsea.png")
     assert (tmp_path / "dot.png").stat().st_size > 0 and (tmp_path / "gsea.png").stat().st_size > 0
 
@@ -335,7 +340,9 @@ def test_one_plot_job_draws_every_contrast(tmp_path, monkeypatch):
     focus = _library({"IL-17 (test)": ["G1", "G2", "G3", "G4", "G5"]}, FOCUS_LIBRARY, True)
     contrasts, tables, curve_paths = ["NSDE", "SSDE", "all"], [], []
     for i, (contrast, n) in enumerate(zip(contrasts, (100, 120, 140))):
-        result, curves = contrast_enrichment(_table(n, planted=["G1", "G2"]), [focus], {"gsea_permutations": 20}, i)
+        result, curves = contrast_enrichment(
+            _table(n, planted=["G1", "G2"]), [focus], config_section("enrichment", gsea_permutations=20), i
+        )
         tables.append(tmp_path / f"{contrast}.tsv")
         curve_paths.append(tmp_path / f"curves_{contrast}.tsv")
         write_tsv(result, tables[-1])
@@ -369,7 +376,7 @@ def test_one_plot_job_draws_every_contrast(tmp_path, monkeypatch):
             output=SimpleNamespace(
                 dotplots=dotplots, gsea_focus=gsea_figures, focus_gene_changes=tmp_path / "focus_genes.png"
             ),
-            params=SimpleNamespace(enrichment={"plot_top_sets": 5}, contrasts=contrasts),
+            params=SimpleNamespace(enrichment=config_section("enrichment", plot_top_sets=5), contrasts=contrasts),
         )
     )
     assert all(f.stat().st_size > 0 for f in dotplots + gsea_figures + [tmp_path / "focus_genes.png"])
@@ -382,7 +389,7 @@ def test_one_plot_job_draws_every_contrast(tmp_path, monkeypatch):
 def test_auto_gsea_engine_is_gseapy_for_tear_proteomes_and_numpy_above():
     from tearflow.enrichment import chosen_gsea_engine
 
-    settings = {"gsea_engine": "auto", "gsea_auto_max_genes": 5000}
+    settings = config_section("enrichment", gsea_engine="auto", gsea_auto_max_genes=5000)
     assert chosen_gsea_engine(settings, 2000) == "gseapy"
     assert chosen_gsea_engine(settings, 10000) == "tearflow"
     assert chosen_gsea_engine({**settings, "gsea_engine": "gseapy"}, 10000) == "gseapy"
@@ -396,7 +403,7 @@ def test_vectorized_gsea_agrees_with_gseapy_prerank():
     results = {}
     for engine in ("gseapy", "tearflow"):
         rows, _ = contrast_enrichment(
-            table, [_library(sets)], {"gsea_permutations": 1000, "gsea_engine": engine}, seed=11
+            table, [_library(sets)], config_section("enrichment", gsea_permutations=1000, gsea_engine=engine), seed=11
         )
         results[engine] = rows[rows["method"] == "gsea"].set_index("gene_set")
     nes = pd.concat({e: r["statistic"] for e, r in results.items()}, axis=1).dropna()

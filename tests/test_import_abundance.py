@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FIXTURES as TEST_FIXTURES
-from conftest import REPO, adapter
+from conftest import REPO, adapter, config_section
 
 from tearflow.abundance_import import SUMMARY_COLUMNS, import_tables, match_samples, table_entries
 from tearflow.errors import TearflowError
@@ -43,8 +43,8 @@ def sheet_of(samples, batches=None):
 
 
 def run_import(path, samples, gene_map, fmt="auto", options=None, fasta_map=None):
-    entries = table_entries([{"path": str(path), "format": fmt}])
-    return import_tables(entries, sheet_of(samples), options, fasta_map, gene_map)
+    entries = table_entries([{"path": str(path), "format": fmt, "batch": None}])
+    return import_tables(entries, sheet_of(samples), config_section("import", **(options or {})), fasta_map, gene_map)
 
 
 # ------------------------------------------------------------------------------ every real file
@@ -258,10 +258,19 @@ def test_two_batches_combined_by_protein(tmp_path, gene_map):
     first.write_text("protein\tgene\tA1\tA2\tQC\nP02768\tALB\t1\t2\t3\nP61626\tLYZ\t4\t\t5\n")
     second = tmp_path / "batch2.csv"
     second.write_text("protein,B1,B2\nP02768,10,20\nP31025,30,40\n")
-    entries = table_entries([{"path": str(first)}, {"path": str(second), "batch": "run2"}])
+    entries = table_entries(
+        [
+            {"path": str(first), "format": "auto", "batch": None},
+            {"path": str(second), "format": "auto", "batch": "run2"},
+        ]
+    )
     assert [e["batch"] for e in entries] == ["batch1", "run2"]
     raw, _removed, summary, runs = import_tables(
-        entries, sheet_of(["A1", "A2", "B1", "B2"], ["batch1", "batch1", "run2", "run2"]), None, None, gene_map
+        entries,
+        sheet_of(["A1", "A2", "B1", "B2"], ["batch1", "batch1", "run2", "run2"]),
+        config_section("import"),
+        None,
+        gene_map,
     )
     assert list(raw["protein"]) == ["P02768", "P61626", "P31025"]
     assert list(raw["gene"]) == ["ALB", "LYZ", "LCN1"]
@@ -274,7 +283,12 @@ def test_two_batches_combined_by_protein(tmp_path, gene_map):
 
 def test_duplicate_batch_names_are_an_error():
     with pytest.raises(TearflowError, match="batch name"):
-        table_entries([{"path": "a/report.tsv"}, {"path": "b/report.tsv"}])
+        table_entries(
+            [
+                {"path": "a/report.tsv", "format": "auto", "batch": None},
+                {"path": "b/report.tsv", "format": "auto", "batch": None},
+            ]
+        )
 
 
 # ------------------------------------------------------------------------------ main (thin adapter)
@@ -294,7 +308,7 @@ def test_main_writes_the_contract_tables(tmp_path):
         ),
         params=SimpleNamespace(
             tables=[{"path": str(FIXTURES / "diann18_posix.pg_matrix.tsv"), "format": "auto", "batch": None}],
-            options={},
+            options=config_section("import"),
         ),
     )
     adapter("import_abundance").main(snakemake)

@@ -5,11 +5,10 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import adapter
+from conftest import adapter, config_section
 
 from tearflow import imputation as impute
 from tearflow.columns import GENE, PROTEIN, SAMPLE
-from tearflow.errors import TearflowError
 from tearflow.tables import read_tsv, write_tsv
 
 
@@ -22,9 +21,9 @@ def matrix(seed=0, n=200, samples=6, missing=0.15):
 
 def test_left_censored_draws_low_values_per_sample_and_is_seeded():
     log2 = matrix()
-    first, mask = impute.imputed_matrix(log2, {"method": "left_censored"}, seed=7)
-    again, _ = impute.imputed_matrix(log2, {"method": "left_censored"}, seed=7)
-    other, _ = impute.imputed_matrix(log2, {"method": "left_censored"}, seed=8)
+    first, mask = impute.imputed_matrix(log2, config_section("imputation", method="left_censored"), seed=7)
+    again, _ = impute.imputed_matrix(log2, config_section("imputation", method="left_censored"), seed=7)
+    other, _ = impute.imputed_matrix(log2, config_section("imputation", method="left_censored"), seed=8)
     assert first.equals(again) and not first.equals(other)
     assert mask.equals(log2.isna()) and first.notna().all().all()
     observed = log2["s0"].dropna()
@@ -36,7 +35,9 @@ def test_left_censored_draws_low_values_per_sample_and_is_seeded():
 
 def test_shift_and_width_are_configurable():
     log2 = matrix()
-    result, mask = impute.imputed_matrix(log2, {"method": "left_censored", "shift": 0, "width": 0}, seed=1)
+    result, mask = impute.imputed_matrix(
+        log2, config_section("imputation", method="left_censored", shift=0, width=0), seed=1
+    )
     assert np.allclose(result.loc[mask["s1"], "s1"], log2["s1"].mean())
 
 
@@ -44,29 +45,16 @@ def test_knn_uses_similar_proteins():
     log2 = matrix(missing=0.0)
     truth = log2.loc[5, "s2"]
     log2.loc[5, "s2"] = np.nan
-    result, mask = impute.imputed_matrix(log2, {"method": "knn", "knn_neighbors": 3}, seed=0)
+    result, mask = impute.imputed_matrix(log2, config_section("imputation", method="knn", knn_neighbors=3), seed=0)
     assert mask.to_numpy().sum() == 1 and abs(result.loc[5, "s2"] - truth) < 1.0
 
 
 def test_summary_reports_share_imputed():
     log2 = matrix()
-    _, mask = impute.imputed_matrix(log2, {"method": "left_censored"}, seed=0)
+    _, mask = impute.imputed_matrix(log2, config_section("imputation", method="left_censored"), seed=0)
     summary = impute.imputation_summary(log2, mask, "left_censored")
     assert list(summary[SAMPLE]) == list(log2.columns) + ["all"]
     assert summary["share_imputed"].iloc[-1] == pytest.approx(log2.isna().to_numpy().mean())
-
-
-@pytest.mark.parametrize(
-    "settings, key",
-    [
-        ({"method": "mice"}, "imputation.method"),
-        ({"shift": "x"}, "imputation.shift"),
-        ({"knn_neighbors": 0}, "imputation.knn_neighbors"),
-    ],
-)
-def test_bad_settings_are_user_errors(settings, key):
-    with pytest.raises(TearflowError, match=key.replace(".", r"\.")):
-        impute.settings_with_defaults(settings)
 
 
 def test_main_writes_imputed_mask_and_summary(tmp_path):
@@ -77,7 +65,7 @@ def test_main_writes_imputed_mask_and_summary(tmp_path):
     snakemake = SimpleNamespace(
         input=SimpleNamespace(normalized=str(tmp_path / "normalized.tsv")),
         output=SimpleNamespace(**out),
-        params=SimpleNamespace(imputation={"method": "left_censored"}, seed=3),
+        params=SimpleNamespace(imputation=config_section("imputation", method="left_censored"), seed=3),
     )
     adapter("impute").main(snakemake)
     mask = read_tsv(out["mask"])

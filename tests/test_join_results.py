@@ -1,12 +1,14 @@
-"""Tests of scripts/join_results.py: the analyte join, the patient table, Spearman correlations."""
+"""tearflow.joins: the ELISA analyte join, the patient table and the ELISA correlations."""
 
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import config_section
 
 from tearflow import joins as join_results
+from tearflow.correlation import CORRELATION_COLUMNS
 
 PATIENTS = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4"]
 SUBGROUP = {p: p[0] for p in PATIENTS}
@@ -148,21 +150,22 @@ def test_joined_patients(elisa_changes, scores, ms_changes):
     assert table["ms_IL23A"].isna().all() and table["elisa_IL6"].notna().all()
 
 
-def test_correlations_table(elisa_changes, scores, ms_changes, differential):
+def test_elisa_correlations(elisa_changes, scores, ms_changes, differential):
     people = pd.DataFrame({"patient": PATIENTS, "subgroup": [SUBGROUP[p] for p in PATIENTS]})
     patients = join_results.joined_patients(elisa_changes, scores, ms_changes, people, GENES, [FOCUS], ["A", "B"])
-    proteins = join_results.top_proteins(differential["all"], ms_changes, 2)
-    assert list(proteins) == ["P05231", "P02788"]
-    settings = {"correlation_min_n": 4, "correlation_permutations": 999}
-    table = join_results.correlations(patients, GENES, [FOCUS], proteins, ["A", "B"], settings, seed=7)
-    assert list(table.columns) == join_results.CORRELATION_COLUMNS
-    assert set(table["group"]) == {"A", "B", "all"}
-    focus = table[(table["analyte"] == "IL6") & (table["feature_type"] == "focus_score")]
+    settings = config_section("correlation", min_patients=4, permutations=999, top_proteins=2)
+    table = join_results.elisa_correlations(patients, GENES, differential["all"], ms_changes, ["A", "B"], settings, 7)
+    assert list(table.columns) == ["analyte", "gene"] + CORRELATION_COLUMNS
+    assert set(table["subgroup"]) == {"A", "B", "all"}
+    proteins = table[table["feature_type"] == "protein"]
+    assert list(dict.fromkeys(proteins["feature"])) == ["P05231", "P02788"]  # the 2 smallest p, tested
+    focus = table[(table["analyte"] == "IL6") & (table["feature_type"] == "gene_set")]
     assert focus["rho"].tolist() == pytest.approx([1.0, 1.0, 1.0])
-    assert focus.set_index("group").loc["all", "n"] == 8
+    assert focus.set_index("subgroup").loc["all", "n_patients"] == 8
     assert (focus["pvalue"] > 0).all()
-    same = table[(table["feature_type"] == "same_gene") & (table["analyte"] == "IL23A")]
-    assert same["rho"].isna().all()  # IL23A has no mass-spec protein
+    own = table[table["feature_type"] == "same_gene"]
+    assert set(own["analyte"]) == {"IL6", "IL23A"} and (own["feature"] == own["gene"]).all()
+    assert own[own["analyte"] == "IL23A"]["rho"].isna().all()  # IL23A has no mass-spec protein
     assert table["fdr"].notna().sum() == table["pvalue"].notna().sum()
-    again = join_results.correlations(patients, GENES, [FOCUS], proteins, ["A", "B"], settings, seed=7)
+    again = join_results.elisa_correlations(patients, GENES, differential["all"], ms_changes, ["A", "B"], settings, 7)
     pd.testing.assert_frame_equal(table, again)  # seeded

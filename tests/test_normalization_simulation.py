@@ -8,12 +8,12 @@ centring; and keeps human proteins of the HYE mixture within ±0.03 of zero.
 
 import numpy as np
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, config_section
 
 from tearflow import simulation as sim
-from tearflow.normalization import DEFAULTS
 
 HYE = FIXTURES / "formats" / "real" / "diann" / "report_long_diann1.9.tsv"
+NORMALIZATION = config_section("normalization")
 
 
 def test_simulated_trial_has_the_trial_shape():
@@ -27,8 +27,9 @@ def test_simulated_trial_has_the_trial_shape():
 
 
 def test_recommended_method_meets_the_target_and_median_does_not():
-    assert DEFAULTS["method"] == "trimmed" and DEFAULTS["reference"] == "patient"
+    assert NORMALIZATION["method"] == "trimmed" and NORMALIZATION["reference"] == "patient"
     table = sim.simulation_table(
+        NORMALIZATION,
         methods=("median", "trimmed"), shift_fractions=(0.0, 0.2, 0.4), replicates=1, n_proteins=500
     ).set_index(["method", "shift_fraction"])
     trimmed = table.loc["trimmed"]
@@ -42,7 +43,7 @@ def test_recommended_method_meets_the_target_and_median_does_not():
 
 def test_simulation_table_columns_and_seeding():
     kwargs = dict(methods=("median",), shift_fractions=(0.2,), replicates=1, n_proteins=150)
-    first = sim.simulation_table(**kwargs)
+    first = sim.simulation_table(NORMALIZATION, **kwargs)
     assert list(first.columns) == [
         "method",
         "shift_fraction",
@@ -55,12 +56,12 @@ def test_simulation_table_columns_and_seeding():
         "true_positives",
         "fdp",
     ]
-    assert first.equals(sim.simulation_table(**kwargs))
-    assert not first.equals(sim.simulation_table(seed=1, **kwargs))
+    assert first.equals(sim.simulation_table(NORMALIZATION, **kwargs))
+    assert not first.equals(sim.simulation_table(NORMALIZATION, seed=1, **kwargs))
 
 
 def test_hye_mixture_human_stays_at_zero_with_the_recommended_method():
-    table = sim.hye_table(HYE, methods=("median", "trimmed")).set_index("method")
+    table = sim.hye_table(HYE, NORMALIZATION, methods=("median", "trimmed")).set_index("method")
     assert abs(table.loc["trimmed", "median_human"]) <= 0.03
     assert abs(table.loc["median", "median_human"]) > 0.03
     assert table.loc["trimmed", "median_yeast"] < -0.5 and table.loc["trimmed", "median_ecoli"] > 1
@@ -82,7 +83,7 @@ def test_hye_fdp_floor_is_set_by_one_human_protein_no_threshold_can_separate():
     from tearflow import limma
 
     log2, annotation, species, condition = sim.hye_matrix(HYE)
-    normalized, _ = sim.normalized_matrix(log2, annotation, {"method": "trimmed"})
+    normalized, _ = sim.normalized_matrix(log2, annotation, NORMALIZATION)
     first_runs = list(condition.index[condition == "A"])
     second_runs = list(condition.index[condition == "B"])
     changes = normalized[second_runs].to_numpy() - normalized[first_runs].to_numpy()
@@ -98,6 +99,6 @@ def test_hye_fdp_floor_is_set_by_one_human_protein_no_threshold_can_separate():
     floor = 1 / (int(true_change.sum()) + 1)
     assert int(true_change.sum()) == 6 and floor > 0.05
     # treat at 1.5-fold removes every other human "discovery" and reaches that floor
-    treated = sim.hye_table(HYE, methods=("trimmed",), treat_log2fc=0.585).iloc[0]
+    treated = sim.hye_table(HYE, NORMALIZATION, methods=("trimmed",), treat_log2fc=0.585).iloc[0]
     assert treated["fdp"] == pytest.approx(floor)
     assert treated["true_positives"] == int(true_change.sum())

@@ -38,20 +38,20 @@ def test_score_extremes_and_formula():
     mask = np.zeros((10, 1), dtype=bool)
     mask[[1, 4, 8], 0] = True
     expected = (16 / 3 - 2) / (9 - 2) - 0.5
-    assert single_sample_scores(abundance, mask)[0, 0] == pytest.approx(expected)
+    assert single_sample_scores(abundance, mask, 2)[0, 0] == pytest.approx(expected)
 
 
 def test_score_of_a_sample_does_not_depend_on_other_samples_or_sets():
     table, sheet = _data()
     sets = {"A": ["G1", "G2", "G3", "G4"], "B": ["G10", "G11", "G12"]}
-    full = sample_scores(table, sheet, sets).set_index(["gene_set", "sample"])["score"]
-    fewer = sample_scores(table.drop(columns=["s3", "s4"]), sheet.iloc[:2], {"A": sets["A"]})
+    full = sample_scores(table, sheet, sets, 2).set_index(["gene_set", "sample"])["score"]
+    fewer = sample_scores(table.drop(columns=["s3", "s4"]), sheet.iloc[:2], {"A": sets["A"]}, 2)
     fewer = fewer.set_index(["gene_set", "sample"])["score"]
     assert fewer.loc[("A", "s1")] == full.loc[("A", "s1")]
     # a shift of one sample's log2 values (normalisation) leaves its score unchanged
     shifted = table.copy()
     shifted["s1"] += 3.0
-    again = sample_scores(shifted, sheet, sets).set_index(["gene_set", "sample"])["score"]
+    again = sample_scores(shifted, sheet, sets, 2).set_index(["gene_set", "sample"])["score"]
     assert again.loc[("A", "s1")] == full.loc[("A", "s1")]
 
 
@@ -69,7 +69,7 @@ def test_change_is_followup_minus_baseline_and_planted_drop_is_seen():
     table, sheet = _data(n=80)
     members = ["G1", "G2", "G3", "G4", "G5"]
     table.loc[1:5, ["s2"]] -= 6.0  # patient p1 loses the set at week2
-    scores = sample_scores(table, sheet, {"IL17": members})
+    scores = sample_scores(table, sheet, {"IL17": members}, 2)
     pairs = paired_samples(sheet, "baseline", "week2")
     changes = score_changes(scores, pairs).set_index("patient")
     by_sample = scores.set_index("sample")["score"]

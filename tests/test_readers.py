@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FIXTURES as TEST_FIXTURES
-from conftest import REPO
+from conftest import REPO, config_section
 
 from tearflow.errors import TearflowError
 from tearflow.genes import (
@@ -27,6 +27,11 @@ from tearflow.readers import detect_format, file_stem, read_table
 FORMATS = TEST_FIXTURES / "formats" / "real"
 FIXTURES = REPO / "tests" / "fixtures" / "formats"
 GENE_MAP = REPO / "resources" / "idmap" / "uniprot_human_swissprot_2020-03-13.tsv"
+
+
+def read(path, fmt="auto", **options):
+    """read_table with the config's default import options (as the workflow passes them)."""
+    return read_table(path, fmt, config_section("import", **options))
 
 
 @pytest.fixture(scope="module")
@@ -56,28 +61,28 @@ def gene_map():
     ],
 )
 def test_detect_format(path, expected):
-    assert detect_format(path) == expected
+    assert detect_format(path, config_section("import")) == expected
 
 
 def test_auto_logs_the_chosen_format(caplog):
     with caplog.at_level(logging.INFO):
-        read_table(FIXTURES / "wide_bom.tsv")
+        read(FIXTURES / "wide_bom.tsv")
     assert "auto-detected as wide" in caplog.text
 
 
 def test_explicit_format_wins(tmp_path):
     # a pg_matrix read as "wide" by request: Protein.Group is an accepted wide ID column
-    table = read_table(FIXTURES / "diann18_posix.pg_matrix.tsv", "wide")
+    table = read(FIXTURES / "diann18_posix.pg_matrix.tsv", "wide")
     assert table.format == "wide"
     with pytest.raises(TearflowError, match="MaxQuant proteinGroups table lacks"):
-        read_table(FIXTURES / "diann18_posix.pg_matrix.tsv", "maxquant")
+        read(FIXTURES / "diann18_posix.pg_matrix.tsv", "maxquant")
 
 
 def test_unknown_layout_lists_what_was_looked_for(tmp_path):
     path = tmp_path / "mystery.tsv"
     path.write_text("name\tvalue_a\tvalue_b\nx\t1\t2\n")
     with pytest.raises(TearflowError) as error:
-        read_table(path)
+        read(path)
     message = str(error.value)
     assert "unknown table layout" in message
     for hint in ("Majority protein IDs", "Protein.Group", "PG.ProteinGroups", "MaxLFQ Intensity", "MTD"):
@@ -90,7 +95,7 @@ def test_unknown_layout_lists_what_was_looked_for(tmp_path):
 def test_maxquant_real_file():
     # 882 groups: Reverse '+' 12, Potential contaminant '+' 31 (none also reverse),
     # site-only '+' 72 of which 66 are neither reverse nor contaminant -> 773 kept by the reader.
-    table = read_table(FORMATS / "maxquant" / "proteinGroups.txt")
+    table = read(FORMATS / "maxquant" / "proteinGroups.txt")
     assert table.rows_read == 882
     assert table.removed_count("decoy") == 12
     assert table.removed_count("contaminant") == 31
@@ -103,8 +108,8 @@ def test_maxquant_real_file():
 
 
 def test_maxquant_intensity_instead_of_lfq():
-    table = read_table(FORMATS / "maxquant" / "proteinGroups.txt", options={"maxquant_quantity": "intensity"})
-    lfq = read_table(FORMATS / "maxquant" / "proteinGroups.txt")
+    table = read(FORMATS / "maxquant" / "proteinGroups.txt", maxquant_quantity="intensity")
+    lfq = read(FORMATS / "maxquant" / "proteinGroups.txt")
     assert table.runs == lfq.runs
     # 'Intensity AC381' has 556 quantified kept groups, 'LFQ intensity AC381' 354 (awk count)
     assert table.data["AC381"].notna().sum() == 556
@@ -112,7 +117,7 @@ def test_maxquant_intensity_instead_of_lfq():
 
 
 def test_diann_pg_matrix_real_file():
-    table = read_table(FORMATS / "diann" / "report_final.pg_matrix.tsv")
+    table = read(FORMATS / "diann" / "report_final.pg_matrix.tsv")
     assert table.runs == [f"S{i}" for i in range(1, 21)]
     assert len(table.data) == 10  # 3 of them are all-empty; dropped later against the sheet
     row = table.data.set_index("protein").loc[
@@ -124,7 +129,7 @@ def test_diann_pg_matrix_real_file():
 
 def test_diann_long_report_real_file():
     # 1168 precursor rows, 220 groups; PG.Q.Value > 0.01 removes every row of 3 groups.
-    table = read_table(FORMATS / "diann" / "report_long_diann1.9.tsv")
+    table = read(FORMATS / "diann" / "report_long_diann1.9.tsv")
     assert table.rows_read == 1168
     assert table.groups_read == 220
     assert table.removed_count("qvalue_filtered") == 3
@@ -136,19 +141,19 @@ def test_diann_long_report_real_file():
 
 
 def test_diann_long_report_without_filters_keeps_every_group():
-    table = read_table(FORMATS / "diann" / "report_long_diann1.9.tsv", options={"diann_qvalue_filters": {}})
+    table = read(FORMATS / "diann" / "report_long_diann1.9.tsv", diann_qvalue_filters={})
     assert len(table.data) == 220
 
 
 def test_diann_report_missing_filter_column_is_an_error():
     with pytest.raises(TearflowError, match="Lib.Q.Valu"):
-        read_table(
-            FORMATS / "diann" / "report_long_diann1.9.tsv", options={"diann_qvalue_filters": {"Lib.Q.Valu": 0.01}}
+        read(
+            FORMATS / "diann" / "report_long_diann1.9.tsv", diann_qvalue_filters={"Lib.Q.Valu": 0.01}
         )
 
 
 def test_fragpipe_philosopher_real_file():
-    table = read_table(FORMATS / "fragpipe" / "combined_proteins.tsv")
+    table = read(FORMATS / "fragpipe" / "combined_proteins.tsv")
     assert table.runs == [f"S{i}" for i in range(1, 21)]
     assert len(table.data) == 10
     hpx = table.data.set_index("protein").loc["P02790"]
@@ -157,7 +162,7 @@ def test_fragpipe_philosopher_real_file():
 
 
 def test_spectronaut_long_real_file_with_decimal_commas_elsewhere():
-    table = read_table(FORMATS / "spectronaut" / "results_non_european_comma.tsv")
+    table = read(FORMATS / "spectronaut" / "results_non_european_comma.tsv")
     assert table.rows_read == 500
     assert len(table.data) == 33
     assert table.runs == ["20221015_EV_TP_40SPD_LITDIA_MS1_Rapid_MS2_Rapid_57w_100ng_03"]
@@ -167,7 +172,7 @@ def test_spectronaut_long_real_file_with_decimal_commas_elsewhere():
 
 def test_mztab_quantification_real_file():
     # 43 PRT rows = 25 OpenMS protein_details + 18 groups; 5 groups have a non-zero abundance
-    table = read_table(FORMATS / "mztab" / "ProteomicsLFQ_1_out.mzTab")
+    table = read(FORMATS / "mztab" / "ProteomicsLFQ_1_out.mzTab")
     assert len(table.data) == 18
     assert table.runs == ["assay[1]", "assay[2]", "assay[3]"]  # each assay spans two fractions
     assert table.run_aliases["assay[1]"][-2:] == ("BSA1_F1", "BSA1_F2")
@@ -205,7 +210,7 @@ def test_mztab_assays_of_one_run_each_are_named_by_the_run_file(tmp_path):
     )
     path = tmp_path / "one_run_per_assay.mzTab"
     path.write_text(text)
-    table = read_table(path)
+    table = read(path)
     assert table.runs == ["P01_baseline", "P01_week2", "BSA3_F1"]
     albumin = table.data.set_index("protein").loc["P02769|ALBU_BOVIN"]
     assert albumin["P01_week2"] == pytest.approx(1.39633376e8)
@@ -216,15 +221,15 @@ def test_diann_long_report_with_file_name_but_no_run_column_reads_the_same(tmp_p
     report = pd.read_csv(FORMATS / "diann" / "report_long_diann1.9.tsv", sep="\t", dtype=str, keep_default_na=False)
     path = tmp_path / "report.tsv"
     report.drop(columns=["Run"]).to_csv(path, sep="\t", index=False)
-    table = read_table(path, "diann_report")
-    reference = read_table(FORMATS / "diann" / "report_long_diann1.9.tsv")
+    table = read(path, "diann_report")
+    reference = read(FORMATS / "diann" / "report_long_diann1.9.tsv")
     assert table.runs == reference.runs
     pd.testing.assert_frame_equal(table.data, reference.data)
 
 
 def test_identification_only_mztab_is_refused():
     with pytest.raises(TearflowError, match="identification-only mzTab") as error:
-        read_table(FORMATS / "mztab" / "maxquant_identification_only.mztab")
+        read(FORMATS / "mztab" / "maxquant_identification_only.mztab")
     assert "protein_abundance_assay" in str(error.value)
 
 
@@ -232,7 +237,7 @@ def test_identification_only_mztab_is_refused():
 
 
 def test_maxquant_with_gene_names_fixture():
-    table = read_table(FIXTURES / "maxquant_gene_names_proteinGroups.txt")
+    table = read(FIXTURES / "maxquant_gene_names_proteinGroups.txt")
     assert table.removed_count("decoy") == 1
     assert table.removed_count("contaminant") == 2  # CON__P00761 and the '+'-flagged KRT1
     assert table.removed_count("site_only") == 1
@@ -247,28 +252,28 @@ def test_maxquant_falls_back_to_intensity_without_lfq(tmp_path):
     keep = [i for i, c in enumerate(header) if not c.startswith("LFQ intensity")]
     path = tmp_path / "proteinGroups.txt"
     path.write_text("\n".join("\t".join(line.split("\t")[i] for i in keep) for line in text) + "\n")
-    table = read_table(path)
+    table = read(path)
     assert table.data.set_index("protein").loc["P02768", "P01_baseline"] == 1.5e9
 
 
 def test_fragpipe_ionquant_fixture_prefers_maxlfq():
-    table = read_table(FIXTURES / "fragpipe_ionquant_combined_protein.tsv")
+    table = read(FIXTURES / "fragpipe_ionquant_combined_protein.tsv")
     assert table.runs == ["P01_baseline", "P01_week2"]
     assert table.removed_count("contaminant") == 1
     assert table.data.set_index("protein").loc["P02768", "P01_baseline"] == 1.9e9
-    plain = read_table(FIXTURES / "fragpipe_ionquant_combined_protein.tsv", options={"fragpipe_quantity": "intensity"})
+    plain = read(FIXTURES / "fragpipe_ionquant_combined_protein.tsv", fragpipe_quantity="intensity")
     assert plain.data.set_index("protein").loc["P02768", "P01_baseline"] == 2.0e9
 
 
 def test_diann18_pg_matrix_posix_paths_fixture():
-    table = read_table(FIXTURES / "diann18_posix.pg_matrix.tsv")
+    table = read(FIXTURES / "diann18_posix.pg_matrix.tsv")
     assert table.runs[0] == "/data/tearflow/raw/P01_baseline.raw"
     assert table.removed_count("contaminant") == 1
     assert pd.isna(table.data.set_index("protein").loc["P01833", "gene"])  # empty Genes cell
 
 
 def test_spectronaut_pivot_fixture_with_decimal_commas():
-    table = read_table(FIXTURES / "spectronaut_pivot_report.tsv")
+    table = read(FIXTURES / "spectronaut_pivot_report.tsv")
     assert table.runs == ["P01_baseline", "P01_week2"]
     data = table.data.set_index("protein")
     assert data.loc["P02768", "P01_baseline"] == 1234567.5
@@ -279,14 +284,14 @@ def test_spectronaut_pivot_fixture_with_decimal_commas():
 
 def test_wide_csv_latin1_fixture(caplog):
     with caplog.at_level(logging.INFO):
-        table = read_table(FIXTURES / "wide_latin1.csv")
+        table = read(FIXTURES / "wide_latin1.csv")
     assert table.runs == ["P01_baseline", "P01_week2"]  # description column ignored
     assert "comma-separated" in caplog.text and "Latin-1" in caplog.text
     assert table.data.set_index("protein").loc["Q15019", "gene"] == "Sep-02"  # repaired later, by genes
 
 
 def test_wide_tsv_with_bom_fixture():
-    table = read_table(FIXTURES / "wide_bom.tsv")
+    table = read(FIXTURES / "wide_bom.tsv")
     assert list(table.data["protein"]) == ["P02768", "P61626", "P31025"]
     assert table.data["gene"].isna().all()
     assert np.isnan(table.data.set_index("protein").loc["P61626", "P01_baseline"])
@@ -294,11 +299,11 @@ def test_wide_tsv_with_bom_fixture():
 
 def test_wide_tsv_in_utf16_as_excel_saves_unicode_text_reads_like_utf8(tmp_path):
     text = "protein\tgene\tP01_baseline\tP01_week2\nP02768\tALB\t1000\t2000\nP61626\tLYZ\t30\t\n"
-    plain = read_table(_write(tmp_path, text, "plain.tsv"))
+    plain = read(_write(tmp_path, text, "plain.tsv"))
     # Excel's "Unicode text": UTF-16 little-endian with a byte-order mark and CRLF line ends
     utf16 = tmp_path / "unicode.txt"
     utf16.write_bytes(b"\xff\xfe" + text.replace("\n", "\r\n").encode("utf-16-le"))
-    table = read_table(utf16)
+    table = read(utf16)
     assert table.runs == plain.runs == ["P01_baseline", "P01_week2"]
     pd.testing.assert_frame_equal(table.data, plain.data)
 
@@ -315,7 +320,7 @@ def test_compressed_or_binary_table_is_refused_with_what_to_do(tmp_path, start, 
     path = tmp_path / "report.tsv"
     path.write_bytes(start + bytes(range(256)) * 4)
     with pytest.raises(TearflowError, match=f"{path}: not a text table: the file .*{advice}"):
-        read_table(path)
+        read(path)
 
 
 # ------------------------------------------------------------------------------ bad input
@@ -329,39 +334,39 @@ def _write(tmp_path, text, name="table.tsv", encoding="utf-8"):
 
 def test_empty_file_is_an_error(tmp_path):
     with pytest.raises(TearflowError, match="empty"):
-        read_table(_write(tmp_path, ""))
+        read(_write(tmp_path, ""))
 
 
 def test_header_only_is_an_error(tmp_path):
     with pytest.raises(TearflowError, match="no data rows"):
-        read_table(_write(tmp_path, "protein\tS1\n"))
+        read(_write(tmp_path, "protein\tS1\n"))
 
 
 def test_missing_id_column_is_an_error(tmp_path):
     path = _write(tmp_path, "name\tS1\nA\t1\n")
     with pytest.raises(TearflowError, match="no protein ID column"):
-        read_table(path, "wide")
+        read(path, "wide")
 
 
 def test_non_numeric_cell_names_file_line_and_column(tmp_path):
     path = _write(tmp_path, "protein\tS1\tS2\nP1\t1\t2\nP2\t3\tabc\n")
     with pytest.raises(TearflowError) as error:
-        read_table(path)
+        read(path)
     assert str(path) in str(error.value) and "line 3" in str(error.value) and "'S2'" in str(error.value)
 
 
 def test_negative_intensity_policies(tmp_path):
     path = _write(tmp_path, "protein\tS1\tS2\nP1\t1\t2\nP2\t-3\t4\n")
     with pytest.raises(TearflowError, match="line 3, column 'S1': negative"):
-        read_table(path)
-    assert np.isnan(read_table(path, options={"negative_values": "missing"}).data.loc[1, "S1"])
-    assert read_table(path, options={"negative_values": "keep"}).data.loc[1, "S1"] == -3
+        read(path)
+    assert np.isnan(read(path, negative_values="missing").data.loc[1, "S1"])
+    assert read(path, negative_values="keep").data.loc[1, "S1"] == -3
 
 
 def test_ragged_row_is_one_line_naming_the_line(tmp_path):
     path = _write(tmp_path, "protein\tS1\tS2\nP1\t1\t2\nP2\t3\t4\t5\n")
     with pytest.raises(TearflowError) as error:
-        read_table(path)
+        read(path)
     message = str(error.value)
     assert "\n" not in message
     assert str(path) in message and "line 3" in message and "same number of cells" in message
@@ -370,7 +375,7 @@ def test_ragged_row_is_one_line_naming_the_line(tmp_path):
 def test_explicit_format_that_does_not_fit_says_what_the_file_looks_like(tmp_path):
     path = _write(tmp_path, "Protein.Group\tProtein.Ids\tGenes\tS1.raw\nP1\tP1\tG1\t5\n")
     with pytest.raises(TearflowError) as error:
-        read_table(path, "maxquant")
+        read(path, "maxquant")
     message = str(error.value)
     assert "lacks column(s)" in message
     assert "format is 'maxquant', but the file looks like a diann_matrix table" in message
@@ -378,7 +383,7 @@ def test_explicit_format_that_does_not_fit_says_what_the_file_looks_like(tmp_pat
 
 def test_wide_text_columns_are_kept_with_their_first_cell(tmp_path):
     path = _write(tmp_path, "protein\tS1\tS2\tnote\nP1\t1\tNA\tx\nP2\t3\tn.d.\ty\n")
-    table = read_table(path, "wide")
+    table = read(path, "wide")
     assert table.runs == ["S1"]
     assert table.text_columns == {"S2": "n.d.", "note": "x"}
 
@@ -386,19 +391,19 @@ def test_wide_text_columns_are_kept_with_their_first_cell(tmp_path):
 def test_duplicated_ids_are_an_error(tmp_path):
     path = _write(tmp_path, "protein\tS1\nP1\t1\nP2\t2\nP1\t3\n")
     with pytest.raises(TearflowError, match="'P1' in column 'protein' appears on lines 2, 4"):
-        read_table(path)
+        read(path)
 
 
 def test_semicolon_csv_with_decimal_comma(tmp_path):
     path = _write(tmp_path, "protein;S1;S2\nP1;1,5;2\nP2;NA;0,25\n", name="table.csv")
-    table = read_table(path)
+    table = read(path)
     assert table.data.loc[0, "S1"] == 1.5 and table.data.loc[1, "S2"] == 0.25
 
 
 def test_ambiguous_comma_with_point_mode_is_an_error(tmp_path):
     path = _write(tmp_path, "protein\tS1\nP1\t1,5\nP2\t2.5\n")
     with pytest.raises(TearflowError, match="import.decimal"):
-        read_table(path)
+        read(path)
 
 
 # ------------------------------------------------------------------------------ genes
@@ -462,7 +467,7 @@ FAST_PATH_FILES = sorted(
 
 def _read_or_error(path, options=None):
     try:
-        return read_table(path, options=options), None
+        return read(path, **(options or {})), None
     except TearflowError as error:
         return None, str(error)
 

@@ -3,7 +3,7 @@ paired into pseudo-patients (baseline, week2) in two subgroups, and every step m
 keep the output contract on what each tool really writes."""
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, config_section
 from workflow_runner import copy_workflow, run_snakemake, write_configfile
 
 from tearflow.readers import read_table
@@ -43,7 +43,7 @@ CASES = [
 )
 def test_whole_dag_runs_on_a_real_table(tmp_path, relative, condition_pairs):
     table_path = FORMATS / relative
-    pairs = pseudo_patients(read_table(table_path).runs, condition_pairs)
+    pairs = pseudo_patients(read_table(table_path, "auto", config_section("import")).runs, condition_pairs)
     # two subgroups when there are enough pseudo-patients, else one
     subgroups = (
         ["A" if i < (len(pairs) + 1) // 2 else "B" for i in range(len(pairs))]

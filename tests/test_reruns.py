@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import config_section
 from workflow_runner import (
     downstream_rules,
     planned_jobs,
@@ -137,8 +138,7 @@ def test_new_batch_reruns_import_and_downstream_only(workdir, tmp_path, summary,
 
 
 def test_changed_method_key_reruns_that_step_and_descendants_only(workdir, tmp_path, rule_of, graph):
-    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
-    min_pairs = config["differential"]["min_pairs"]
+    min_pairs = config_section("differential")["min_pairs"]
     configfile = write_configfile(tmp_path, {"differential": {"min_pairs": min_pairs + 1}})
     planned = set(planned_jobs(workdir, "--configfile", configfile, *RERUN_TRIGGERS))
 

@@ -15,7 +15,7 @@ import pandas as pd
 from tearflow.columns import BATCH, GENE, PROTEIN, SAMPLE
 from tearflow.errors import TearflowError
 from tearflow.genes import SOURCE_ACCESSION, assign_genes
-from tearflow.readers import file_stem, import_options, read_table
+from tearflow.readers import file_stem, read_table
 from tearflow.readers.base import ALL_MISSING, CONTAMINANT, DECOY, QVALUE, REASON, SITE_ONLY
 
 log = logging.getLogger("tearflow.import")
@@ -46,9 +46,9 @@ RUNS_COLUMNS = [SAMPLE, BATCH, TABLE, RUN]
 
 
 def table_entries(proteomics):
-    """Config ``proteomics`` entries with ``format`` (default auto) and a unique ``batch`` name.
+    """Config ``proteomics`` entries (as validated: every key present) with a unique ``batch`` name.
 
-    The batch defaults to the file name without its last extension.
+    An entry without a batch (null) is named by its file name without the last extension.
     """
     entries = []
     for position, entry in enumerate(proteomics):
@@ -59,7 +59,7 @@ def table_entries(proteomics):
         # `name` is the path as the config wrote it: the tables record it, so results do not depend
         # on where tearflow is installed (`path` is resolved by common.smk for reading).
         name = str(entry.get("name") or path)
-        entries.append({"path": path, "name": name, "format": entry.get("format") or "auto", "batch": str(batch)})
+        entries.append({"path": path, "name": name, "format": entry["format"], "batch": str(batch)})
     batches = [e["batch"] for e in entries]
     repeated = sorted({b for b in batches if batches.count(b) > 1})
     if repeated:
@@ -226,13 +226,12 @@ def combine_tables(frames, samples):
     return combined[[PROTEIN, GENE, *samples]]
 
 
-def import_tables(entries, sheet, options=None, fasta_map=None, gene_map=None):
+def import_tables(entries, sheet, options, fasta_map=None, gene_map=None):
     """Read, annotate, match and combine the configured tables.
 
     Returns ``(raw, removed, summary, runs)`` as in the table contracts (``runs``: which table column
     each sheet sample came from).
     """
-    options = import_options(options)
     prefixes = [*options["contaminant_prefixes"], *options["decoy_prefixes"]]
     read = {}
     for entry in entries:

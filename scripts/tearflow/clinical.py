@@ -19,11 +19,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from tearflow.columns import N_PAIRS, PATIENT, SUBGROUP
+from tearflow.columns import CHANGE, N_PAIRS, PATIENT, SUBGROUP
 from tearflow.contrasts import CONTRAST_ALL
 from tearflow.errors import TearflowError
 from tearflow.multiple_testing import bh_adjust
-from tearflow.nonparametric import WILCOXON_METHODS, one_sample_t_p, wilcoxon_signed_rank_p
+from tearflow.nonparametric import one_sample_t_p, wilcoxon_signed_rank_p
 from tearflow.samples import subgroup_order
 from tearflow.tables import read_text_table
 
@@ -37,7 +37,6 @@ VALUE = "value"
 ROW = "row"
 N_EYES = "n_eyes"
 BASELINE_VALUE = "baseline_value"
-CHANGE = "change"
 IMPROVEMENT = "improvement"  # change signed so that a positive number is always better
 
 # columns of the endpoint definition table (resources/clinical/endpoints.tsv)
@@ -74,40 +73,6 @@ EYE_SUMMARIES = ("mean", "worse")
 MISSING_CELLS = {"", "NA", "N/A", "NaN", "nan", "na", "n/a", "."}
 ID_COLUMNS = (PATIENT, VISIT, EYE, SUBGROUP)
 DECIMALS = 10  # eye means and changes are rounded here, so 0.3 − 0.1 is written as 0.2
-
-# clinical_analysis defaults (documented in config/README.md; the config schema repeats them)
-DEFAULTS = {
-    "endpoints": "resources/clinical/endpoints.tsv",
-    "eye_summary": "mean",
-    "visits": ["baseline", "week2", "week4", "month12"],
-    "ignore_visits": [],
-    "ignore_endpoints": [],
-    "min_pairs": 3,
-    "wilcoxon_method": "auto",
-    "correlate_visits": ["week2", "week4"],
-    "correlate_with": "improvement",
-    "top_proteins": 20,
-    "min_correlation_patients": 5,
-    "correlation_permutations": 9999,
-    "fdr": 0.05,
-}
-
-
-def clinical_settings(section):
-    """The ``clinical_analysis`` config section with every missing key set to its default."""
-    settings = dict(DEFAULTS)
-    settings.update(section or {})
-    if settings["eye_summary"] not in EYE_SUMMARIES:
-        raise TearflowError(
-            f"config key 'clinical_analysis.eye_summary': found {settings['eye_summary']!r}; "
-            f"expected one of {', '.join(EYE_SUMMARIES)}"
-        )
-    if settings["wilcoxon_method"] not in WILCOXON_METHODS:
-        raise TearflowError(
-            f"config key 'clinical_analysis.wilcoxon_method': found "
-            f"{settings['wilcoxon_method']!r}; expected one of {', '.join(WILCOXON_METHODS)}"
-        )
-    return settings
 
 
 def spelling_key(name):

@@ -12,6 +12,10 @@ TIMEPOINT = "timepoint"
 BATCH = "batch"
 SHEET_REQUIRED = (SAMPLE, PATIENT, SUBGROUP, TIMEPOINT)
 
+# a per-patient change: follow-up − baseline (log2 for abundances and scores, endpoint units for
+# clinical values)
+CHANGE = "change"
+
 # protein annotation columns that lead every abundance matrix (then one column per sample)
 PROTEIN = "protein"
 GENE = "gene"

@@ -61,18 +61,6 @@ SHARE_IMPUTED = "share_imputed"
 #: the statistics columns of every contrast, in the order the published table gives them
 STATISTICS = (LOG2FC, T_STAT, PVALUE, STANDARD_ERROR, CI_LOW, CI_HIGH, DF_TOTAL, LODS)
 
-DEFAULTS = {
-    "min_pairs": 3,
-    "trend": False,
-    "robust": False,
-    "covariates": [],
-    "fdr": 0.05,
-    "min_abs_log2fc": 0.0,
-    "treat_log2fc": 0.0,
-    "volcano_labels": 10,
-    "heatmap_max_proteins": 50,
-}
-
 
 @dataclass
 class SampleMatrix:
@@ -87,42 +75,6 @@ class SampleMatrix:
         """The values of ``samples`` (proteins × len(samples)), in that order."""
         position = {sample: i for i, sample in enumerate(self.samples)}
         return self.values[:, [position[sample] for sample in samples]]
-
-
-# --------------------------------------------------------------------------------------------------
-# pure functions
-# --------------------------------------------------------------------------------------------------
-def settings(section):
-    """The ``differential`` config section with defaults filled in, checked (TearflowError if not)."""
-    merged = {**DEFAULTS, **(dict(section) if section else {})}
-    checks = {
-        "min_pairs": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-        "trend": lambda v: isinstance(v, bool),
-        "robust": lambda v: isinstance(v, bool),
-        "covariates": lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
-        "fdr": lambda v: isinstance(v, (int, float)) and 0 < v <= 1,
-        "min_abs_log2fc": lambda v: isinstance(v, (int, float)) and v >= 0,
-        "treat_log2fc": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
-        "volcano_labels": lambda v: isinstance(v, int) and v >= 0,
-        "heatmap_max_proteins": lambda v: isinstance(v, int) and v >= 1,
-    }
-    for key, ok in checks.items():
-        if not ok(merged[key]):
-            raise TearflowError(
-                f"config differential.{key}: found {merged[key]!r}; expected "
-                + {
-                    "min_pairs": "an integer >= 1",
-                    "trend": "true or false",
-                    "robust": "true or false",
-                    "covariates": "a list of sample-sheet column names",
-                    "fdr": "a number in (0, 1]",
-                    "min_abs_log2fc": "a number >= 0",
-                    "treat_log2fc": "a number >= 0 (0 = the ordinary moderated t-test)",
-                    "volcano_labels": "an integer >= 0",
-                    "heatmap_max_proteins": "an integer >= 1",
-                }[key]
-            )
-    return merged
 
 
 def usable_pairs(pairs, sample_columns, source="abundance table"):

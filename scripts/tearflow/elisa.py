@@ -23,7 +23,6 @@ from tearflow.contrasts import CONTRAST_ALL, CONTRAST_INTERACTION
 from tearflow.errors import TearflowError
 from tearflow.multiple_testing import bh_adjust
 from tearflow.nonparametric import (
-    WILCOXON_ZERO_METHODS,
     ZERO_TOL,
     one_sample_t_p,
     two_group_p,
@@ -88,45 +87,6 @@ ABOVE_ULOQ = "above_uloq"
 NOT_MEASURED = "not_measured"
 
 CENSORING_POLICIES = ("lloq_half", "lloq_sqrt2", "exclude")
-
-DEFAULTS = {
-    "analytes": "resources/elisa/analytes.tsv",
-    "censoring": "lloq_half",
-    "lloq": {},
-    "uloq": {},
-    "default_unit": "pg/mL",
-    "min_pairs": 3,
-    "zero_method": "wilcox",
-    "exact_max_n": 50,
-    "blank": BELOW_LLOQ,
-}
-
-
-def settings_with_defaults(section):
-    """The ``elisa_analysis`` config section with every missing key at its documented default."""
-    settings = dict(DEFAULTS)
-    settings.update({key: value for key, value in (section or {}).items() if value is not None})
-    for key in ("lloq", "uloq"):
-        settings[key] = dict(settings.get(key) or {})
-    if settings["censoring"] not in CENSORING_POLICIES:
-        raise TearflowError(
-            f"config key 'elisa_analysis.censoring': found {settings['censoring']!r}; "
-            f"expected one of {', '.join(CENSORING_POLICIES)}"
-        )
-    if settings["zero_method"] not in WILCOXON_ZERO_METHODS:
-        raise TearflowError(
-            f"config key 'elisa_analysis.zero_method': found {settings['zero_method']!r}; "
-            f"expected one of {', '.join(WILCOXON_ZERO_METHODS)}"
-        )
-    if settings["blank"] not in (BELOW_LLOQ, NOT_MEASURED):
-        raise TearflowError(
-            f"config key 'elisa_analysis.blank': found {settings['blank']!r}; expected {BELOW_LLOQ} or {NOT_MEASURED}"
-        )
-    if int(settings["min_pairs"]) < 2:
-        raise TearflowError(
-            f"config key 'elisa_analysis.min_pairs': found {settings['min_pairs']!r}; expected an integer of at least 2"
-        )
-    return settings
 
 
 # ---------------------------------------------------------------------------------------------

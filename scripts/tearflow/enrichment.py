@@ -89,16 +89,6 @@ RUNNING_ES = "running_es"
 HIT = "hit"
 CURVE_COLUMNS = [GENE_SET, POSITION, GENE, T_STAT, RUNNING_ES, HIT]
 
-DEFAULTS = {
-    "ora_selection": "significant",
-    "ora_max_fdr": 0.05,
-    "ora_min_abs_log2fc": 0.0,
-    "min_set_size": 5,
-    "max_set_size": 500,
-    "gsea_permutations": 1000,
-    "gsea_engine": "tearflow",
-    "gsea_auto_max_genes": 5000,
-}
 
 # --------------------------------------------------------------------------------------------
 # gene sets (GMT files and gene cells are read by tearflow.genesets)
@@ -451,13 +441,6 @@ def gsea(ranking, gene_sets, permutations, seed, want_curves=(), engine="tearflo
 # one contrast
 
 
-def settings_with_defaults(settings):
-    """The ``enrichment`` config section with documented defaults filled in."""
-    merged = dict(DEFAULTS)
-    merged.update({key: value for key, value in (settings or {}).items() if value is not None})
-    return merged
-
-
 def add_fdr(table):
     """BH over the sets tested by one method in one library (NaN p-values stay NaN)."""
     from tearflow.multiple_testing import bh_adjust
@@ -471,7 +454,6 @@ def add_fdr(table):
 
 def contrast_enrichment(table, libraries, settings, seed, source="differential table"):
     """All enrichment rows of one contrast (ORA up, ORA down, GSEA) and the focus-set curves."""
-    settings = settings_with_defaults(settings)
     _require(table, [PROTEIN, GENE, LOG2FC, T_STAT, PVALUE], source)
     background = background_genes(table)
     calls = direction_calls(table, settings, source)

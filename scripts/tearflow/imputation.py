@@ -25,25 +25,6 @@ from tearflow.errors import TearflowError
 log = logging.getLogger(__name__)
 
 METHODS = ("none", "left_censored", "knn")
-DEFAULTS = {"method": "none", "shift": 1.8, "width": 0.3, "knn_neighbors": 5}
-
-
-def settings_with_defaults(settings):
-    """The ``imputation`` config section with missing keys at their defaults, checked."""
-    merged = dict(DEFAULTS)
-    merged.update({key: value for key, value in (settings or {}).items() if value is not None})
-    if merged["method"] not in METHODS:
-        raise TearflowError(
-            f"config key imputation.method: found {merged['method']!r}; expected one of {', '.join(METHODS)}"
-        )
-    for key in ("shift", "width"):
-        value = merged[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise TearflowError(f"config key imputation.{key}: found {value!r}; expected a number ≥ 0")
-    k = merged["knn_neighbors"]
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise TearflowError(f"config key imputation.knn_neighbors: found {k!r}; expected an integer ≥ 1")
-    return merged
 
 
 def left_censored_imputed(log2, shift=1.8, width=0.3, seed=0):
@@ -90,7 +71,6 @@ def knn_imputed(log2, neighbors=5):
 
 def imputed_matrix(log2, settings, seed):
     """(imputed matrix, mask of imputed cells) for ``settings["method"]``."""
-    settings = settings_with_defaults(settings)
     method = settings["method"]
     if method == "left_censored":
         imputed = left_censored_imputed(log2, settings["shift"], settings["width"], seed)

@@ -10,7 +10,10 @@ Three tables (``results/joined/``):
   (``ms_<gene>``);
 - ``correlations.tsv``: Spearman ρ between each analyte's change and each focus-set score change,
   each of the top changed proteins and the analyte's own protein, per subgroup and over all patients
-  (``group``), with n, a permutation p and BH within each group.
+  (:func:`elisa_correlations`, by :mod:`tearflow.correlation`).
+
+The clinical join (:func:`clinical_correlations`, ``results/clinical/correlations.tsv``) sets each
+patient's clinical change against the same kinds of tear change, by the same procedure.
 """
 
 import logging
@@ -19,7 +22,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from tearflow.clinical import ENDPOINT, VISIT
 from tearflow.columns import (
+    CHANGE,
     CONTRAST,
     ELISA_PREFIX,
     FDR,
@@ -35,31 +40,26 @@ from tearflow.columns import (
     STATISTIC,
     SUBGROUP,
 )
-from tearflow.contrasts import CONTRAST_ALL
+from tearflow.correlation import (
+    ELISA_FEATURE,
+    GENE_SET_FEATURE,
+    SAME_GENE_FEATURE,
+    correlations,
+    feature_table,
+    top_protein_features,
+    wide_column_features,
+)
 from tearflow.genesets import split_genes
 
 log = logging.getLogger(__name__)
 
 ANALYTE = "analyte"
+CLINICAL_MEASURE = "clinical_measure"  # improvement | change
 LOG2_RATIO = "log2_ratio"
 FOCUS = "focus"
-CHANGE = "change"
 MS_NOT_DETECTED = "not detected by mass spec"
 SCORE_PREFIX = "score_"
 MS_PREFIX = "ms_"
-CORRELATION_COLUMNS = [
-    "analyte",
-    "gene",
-    "feature_type",
-    "feature",
-    "feature_gene",
-    "group",
-    "n",
-    "rho",
-    "pvalue",
-    "fdr",
-]
-DEFAULTS = {"top_proteins": 10, "correlation_min_n": 4, "correlation_permutations": 9999}
 
 
 def _tokens(gene):
@@ -217,61 +217,62 @@ def joined_patients(elisa_changes, scores, ms_changes, sheet_pairs, analyte_gene
     return table.reset_index(drop=True)
 
 
-def correlations(patients, analyte_genes, focus_sets, protein_changes, subgroups, settings, seed):
-    """correlations.tsv: Spearman ρ of each ELISA change with each feature, per group.
-
-    Features: focus-set score changes (``focus_score``), the top changed proteins
-    (``top_protein``; ``protein_changes`` maps protein → (gene, Series over patients)) and the
-    analyte's own protein (``same_gene``). Groups: each subgroup and ``all``. Fewer than
-    ``correlation_min_n`` patients with both values → NaN. BH within each group.
-    """
-    from tearflow.multiple_testing import bh_adjust
-    from tearflow.nonparametric import spearman_permutation
-
-    rng = np.random.default_rng(seed)
-    min_n = int(settings["correlation_min_n"])
-    permutations = int(settings["correlation_permutations"])
-    indexed = patients.set_index(PATIENT)
-    rows = []
-    for group in list(subgroups) + [CONTRAST_ALL]:
-        members = indexed if group == CONTRAST_ALL else indexed[indexed[SUBGROUP] == group]
-        for analyte, gene in analyte_genes.items():
-            x_all = members[ELISA_PREFIX + analyte]
-            features = [("focus_score", gene_set, None, members[SCORE_PREFIX + gene_set]) for gene_set in focus_sets]
-            for protein, (protein_gene, series) in protein_changes.items():
-                features.append(("top_protein", protein, protein_gene, series.reindex(members.index)))
-            if MS_PREFIX + gene in members.columns:
-                features.append(("same_gene", gene, gene, members[MS_PREFIX + gene]))
-            for kind, feature, feature_gene, y_all in features:
-                both = x_all.notna() & y_all.notna()
-                n = int(both.sum())
-                rho, p = math.nan, math.nan
-                if n >= min_n:
-                    rho, p = spearman_permutation(x_all[both], y_all[both], permutations, rng)
-                rows.append(
-                    dict(
-                        zip(
-                            CORRELATION_COLUMNS,
-                            [analyte, gene, kind, feature, feature_gene, group, n, rho, p, math.nan],
-                        )
-                    )
-                )
-    table = pd.DataFrame(rows, columns=CORRELATION_COLUMNS)
-    for group in table["group"].unique():
-        mask = table["group"] == group
-        table.loc[mask, "fdr"] = np.asarray(bh_adjust(table.loc[mask, "pvalue"].to_numpy(float)))
-    return table
+def elisa_correlations(patients, analyte_genes, differential_all, ms_changes, subgroups, settings, seed):
+    """correlations.tsv: each analyte's log2 change (``elisa_<analyte>`` of the joined patients
+    table) against the focus-set score changes, the ``correlation.top_proteins`` proteins that
+    changed most in ``all`` and the analyte's own protein (``same_gene``); columns ``analyte, gene``
+    then :data:`tearflow.correlation.CORRELATION_COLUMNS`."""
+    outcomes = pd.concat(
+        [
+            pd.DataFrame(
+                {ANALYTE: analyte, GENE: gene, PATIENT: patients[PATIENT], "value": patients[ELISA_PREFIX + analyte]}
+            )
+            for analyte, gene in analyte_genes.items()
+        ],
+        ignore_index=True,
+    ) if analyte_genes else pd.DataFrame(columns=[ANALYTE, GENE, PATIENT, "value"])  # fmt: skip
+    own_protein = [
+        feature_table(SAME_GENE_FEATURE, gene, gene, patients[PATIENT], patients[MS_PREFIX + gene], for_outcome=analyte)
+        for analyte, gene in analyte_genes.items()
+        if MS_PREFIX + gene in patients.columns
+    ]
+    features = pd.concat(
+        [
+            wide_column_features(patients, SCORE_PREFIX, GENE_SET_FEATURE),
+            top_protein_features(differential_all, ms_changes, settings["top_proteins"]),
+            *own_protein,
+        ],
+        ignore_index=True,
+    )
+    subgroup_of = dict(zip(patients[PATIENT], patients[SUBGROUP]))
+    return correlations(outcomes, [ANALYTE, GENE], features, subgroup_of, subgroups, settings, seed)
 
 
-def top_proteins(differential_all, ms_changes, count):
-    """{protein: (gene, Series of patient changes)} of the ``count`` proteins with lowest p."""
-    if differential_all is None or count <= 0:
-        return {}
-    ranked = differential_all.dropna(subset=[PVALUE]).sort_values([PVALUE, PROTEIN])
-    chosen = [p for p in ranked[PROTEIN] if p in set(ms_changes[PROTEIN])][:count]
-    patients = [column for column in ms_changes.columns if column not in (PROTEIN, GENE)]
-    indexed = ms_changes.set_index(PROTEIN)
-    return {
-        protein: (indexed.loc[protein, GENE], pd.Series(indexed.loc[protein, patients].to_numpy(float), index=patients))
-        for protein in chosen
-    }
+def clinical_correlations(values, clinical_settings, score_changes, differential_all, patient_changes,
+                          joined_patients, settings, seed):  # fmt: skip
+    """results/clinical/correlations.tsv: each endpoint's clinical measure at each of
+    ``clinical_analysis.correlate_visits`` (``improvement``: change signed so that positive is
+    better, or the raw ``change``) against the focus-set score changes, the ELISA changes (when
+    ELISA is on: ``joined_patients``) and the top changed proteins; one BH family per subgroup ×
+    visit × feature type. A patient's subgroup is the clinical table's."""
+    measure = clinical_settings["correlate_with"]
+    visits = clinical_settings["correlate_visits"]
+    absent = [visit for visit in visits if visit not in set(values[VISIT])]
+    if absent:
+        log.warning("no clinical values at visit(s) %s; nothing to correlate there", absent)
+    chosen = values[values[VISIT].isin(visits)].dropna(subset=[measure])
+    outcomes = chosen[[ENDPOINT, VISIT, PATIENT]].assign(**{CLINICAL_MEASURE: measure, "value": chosen[measure]})
+    scores = [
+        feature_table(GENE_SET_FEATURE, name, None, rows[PATIENT], rows[CHANGE])
+        for name, rows in score_changes.groupby(GENE_SET, sort=False)
+    ]
+    elisa = [] if joined_patients is None else [wide_column_features(joined_patients, ELISA_PREFIX, ELISA_FEATURE)]
+    features = pd.concat(
+        [*scores, *elisa, top_protein_features(differential_all, patient_changes, settings["top_proteins"])],
+        ignore_index=True,
+    )
+    subgroup_of = dict(zip(values[PATIENT].astype(str), values[SUBGROUP]))
+    subgroups = list(dict.fromkeys(values[SUBGROUP]))
+    return correlations(
+        outcomes, [ENDPOINT, VISIT, CLINICAL_MEASURE], features, subgroup_of, subgroups, settings, seed, visit_key=VISIT
+    )

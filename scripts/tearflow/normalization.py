@@ -42,28 +42,6 @@ OFFSET_METHODS = ("median", "mode", "trimmed", "reference_set")
 METHODS = OFFSET_METHODS + ("quantile", "none")
 LOG2_MAX = 64.0  # no log2 intensity reaches 2**64; raw intensities routinely exceed 64
 
-DEFAULTS = {
-    "method": "trimmed",
-    "input_is_log2": "auto",
-    "exclude_samples": [],
-    "reference": "patient",
-    "reference_proteins": [],
-    "mode_bandwidth": "silverman",
-    "trimmed_keep_fraction": 0.5,
-    "trimmed_max_iterations": 20,
-}
-
-
-def settings_with_defaults(settings):
-    """The ``normalization`` config section with every missing key set to its default."""
-    merged = dict(DEFAULTS)
-    merged.update({key: value for key, value in (settings or {}).items() if value is not None})
-    if merged["method"] not in METHODS:
-        raise TearflowError(
-            f"config key normalization.method: found {merged['method']!r}; expected one of {', '.join(METHODS)}"
-        )
-    return merged
-
 
 # --------------------------------------------------------------------------------------- log2 input
 
@@ -84,16 +62,6 @@ def looks_log2(values):
     return bool(finite.max() <= LOG2_MAX and not np.all(finite == np.round(finite)))
 
 
-def parse_input_is_log2(value):
-    """``auto`` / ``true`` / ``false`` (YAML booleans accepted) → ``"auto"``, True or False."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("auto", "true", "false"):
-        return {"auto": "auto", "true": True, "false": False}[text]
-    raise TearflowError(f"config key normalization.input_is_log2: found {value!r}; expected auto, true or false")
-
-
 def log2_matrix(intensities, input_is_log2="auto"):
     """The log2 matrix and whether the input was log2 already.
 
@@ -104,8 +72,7 @@ def log2_matrix(intensities, input_is_log2="auto"):
         values = intensities.astype(float)
     else:
         values = intensities.apply(pd.to_numeric, errors="coerce").astype(float)
-    flag = parse_input_is_log2(input_is_log2)
-    already = looks_log2(values.to_numpy()) if flag == "auto" else flag
+    already = looks_log2(values.to_numpy()) if input_is_log2 == "auto" else bool(input_is_log2)
     if already:
         result = values.where(np.isfinite(values))
     else:
@@ -501,7 +468,6 @@ def estimated_offsets(log2, annotation, settings, patients=None):
 
     ``reference_set`` is included only when reference proteins are configured.
     """
-    settings = settings_with_defaults(settings)
     reference = settings["reference"]
     table = pd.DataFrame(index=log2.columns)
     table["median"] = median_offsets(log2)
@@ -527,7 +493,6 @@ def normalized_matrix(log2, annotation, settings, patients=None):
     quantile the change of the sample's median), the median log2 before and after, and
     ``offset_<m>`` for every offset method that could be estimated (for the diagnostic figure).
     """
-    settings = settings_with_defaults(settings)
     method = settings["method"]
     if method == "reference_set" and not read_reference_proteins(settings["reference_proteins"]):
         reference_set_offsets(log2, annotation, [])  # raises the missing-list error

@@ -23,20 +23,18 @@ import logging
 import numpy as np
 import pandas as pd
 
-from tearflow.columns import GENE, GENE_SET, PATIENT, SAMPLE, SUBGROUP, TIMEPOINT
+from tearflow.columns import CHANGE, GENE, GENE_SET, PATIENT, SAMPLE, SUBGROUP, TIMEPOINT
 from tearflow.errors import TearflowError
 from tearflow.genesets import set_membership
 
 log = logging.getLogger(__name__)
 
 SCORE = "score"
-CHANGE = "change"
 SCORE_COLUMNS = [GENE_SET, SAMPLE, PATIENT, SUBGROUP, TIMEPOINT, SCORE]
 CHANGE_COLUMNS = [GENE_SET, PATIENT, SUBGROUP, CHANGE]
-DEFAULT_MIN_GENES = 2
 
 
-def single_sample_scores(abundance, membership, min_genes=DEFAULT_MIN_GENES):
+def single_sample_scores(abundance, membership, min_genes):
     """Scores (sets × samples) from a proteins × samples log2 matrix and a proteins × sets mask.
 
     Vectorised over samples and sets; see the module docstring for the formula.
@@ -57,7 +55,7 @@ def single_sample_scores(abundance, membership, min_genes=DEFAULT_MIN_GENES):
     return np.where(usable, score, np.nan)
 
 
-def sample_scores(abundance_table, sheet, gene_sets, min_genes=DEFAULT_MIN_GENES):
+def sample_scores(abundance_table, sheet, gene_sets, min_genes):
     """Long table gene_set, sample, patient, subgroup, timepoint, score for the sheet's samples."""
     samples = [s for s in sheet[SAMPLE] if s in abundance_table.columns]
     missing = [s for s in sheet[SAMPLE] if s not in abundance_table.columns]

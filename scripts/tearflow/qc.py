@@ -18,30 +18,12 @@ import numpy as np
 import pandas as pd
 
 from tearflow.columns import PATIENT, SAMPLE, SUBGROUP, TIMEPOINT
-from tearflow.errors import TearflowError
 
 log = logging.getLogger(__name__)
 
 METRICS = ("missing_fraction", "median_log2", "mean_correlation", "pca_distance")
 DIRECTION = {"missing_fraction": 1, "median_log2": 0, "mean_correlation": -1, "pca_distance": 1}
 MIN_SCALE = {"missing_fraction": 0.02, "median_log2": 0.1, "mean_correlation": 0.01, "pca_distance": 0.25}
-DEFAULTS = {"outlier_z": 3.5, "outlier_metrics": list(METRICS), "pca_min_proteins": 20, "min_values_cv": 3}
-
-
-def settings_with_defaults(settings):
-    """The ``qc`` config section with missing keys at their defaults, checked."""
-    merged = dict(DEFAULTS)
-    merged.update({key: value for key, value in (settings or {}).items() if value is not None})
-    unknown = [m for m in merged["outlier_metrics"] if m not in METRICS]
-    if unknown:
-        raise TearflowError(
-            f"config key qc.outlier_metrics: unknown metric(s) {', '.join(map(str, unknown))}; "
-            f"expected some of {', '.join(METRICS)}"
-        )
-    z = merged["outlier_z"]
-    if isinstance(z, bool) or not isinstance(z, (int, float)) or z <= 0:
-        raise TearflowError(f"config key qc.outlier_z: found {z!r}; expected a number > 0")
-    return merged
 
 
 def correlation_matrix(log2, min_proteins=10):
@@ -150,13 +132,12 @@ def outlier_flags(metrics, threshold=3.5, use=METRICS):
     return reasons != "", reasons
 
 
-def sample_qc(log2, sheet, settings=None, correlation=None):
+def sample_qc(log2, sheet, settings, correlation=None):
     """One row per sample: sheet columns, counts, median, mean correlation, PCs, outlier flag.
 
     ``correlation`` is :func:`correlation_matrix` of ``log2`` when already computed. The PCs'
     explained variance ratios are in ``table.attrs["explained_variance"]``.
     """
-    settings = settings_with_defaults(settings)
     info = sheet.set_index(SAMPLE).reindex(log2.columns)
     correlation = correlation_matrix(log2) if correlation is None else correlation
     off_diagonal = correlation.where(~np.eye(len(correlation), dtype=bool))

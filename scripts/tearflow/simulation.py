@@ -108,17 +108,21 @@ def moderated_pvalues(changes, min_pairs=3, treat_log2fc=0.0):
     return pvalues, np.asarray(bh_adjust(pvalues), dtype=float)
 
 
-def method_settings(method, truth, reference="patient"):
-    settings = {"method": method, "reference": reference}
+def method_settings(method, truth, normalization, reference="patient"):
+    """The ``normalization`` config section with ``method`` and ``reference`` set (and, for
+    ``reference_set``, the truly unchanged reference proteins)."""
+    settings = {**normalization, "method": method, "reference": reference}
     if method == "reference_set":
         settings["reference_proteins"] = list(truth.loc[truth["reference"], PROTEIN])
     return settings
 
 
-def evaluate(log2, annotation, sheet, truth, method, reference="patient", fdr=0.05):
-    """Bias, FDP and true positives of one method on one simulated trial."""
+def evaluate(log2, annotation, sheet, truth, method, normalization, reference="patient", fdr=0.05):
+    """Bias, FDP and true positives of one method on one simulated trial (``normalization``: the
+    config section the other normalization keys come from)."""
     patients = sheet.set_index(SAMPLE)[PATIENT]
-    normalized, _ = normalized_matrix(log2, annotation, method_settings(method, truth, reference), patients)
+    settings = method_settings(method, truth, normalization, reference)
+    normalized, _ = normalized_matrix(log2, annotation, settings, patients)
     changes = paired_changes(normalized, sheet)
     log2fc = changes.mean(axis=1, skipna=True).to_numpy()
     changed = truth["change"].to_numpy() != 0
@@ -140,6 +144,7 @@ def evaluate(log2, annotation, sheet, truth, method, reference="patient", fdr=0.
 
 
 def simulation_table(
+    normalization,
     methods=METHODS,
     shift_fractions=SHIFT_FRACTIONS,
     replicates=3,
@@ -159,7 +164,7 @@ def simulation_table(
             trial_seed = seed + 1000 * replicate + int(round(100 * fraction))
             log2, annotation, sheet, truth = simulate_trial(fraction, trial_seed, **simulate)
             for method in methods:
-                record = evaluate(log2, annotation, sheet, truth, method, reference)
+                record = evaluate(log2, annotation, sheet, truth, method, normalization, reference)
                 record["shift_fraction"] = fraction
                 records.append(record)
     table = pd.DataFrame(records)
@@ -194,7 +199,8 @@ def hye_matrix(path):
     return log2, annotation, species, condition
 
 
-def hye_table(path, methods=("none", "median", "quantile", "mode", "trimmed"), fdr=0.05, treat_log2fc=0.0):
+def hye_table(path, normalization, methods=("none", "median", "quantile", "mode", "trimmed"), fdr=0.05,
+              treat_log2fc=0.0):  # fmt: skip
     """Per normalization method on the HYE mixture: median log2 ratio (second condition − first) per
     species, and the paired moderated t at BH ``fdr`` — runs paired by replicate number (the i-th run
     of each condition), human proteins (1:1) counted as false discoveries, yeast and E. coli as true.
@@ -206,7 +212,7 @@ def hye_table(path, methods=("none", "median", "quantile", "mode", "trimmed"), f
     second_runs = list(condition.index[condition == second])
     records = []
     for method in methods:
-        normalized, _ = normalized_matrix(log2, annotation, {"method": method})
+        normalized, _ = normalized_matrix(log2, annotation, {**normalization, "method": method})
         ratio = normalized.loc[:, condition == second].mean(axis=1) - normalized.loc[:, condition == first].mean(axis=1)
         record = {"method": method, "treat_log2fc": treat_log2fc, "contrast": f"{second}-{first}"}
         for name in ("HUMAN", "YEAST", "ECOLI"):

@@ -210,3 +210,13 @@ def save_figure(figure, path, dpi=150):
         plt.close(figure)
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def require_columns(table, columns, path):
+    """Raise a :class:`TearflowError` naming ``path`` when ``table`` lacks any of ``columns``."""
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        raise TearflowError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(columns)} "
+            f"(found {', '.join(map(str, table.columns))})"
+        )

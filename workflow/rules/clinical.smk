@@ -28,7 +28,7 @@ rule clinical_endpoints:
         mem_mb=mem_mb_for(1000, 0),
         runtime=runtime_for(10, 0),
     params:
-        clinical=clinical_section(),
+        clinical=config["clinical_analysis"],
         baseline=config["timepoints"]["baseline"],
         schema=CLINICAL_SCHEMA,
     script:
@@ -54,8 +54,9 @@ rule clinical_correlations:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
     params:
-        clinical=clinical_section(),
-        seed=config.get("seed"),
+        clinical=config["clinical_analysis"],
+        correlation=config["correlation"],
+        seed=config["seed"],
     script:
         "../../scripts/clinical_correlations.py"
 
@@ -86,7 +87,8 @@ rule plot_clinical:
     conda:
         "../../envs/tearflow.yaml"
     params:
-        clinical=clinical_section(),
+        clinical=config["clinical_analysis"],
+        correlation=config["correlation"],
         baseline=config["timepoints"]["baseline"],
     script:
         "../../scripts/plot_clinical.py"

@@ -30,18 +30,13 @@ except ImportError:
         "`pip install -r requirements.txt` in the tearflow folder (see its README)"
     )
 
-import yaml
-
-from tearflow.clinical import (
-    clinical_settings,
-    load_clinical,
-    read_endpoint_definitions,
-)
-from tearflow.config_checks import (
-    check_config,
+from tearflow.clinical import load_clinical, read_endpoint_definitions
+from tearflow.config import (
     check_sample_sheet,
     check_sheet_references,
     check_sheet_schema,
+    load_schema,
+    validated_config,
 )
 from tearflow.contrasts import CONTRAST_ALL, by_contrast, contrast_names
 from tearflow.elisa_plates import plate_names
@@ -76,36 +71,38 @@ def _config_paths(config):
         for i, table in enumerate(config["proteomics"])
     ]
     for key in ("fasta", "gene_map", "elisa", "clinical"):
-        if config.get(key) is not None:
+        if config[key] is not None:
             named.append((key, config[key]))
-    enrichment = config.get("enrichment") or {}
-    if enrichment.get("focus_gmt"):
-        named.append(("enrichment.focus_gmt", enrichment["focus_gmt"]))
-    for name, path in (enrichment.get("libraries") or {}).items():
+    enrichment = config["enrichment"]
+    named.append(("enrichment.focus_gmt", enrichment["focus_gmt"]))
+    for name, path in enrichment["libraries"].items():
         named.append((f"enrichment.libraries.{name}", path))
-    for i, path in enumerate(enrichment.get("extra_gmt") or []):
+    for i, path in enumerate(enrichment["extra_gmt"]):
         named.append((f"enrichment.extra_gmt[{i}]", path))
-    reference = (config.get("normalization") or {}).get("reference_proteins")
+    reference = config["normalization"]["reference_proteins"]
     if isinstance(reference, str):
         named.append(("normalization.reference_proteins", reference))
-    analytes = (config.get("elisa_analysis") or {}).get("analytes")
-    if config.get("elisa") is not None and analytes:
-        named.append(("elisa_analysis.analytes", analytes))
-    endpoints = (config.get("clinical_analysis") or {}).get("endpoints")
-    if config.get("clinical") is not None and endpoints:
-        named.append(("clinical_analysis.endpoints", endpoints))
+    if config["elisa"] is not None:
+        named.append(("elisa_analysis.analytes", config["elisa_analysis"]["analytes"]))
+        if config["elisa_analysis"]["plates"] is not None:
+            named.append(("elisa_analysis.plates", config["elisa_analysis"]["plates"]))
+    if config["clinical"] is not None:
+        named.append(
+            ("clinical_analysis.endpoints", config["clinical_analysis"]["endpoints"])
+        )
     return named
 
 
 def _load_schema(name):
-    with open(
-        WORKFLOW_ROOT / "workflow" / "schemas" / name, encoding="utf-8"
-    ) as stream:
-        return yaml.safe_load(stream)
+    return load_schema(WORKFLOW_ROOT / "workflow" / "schemas" / name)
 
 
 def _check_inputs(config):
-    check_config(config, _load_schema("config.schema.yaml"))
+    """Check the config (filling in every default from its schema, in place: the rules pass each
+    step its whole section) and the sample sheet; return the sheet's path and table."""
+    filled = validated_config(config, _load_schema("config.schema.yaml"))
+    config.clear()
+    config.update(filled)
     for key, path in _config_paths(config):
         try:
             resolve_input(path)
@@ -131,8 +128,8 @@ except TearflowError as error:
 
 SUBGROUPS = subgroup_order(SAMPLES)
 CONTRASTS = contrast_names(SUBGROUPS)
-ELISA_ENABLED = config.get("elisa") is not None
-CLINICAL_ENABLED = config.get("clinical") is not None
+ELISA_ENABLED = config["elisa"] is not None
+CLINICAL_ENABLED = config["clinical"] is not None
 
 
 wildcard_constraints:
@@ -149,8 +146,8 @@ def import_table_entries():
         {
             "path": resolve_input(table["path"]),
             "name": table["path"],
-            "format": table.get("format") or "auto",
-            "batch": table.get("batch"),
+            "format": table["format"],
+            "batch": table["batch"],
         }
         for table in config["proteomics"]
     ]
@@ -160,7 +157,7 @@ def import_optional_inputs(wildcards):
     """gene_map and fasta, each only when the config names one."""
     optional = {}
     for key in ("gene_map", "fasta"):
-        if config.get(key) is not None:
+        if config[key] is not None:
             optional[key] = resolve_input(config[key])
     return optional
 
@@ -169,12 +166,12 @@ def import_optional_inputs(wildcards):
 
 
 def _imputation_enabled():
-    return (config.get("imputation") or {}).get("method", "none") != "none"
+    return config["imputation"]["method"] != "none"
 
 
 def _reference_proteins_file():
     """The resolved file of `normalization.reference_proteins` when it is a path, else nothing."""
-    value = (config.get("normalization") or {}).get("reference_proteins")
+    value = config["normalization"]["reference_proteins"]
     return [resolve_input(value)] if isinstance(value, str) else []
 
 
@@ -202,9 +199,8 @@ def differential_input(wildcards):
 
 
 def focus_gmt_input(wildcards):
-    """The Th17/IL-17 focus gene sets labelled on the volcano plots (none when not configured)."""
-    path = config.get("enrichment", {}).get("focus_gmt")
-    return {"focus_gmt": resolve_input(path)} if path else {}
+    """The Th17/IL-17 focus gene sets labelled on the volcano plots."""
+    return {"focus_gmt": resolve_input(config["enrichment"]["focus_gmt"])}
 
 
 # --- Enrichment (enrichment.smk) ----------------------------------------------
@@ -213,17 +209,16 @@ def focus_gmt_input(wildcards):
 def _enrichment_libraries():
     """(name, resolved path) of every library: config `libraries` (a mapping), then `extra_gmt`."""
     section = config["enrichment"]
-    named = list((section.get("libraries") or {}).items())
-    named += [(Path(str(path)).stem, path) for path in section.get("extra_gmt") or []]
+    named = list(section["libraries"].items())
+    named += [(Path(str(path)).stem, path) for path in section["extra_gmt"]]
     return [(name, resolve_input(path)) for name, path in named]
 
 
 # --- ELISA and the joins (elisa.smk) ------------------------------------------
 
 
-ELISA_SETTINGS = config.get("elisa_analysis") or {}
-ELISA_ANALYTES = ELISA_SETTINGS.get("analytes") or "resources/elisa/analytes.tsv"
-ELISA_PLATES = ELISA_SETTINGS.get("plates")
+ELISA_SETTINGS = config["elisa_analysis"]
+ELISA_PLATES = ELISA_SETTINGS["plates"]
 
 
 def _elisa_plate_names():
@@ -242,11 +237,13 @@ ELISA_PLATE_NAMES = _elisa_plate_names()
 def elisa_value_inputs(wildcards):
     """The lab table (config `elisa`) and, when `elisa_analysis.plates` is set, the plate
     concentrations; the analyte map and the sample sheet."""
-    inputs = {"analytes": resolve_input(ELISA_ANALYTES), "sheet": SAMPLE_SHEET}
-    if config.get("elisa") is not None:
-        inputs["tables"] = [resolve_input(config["elisa"])]
+    inputs = {
+        "analytes": resolve_input(ELISA_SETTINGS["analytes"]),
+        "sheet": SAMPLE_SHEET,
+        "tables": [resolve_input(config["elisa"])],
+    }
     if ELISA_PLATES:
-        inputs["plates"] = "results/elisa/plate_concentrations.tsv"
+        inputs["plates"] = rules.elisa_plates.output.concentrations
     return inputs
 
 
@@ -258,25 +255,19 @@ def elisa_value_inputs(wildcards):
 CLINICAL_SCHEMA = _load_schema("clinical.schema.yaml")
 
 
-def clinical_section():
-    """The config's clinical_analysis section."""
-    return config.get("clinical_analysis") or {}
-
-
 def _clinical_endpoint_table():
-    return resolve_input(clinical_settings(clinical_section())["endpoints"])
+    return resolve_input(config["clinical_analysis"]["endpoints"])
 
 
 def _check_clinical_table():
     """Validate the clinical table before any rule runs (columns, spellings, numbers, visits)."""
     try:
-        settings = clinical_settings(clinical_section())
         definitions = read_endpoint_definitions(_clinical_endpoint_table())
         load_clinical(
             resolve_input(config["clinical"]),
             definitions,
             CLINICAL_SCHEMA,
-            settings,
+            config["clinical_analysis"],
             config["timepoints"]["baseline"],
         )
     except TearflowError as error:

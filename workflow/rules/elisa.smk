@@ -74,7 +74,7 @@ rule elisa_values:
     conda:
         "../../envs/tearflow.yaml"
     params:
-        table_name=config.get("elisa"),
+        table_name=config["elisa"],
         settings=ELISA_SETTINGS,
         timepoints=config["timepoints"],
     script:
@@ -144,7 +144,7 @@ rule join_results:
     conda:
         "../../envs/tearflow.yaml"
     params:
-        settings=ELISA_SETTINGS,
+        correlation=config["correlation"],
         contrasts=CONTRASTS,
         timepoints=config["timepoints"],
         seed=config["seed"],
@@ -186,7 +186,7 @@ rule plot_elisa:
     conda:
         "../../envs/tearflow.yaml"
     params:
-        settings=ELISA_SETTINGS,
+        correlation=config["correlation"],
         timepoints=config["timepoints"],
     script:
         "../../scripts/plot_elisa.py"

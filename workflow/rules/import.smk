@@ -28,6 +28,6 @@ rule import_abundance:
         runtime=runtime_for(10, 1),
     params:
         tables=import_table_entries(),
-        options=config.get("import", {}),
+        options=config["import"],
     script:
         "../../scripts/import_abundance.py"

@@ -18,14 +18,24 @@ from tearflow.clinical import (
     VALUE,
     VISIT,
 )
-from tearflow.clinical_correlation import FEATURE, FEATURE_TYPE, FEATURE_TYPES, RHO
-from tearflow.columns import FDR, GENE, PATIENT, SUBGROUP
+from tearflow.columns import FDR, PATIENT, SUBGROUP
 from tearflow.contrasts import CONTRAST_ALL
+from tearflow.correlation import (
+    ELISA_FEATURE,
+    FEATURE,
+    FEATURE_GENE,
+    FEATURE_TYPE,
+    GENE_SET_FEATURE,
+    PROTEIN_FEATURE,
+    RHO,
+)
 from tearflow.figures.palette import subgroup_colours
 
 log = logging.getLogger(__name__)
 
-FEATURE_TYPE_LABELS = {"gene_set": "gene-set score", "elisa": "ELISA", "protein": "protein"}
+FEATURE_TYPE_LABELS = {GENE_SET_FEATURE: "gene-set score", ELISA_FEATURE: "ELISA", PROTEIN_FEATURE: "protein"}
+#: heatmap rows by feature type, in this order
+FEATURE_TYPES = tuple(FEATURE_TYPE_LABELS)
 
 
 def trajectory_figure(values, summary, definitions, visits, sheet_subgroups=()):
@@ -75,8 +85,9 @@ def trajectory_figure(values, summary, definitions, visits, sheet_subgroups=()):
 
 def feature_label(row):
     """How a tear feature is named on the heatmap: gene symbol for proteins, analyte for ELISA."""
-    if row[FEATURE_TYPE] == "protein":
-        name = row[GENE] if isinstance(row[GENE], str) and row[GENE] else row[FEATURE]
+    if row[FEATURE_TYPE] == PROTEIN_FEATURE:
+        gene = row[FEATURE_GENE]
+        name = gene if isinstance(gene, str) and gene else row[FEATURE]
         return f"{name} (protein)"
     return f"{row[FEATURE]} ({FEATURE_TYPE_LABELS.get(row[FEATURE_TYPE], row[FEATURE_TYPE])})"
 

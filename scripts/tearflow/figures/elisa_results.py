@@ -11,6 +11,7 @@ import pandas as pd
 
 from tearflow.columns import SUBGROUP
 from tearflow.contrasts import CONTRAST_ALL
+from tearflow.correlation import FEATURE_TYPE, GENE_SET_FEATURE, N_PATIENTS, PROTEIN_FEATURE, SAME_GENE_FEATURE
 from tearflow.figures.palette import subgroup_colours
 
 log = logging.getLogger(__name__)
@@ -145,14 +146,14 @@ def focus_scatter_figure(patients, correlations, subgroups, max_sets=4):
             found = correlations[
                 (correlations["analyte"] == analyte)
                 & (correlations["feature"] == gene_set)
-                & (correlations["feature_type"] == "focus_score")
-                & (correlations["group"] == CONTRAST_ALL)
+                & (correlations[FEATURE_TYPE] == GENE_SET_FEATURE)
+                & (correlations[SUBGROUP] == CONTRAST_ALL)
             ]
             if len(found):
                 row = found.iloc[0]
                 text = (
                     "ρ=NA" if pd.isna(row["rho"]) else f"ρ={row['rho']:.2f}, p={row['pvalue']:.2g}"
-                ) + f", n={int(row['n'])}"
+                ) + f", n={int(row[N_PATIENTS])}"
                 axis.text(
                     0.02,
                     0.97,
@@ -180,14 +181,14 @@ def heatmap_figure(correlations, subgroups, fdr=0.05):
     if correlations.empty:
         return _empty_figure("no correlations to show")
     plt = _pyplot()
-    groups = [g for g in list(subgroups) + [CONTRAST_ALL] if g in set(correlations["group"])]
+    groups = [g for g in list(subgroups) + [CONTRAST_ALL] if g in set(correlations[SUBGROUP])]
     group_colours = subgroup_colours(subgroups)  # panel titles; "all" stays black
     labels = correlations.assign(
         label=np.where(
-            correlations["feature_type"] == "same_gene",
+            correlations[FEATURE_TYPE] == SAME_GENE_FEATURE,
             "MS: own gene",
             np.where(
-                correlations["feature_type"] == "top_protein",
+                correlations[FEATURE_TYPE] == PROTEIN_FEATURE,
                 "MS: "
                 + correlations["feature_gene"].fillna("").astype(str)
                 + " "
@@ -205,7 +206,7 @@ def heatmap_figure(correlations, subgroups, fdr=0.05):
     colours = plt.get_cmap("RdBu_r").copy()
     colours.set_bad("lightgrey")
     for axis, group in zip(axes[0], groups):
-        mine = labels[labels["group"] == group]
+        mine = labels[labels[SUBGROUP] == group]
         rho = mine.pivot_table(index="analyte", columns="label", values="rho", aggfunc="first", dropna=False).reindex(
             index=analytes, columns=features
         )

@@ -35,7 +35,6 @@ METHOD_TITLES = {
     "ora_down": "ORA, down (fold enrichment)",
     "gsea": "GSEA (NES)",
 }
-DEFAULT_TOP = 15
 
 
 def _short(text, width=55):
@@ -55,7 +54,7 @@ def dotplot_rows(table, method, top):
     return pd.concat([focus, tested], ignore_index=True)
 
 
-def dotplot_figure(table, contrast, top=DEFAULT_TOP):
+def dotplot_figure(table, contrast, top):
     import matplotlib.pyplot as plt
 
     table = table.copy()

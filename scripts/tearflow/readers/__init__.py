@@ -17,7 +17,7 @@
 import logging
 
 from tearflow.errors import TearflowError
-from tearflow.readers.base import DEFAULT_OPTIONS, ProteinTable, import_options
+from tearflow.readers.base import ProteinTable
 from tearflow.readers.formats import (
     fragpipe_quantity_columns,
     maxquant_quantity_columns,
@@ -35,7 +35,7 @@ from tearflow.readers.text import file_stem, first_lines, read_header
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_OPTIONS", "FORMATS", "ProteinTable", "detect_format", "file_stem", "import_options", "read_table"]
+__all__ = ["FORMATS", "ProteinTable", "detect_format", "file_stem", "read_table"]
 
 READERS = {
     "maxquant": read_maxquant,
@@ -60,9 +60,8 @@ SIGNATURES = (
 )
 
 
-def detect_format(path, options=None):
+def detect_format(path, options):
     """The format of ``path`` judged from its first line/header (see :data:`SIGNATURES`)."""
-    options = import_options(options)
     lines = first_lines(path, 1)
     if not lines:
         raise TearflowError(f"{path}: the file has no non-empty line; expected a protein table")
@@ -94,9 +93,8 @@ def detect_format(path, options=None):
     )
 
 
-def read_table(path, fmt="auto", options=None):
+def read_table(path, fmt, options):
     """Read one protein table; ``fmt`` ``auto`` detects it (and logs the choice)."""
-    options = import_options(options)
     path = str(path)
     fmt = fmt or "auto"
     if fmt not in FORMATS:

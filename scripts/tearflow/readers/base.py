@@ -20,49 +20,6 @@ SITE_ONLY = "site_only"
 QVALUE = "qvalue_filtered"
 ALL_MISSING = "all_missing"
 
-# Defaults of the `import:` config section (config/README.md documents each key).
-DEFAULT_OPTIONS = {
-    "maxquant_quantity": "lfq",
-    "fragpipe_quantity": "maxlfq",
-    "diann_quantity": "PG.MaxLFQ",
-    "diann_qvalue_filters": {"Q.Value": 0.01, "PG.Q.Value": 0.01},
-    "spectronaut_quantity": "PG.Quantity",
-    "decimal": "auto",
-    "zero_is_missing": True,
-    "negative_values": "error",
-    "remove_contaminants": True,
-    "remove_site_only": True,
-    "decoy_prefixes": ["REV__", "rev_", "DECOY_", "decoy_"],
-    "contaminant_prefixes": ["CON__", "Cont_", "contam_"],
-    "wide_id_column": "auto",
-    "wide_gene_column": "auto",
-}
-
-CHOICES = {
-    "maxquant_quantity": ("lfq", "intensity"),
-    "fragpipe_quantity": ("maxlfq", "intensity"),
-    "decimal": ("auto", "point", "comma"),
-    "negative_values": ("error", "missing", "keep"),
-}
-
-
-def import_options(section=None):
-    """The ``import`` config section merged over :data:`DEFAULT_OPTIONS`."""
-    options = dict(DEFAULT_OPTIONS)
-    options.update(section or {})
-    for key, allowed in CHOICES.items():
-        if options[key] not in allowed:
-            raise TearflowError(f"config import.{key}: {options[key]!r}; expected one of {', '.join(allowed)}")
-    for key in ("decoy_prefixes", "contaminant_prefixes"):
-        if isinstance(options[key], str):
-            options[key] = [options[key]]
-    if not isinstance(options["diann_qvalue_filters"] or {}, dict):
-        raise TearflowError(
-            f"config import.diann_qvalue_filters: {options['diann_qvalue_filters']!r}; "
-            "expected a mapping of report.tsv column to maximum q-value, e.g. {Q.Value: 0.01}"
-        )
-    return options
-
 
 @dataclass
 class ProteinTable:

@@ -6,12 +6,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from tearflow.config_checks import (
+from tearflow.config import (
+    MOVED_KEYS,
     check_config,
     check_sample_sheet,
     check_sheet_references,
     check_sheet_schema,
+    schema_defaults,
     unknown_keys,
+    validated_config,
+    with_defaults,
 )
 from tearflow.errors import TearflowError
 
@@ -55,8 +59,7 @@ def test_misspelt_key_suggests_the_closest(config_schema, shipped_config):
 
 
 def test_wrong_value_names_the_key(config_schema, shipped_config):
-    config = dict(shipped_config)
-    config["differential"] = dict(config["differential"], min_pairs=1)
+    config = {**shipped_config, "differential": {"min_pairs": 1}}
     with pytest.raises(TearflowError, match=r"key 'differential.min_pairs'"):
         check_config(config, config_schema)
 
@@ -149,3 +152,68 @@ def test_subgroup_names_that_would_clash_are_refused(subgroup):
     table.loc[0, "subgroup"] = subgroup
     with pytest.raises(TearflowError, match=r"row 2, column 'subgroup'"):
         check_sheet_schema(table, schema, "s.tsv")
+
+
+@pytest.mark.parametrize(
+    "section, key, value",
+    [
+        ("normalization", "method", "loess"),
+        ("normalization", "input_is_log2", "maybe"),
+        ("qc", "outlier_metrics", ["bogus"]),
+        ("qc", "outlier_z", -1),
+        ("imputation", "method", "mice"),
+        ("imputation", "shift", "x"),
+        ("imputation", "knn_neighbors", 0),
+        ("differential", "min_pairs", 0),
+        ("differential", "fdr", 5),
+        ("differential", "treat_log2fc", -0.5),
+        ("enrichment", "gsea_engine", "fast"),
+        ("elisa_analysis", "censoring", "drop"),
+        ("elisa_analysis", "zero_method", "none"),
+        ("elisa_analysis", "blank", "zero"),
+        ("clinical_analysis", "eye_summary", "best"),
+        ("clinical_analysis", "wilcoxon_method", "fast"),
+        ("clinical_analysis", "correlate_with", "value"),
+        ("correlation", "min_patients", 2),
+        ("import", "decimal", "dot"),
+    ],
+)
+def test_the_schema_refuses_a_bad_value_naming_the_key(config_schema, shipped_config, section, key, value):
+    """Allowed values live in the schema only: every step trusts its validated section."""
+    config = {**shipped_config, section: {key: value}}
+    with pytest.raises(TearflowError, match=rf"key '{section}\.{key}"):
+        validated_config(config, config_schema)
+
+
+def test_validation_fills_every_default_and_a_config_of_the_three_required_keys_is_enough(config_schema):
+    minimal = {"samples": "s.tsv", "proteomics": [{"path": "t.tsv"}], "timepoints": {"baseline": "b", "followup": "f"}}
+    filled = validated_config(minimal, config_schema)
+    assert filled["proteomics"] == [{"path": "t.tsv", "format": "auto", "batch": None}]
+    assert filled["differential"]["min_pairs"] == 3 and filled["elisa"] is None and filled["clinical"] is None
+    assert filled == with_defaults(filled, config_schema)  # nothing left to fill
+    assert minimal == {
+        "samples": "s.tsv",
+        "proteomics": [{"path": "t.tsv"}],
+        "timepoints": {"baseline": "b", "followup": "f"},
+    }
+
+
+def test_an_empty_section_is_all_defaults(config_schema, shipped_config):
+    filled = validated_config({**shipped_config, "qc": None}, config_schema)
+    assert filled["qc"] == schema_defaults(config_schema)["qc"]
+
+
+def test_every_schema_key_has_a_default_or_is_required(config_schema):
+    required = set(config_schema["required"])
+    for key, sub in config_schema["properties"].items():
+        assert key in required or "default" in sub, key
+        for inner, inner_schema in (sub.get("properties") or {}).items():
+            if sub.get("type") == "object" and key not in required:
+                assert "default" in inner_schema, f"{key}.{inner}"
+
+
+@pytest.mark.parametrize("old, new", sorted(MOVED_KEYS.items()))
+def test_a_moved_key_names_its_new_place(config_schema, shipped_config, old, new):
+    section, key = old.split(".")
+    with pytest.raises(TearflowError, match=rf"key '{old}' is now '{new}'"):
+        validated_config({**shipped_config, section: {key: 5}}, config_schema)

@@ -1,18 +1,99 @@
-"""Checks of the config and the sample sheet that run once, before any rule.
+"""The config and the sample sheet, read and checked once, before any rule.
 
-``workflow/rules/common.smk`` calls :func:`check_config` and :func:`check_sample_sheet`; every problem
-is a :class:`~tearflow.errors.TearflowError` whose message names the key, file, row or column, what
-was found and what was expected. Problems that still leave usable data (a patient with one visit,
-samples at another visit) are returned as notes for the log instead.
+The config's JSON schema (``workflow/schemas/config.schema.yaml``) is the one source of every key's
+default and allowed values: :func:`validated_config` refuses unknown, moved and invalid keys and
+fills in every default, so each step receives its whole section and repeats no default or check.
+
+``workflow/rules/common.smk`` calls :func:`validated_config` and :func:`check_sample_sheet`; every
+problem is a :class:`~tearflow.errors.TearflowError` whose message names the key, file, row or
+column, what was found and what was expected. Problems that still leave usable data (a patient with
+one visit, samples at another visit) are returned as notes for the log instead.
 """
 
+import copy
 import difflib
 
 import jsonschema
+import yaml
 
 from tearflow.columns import PATIENT, SAMPLE, SUBGROUP, TIMEPOINT
 from tearflow.errors import TearflowError
 from tearflow.samples import visit_key
+
+#: keys of earlier releases → where they live now (a config naming one stops with both names)
+MOVED_KEYS = {
+    "elisa_analysis.top_proteins": "correlation.top_proteins",
+    "elisa_analysis.correlation_min_n": "correlation.min_patients",
+    "elisa_analysis.correlation_permutations": "correlation.permutations",
+    "elisa_analysis.fdr": "correlation.fdr",
+    "clinical_analysis.top_proteins": "correlation.top_proteins",
+    "clinical_analysis.min_correlation_patients": "correlation.min_patients",
+    "clinical_analysis.correlation_permutations": "correlation.permutations",
+    "clinical_analysis.fdr": "correlation.fdr",
+}
+
+
+def load_schema(path):
+    """A JSON schema written as YAML."""
+    with open(path, encoding="utf-8") as stream:
+        return yaml.safe_load(stream)
+
+
+def schema_defaults(schema):
+    """The config made of every default the schema declares (what an empty config becomes)."""
+    return with_defaults({}, schema)
+
+
+def with_defaults(config, schema):
+    """A deep copy of ``config`` with every key it leaves out set to the schema's default.
+
+    Sections (objects with a ``default``) are created when missing and filled key by key; a section
+    written as an empty YAML key (``None``) counts as empty; items of an array of objects (the
+    ``proteomics`` tables) get their own defaults.
+    """
+    filled = copy.deepcopy(config)
+    _fill_defaults(filled, schema)
+    return filled
+
+
+def _fill_defaults(instance, schema):
+    if isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        for item in instance:
+            _fill_defaults(item, schema["items"])
+        return
+    if not isinstance(instance, dict) or schema.get("type") != "object":
+        return
+    for key, sub in (schema.get("properties") or {}).items():
+        if instance.get(key, ...) is None and sub.get("type") == "object":
+            instance[key] = {}
+        if key not in instance and "default" in sub:
+            instance[key] = copy.deepcopy(sub["default"])
+        if key in instance:
+            _fill_defaults(instance[key], sub)
+
+
+def moved_keys(config):
+    """(old key, new key) for every key of an earlier release the config still uses."""
+    found = []
+    for old, new in MOVED_KEYS.items():
+        section, key = old.split(".")
+        if isinstance(config.get(section), dict) and key in config[section]:
+            found.append((old, new))
+    return found
+
+
+def validated_config(config, schema, config_name="config"):
+    """``config`` checked against ``schema`` (:func:`check_config`) with every default filled in."""
+    moved = moved_keys(config)
+    if moved:
+        raise TearflowError(
+            f"{config_name}: "
+            + "; ".join(f"key '{old}' is now '{new}'" for old, new in moved)
+            + " (one `correlation:` section serves the ELISA and clinical joins); rename it in your config"
+        )
+    filled = with_defaults(config, schema)
+    check_config(filled, schema, config_name)
+    return filled
 
 
 def unknown_keys(config, schema, prefix=""):

@@ -52,12 +52,72 @@ def gauss_quad_normal():
 
 
 def as_intensity_matrix(y, what="y"):
-    """``y`` as a 2-D float array (a copy); ±inf (log2 of 0) count as missing."""
-    y = np.array(y, dtype=float, ndmin=2, copy=True)
+    """``y`` as a 2-D float64 array; ±inf (log2 of 0) count as missing (then a copy, else no copy)."""
+    y = np.asarray(y, dtype=float)
+    if y.ndim == 1:
+        y = y[None, :]
     if y.ndim != 2:
         raise TearflowError(f"{what}: expected a precursor x sample matrix, found {y.ndim} dimensions")
-    y[np.isinf(y)] = np.nan
+    if np.isinf(y).any():
+        y = np.where(np.isinf(y), np.nan, y)
     return y
+
+
+#: rows × samples of one block in the block-wise passes over large matrices (bounds temporaries)
+BLOCK_CELLS = 1_000_000
+
+
+def row_blocks(nrows, ncols, starts=None):
+    """Slices of consecutive rows with about :data:`BLOCK_CELLS` cells each; with ``starts`` (first row
+    of each group of rows, increasing from 0) every block holds whole groups (one group at least)."""
+    per = max(1, BLOCK_CELLS // max(ncols, 1))
+    if starts is None:
+        return [slice(r, min(r + per, nrows)) for r in range(0, nrows, per)]
+    edges = np.append(np.asarray(starts, dtype=np.int64), nrows)
+    bounds = [0]
+    while bounds[-1] < nrows:
+        nxt = edges[np.searchsorted(edges, bounds[-1] + per, side="right") - 1]
+        if nxt <= bounds[-1]:  # one group larger than a block
+            nxt = edges[np.searchsorted(edges, bounds[-1], side="right")]
+        bounds.append(int(nxt))
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def row_moments(y):
+    """Per row: number observed, mean and sum of squared deviations of the observed values (NaN mean
+    for a row with none), block-wise."""
+    n = y.shape[0]
+    nobs = np.empty(n, dtype=np.int64)
+    mean = np.empty(n)
+    ss = np.empty(n)
+    for s in row_blocks(*y.shape):
+        blk = y[s]
+        obs = ~np.isnan(blk)
+        nobs[s] = obs.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean[s] = np.where(obs, blk, 0.0).sum(axis=1) / nobs[s]
+            ss[s] = np.where(obs, (blk - mean[s, None]) ** 2, 0.0).sum(axis=1)
+    return nobs, mean, ss
+
+
+def column_moments(y):
+    """Per column: number observed, mean and sum of squared deviations of the observed values."""
+    ncol = y.shape[1]
+    nobs = np.zeros(ncol, dtype=np.int64)
+    total = np.zeros(ncol)
+    blocks = row_blocks(*y.shape)
+    for s in blocks:
+        blk = y[s]
+        obs = ~np.isnan(blk)
+        nobs += obs.sum(axis=0)
+        total += np.where(obs, blk, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / nobs
+    ss = np.zeros(ncol)
+    for s in blocks:
+        blk = y[s]
+        ss += np.where(np.isnan(blk), 0.0, (blk - mean) ** 2).sum(axis=0)
+    return nobs, mean, ss
 
 
 # --------------------------------------------------------------------------------------------------
@@ -66,15 +126,12 @@ def as_intensity_matrix(y, what="y"):
 def _exp_tilt_by_rows(y, dpc_slope, sigma_obs=None):
     """limpa ``expTiltByRows``: per-row mean of the missing values, m_i − β1 σ²_obs, and its prediction
     variance (n+1)/n σ² + 2/d (β1 σ²)² (σ² = 90% quantile of the row variances or ``sigma_obs``²)."""
-    nmis = np.isnan(y).sum(axis=1)
-    nobs = y.shape[1] - nmis
+    nobs, m, ss = row_moments(y)
     with np.errstate(invalid="ignore", divide="ignore"):
-        m = np.nansum(y, axis=1) / nobs
         if sigma_obs is None:
             if nobs.max() < 1.5:
                 sigma2 = np.nan
             else:
-                ss = np.nansum((y - m[:, None]) ** 2, axis=1)
                 keep = nobs > 1.5
                 sigma2 = float(np.quantile(ss[keep] / (nobs[keep] - 1), 0.9))
         else:
@@ -90,14 +147,12 @@ def _exp_tilt_by_columns(y, dpc_slope):
     """limpa ``expTiltByColumns``: per-column m_j − β1 σ²_j (σ²_j ≥ 0.1; the 75% quantile where the
     column has < 5 residual df) and its prediction variance."""
     nsamples = y.shape[1]
-    nmis = np.isnan(y).sum(axis=0)
-    nobs = y.shape[0] - nmis
+    nobs, m, ss = column_moments(y)
     if nobs.max() < 1.5:
         return np.full(nsamples, np.nan), np.full(nsamples, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        m = np.nansum(y, axis=0) / nobs
         degfree = np.maximum(nobs - 1, 0).astype(float)
-        sigma2 = np.nansum((y - m) ** 2, axis=0) / degfree
+        sigma2 = ss / degfree
         sigma2 = np.maximum(sigma2, 0.1)
         if degfree.min() < 5:
             small = degfree < 5
@@ -106,6 +161,65 @@ def _exp_tilt_by_columns(y, dpc_slope):
         mumis = m - dpc_slope * sigma2
         predvar = (nobs + 1) / nobs * sigma2 + 2 / degfree * (dpc_slope * sigma2) ** 2
     return mumis, predvar
+
+
+class ExpTiltFill:
+    """The values limpa ``imputeByExpTilt`` puts into missing cells, as row and column parameters, so
+    that a matrix can be completed block by block (:meth:`fill`) without a full copy.
+
+    ``kind`` is "zero" (fewer than 2 observations: zeros), "none" (one cell), "rows", "columns" or
+    "both" (cell value (μ_r/v_r + μ_c/v_c) / (1/v_r + 1/v_c))."""
+
+    def __init__(self, y, dpc_slope=0.7, prior_logfc=None, by="both"):
+        if by not in ("rows", "columns", "both"):
+            raise TearflowError(f"impute_by_exp_tilt: by must be 'rows', 'columns' or 'both', found {by!r}")
+        nrows, nsamples = y.shape
+        self.row_mu = self.row_pv = self.col_mu = self.col_pv = None
+        nobs_total = 0
+        for s in row_blocks(nrows, nsamples):
+            nobs_total += int((~np.isnan(y[s])).sum())
+        if nobs_total < 1.5:
+            self.kind = "zero"
+            return
+        if nrows == 1 and by == "both":
+            by = "rows"
+            if nsamples == 1:
+                self.kind = "none"
+                return
+        self.kind = by
+        if by in ("rows", "both"):
+            self.row_mu, self.row_pv = _exp_tilt_by_rows(y, dpc_slope, prior_logfc)
+        if by in ("columns", "both"):
+            self.col_mu, self.col_pv = _exp_tilt_by_columns(y, dpc_slope)
+        if by == "both" and (np.isnan(self.row_mu).any() or np.isnan(self.col_mu).any()):
+            n_g = nobs_total
+            total = sum(float(np.nansum(y[s])) for s in row_blocks(nrows, nsamples))
+            gmu = total / n_g
+            gss = sum(float(np.nansum((y[s] - gmu) ** 2)) for s in row_blocks(nrows, nsamples))
+            gs2 = gss / (n_g - 1)
+            gmumis = gmu - dpc_slope * gs2
+            gpv = (n_g + 1) / n_g * gs2 + 2 / (n_g - 1) * (dpc_slope * gs2) ** 2
+            for mu, pv in ((self.row_mu, self.row_pv), (self.col_mu, self.col_pv)):
+                bad = np.isnan(mu)
+                mu[bad] = gmumis
+                pv[bad] = gpv
+
+    def fill(self, block, rows=slice(None)):
+        """A completed copy of ``block`` = y[rows]."""
+        out = np.array(block, dtype=float)
+        mis = np.isnan(out)
+        if self.kind == "zero":
+            out[mis] = 0.0
+        elif self.kind == "rows":
+            out[mis] = np.broadcast_to(self.row_mu[rows][:, None], out.shape)[mis]
+        elif self.kind == "columns":
+            out[mis] = np.broadcast_to(self.col_mu[None, :], out.shape)[mis]
+        elif self.kind == "both":
+            i, j = np.nonzero(mis)
+            mu_r, pv_r = self.row_mu[rows][i], self.row_pv[rows][i]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[i, j] = (mu_r / pv_r + self.col_mu[j] / self.col_pv[j]) / (1 / pv_r + 1 / self.col_pv[j])
+        return out
 
 
 def impute_by_exp_tilt(y, dpc_slope=0.7, prior_logfc=None, by="both"):
@@ -117,43 +231,8 @@ def impute_by_exp_tilt(y, dpc_slope=0.7, prior_logfc=None, by="both"):
     means and variances; ``"both"`` the precision-weighted mean of the two, with the global mean and
     variance where a row or column has no observed value. Returns a complete copy of ``y``.
     """
-    if by not in ("rows", "columns", "both"):
-        raise TearflowError(f"impute_by_exp_tilt: by must be 'rows', 'columns' or 'both', found {by!r}")
     y = as_intensity_matrix(y)
-    mis = np.isnan(y)
-    if y.size - mis.sum() < 1.5:
-        y[mis] = 0.0
-        return y
-    nrows, nsamples = y.shape
-    if nrows == 1 and by == "both":
-        by = "rows"
-        if nsamples == 1:
-            return y
-    if by == "rows":
-        mumis, _ = _exp_tilt_by_rows(y, dpc_slope, prior_logfc)
-        y[mis] = np.broadcast_to(mumis[:, None], y.shape)[mis]
-        return y
-    if by == "columns":
-        mumis, _ = _exp_tilt_by_columns(y, dpc_slope)
-        y[mis] = np.broadcast_to(mumis[None, :], y.shape)[mis]
-        return y
-    mu_r, pv_r = _exp_tilt_by_rows(y, dpc_slope, prior_logfc)
-    mu_c, pv_c = _exp_tilt_by_columns(y, dpc_slope)
-    if np.isnan(mu_r).any() or np.isnan(mu_c).any():
-        values = y[~mis]
-        gnobs = values.size
-        gmu = values.mean()
-        gs2 = values.var(ddof=1)
-        gmumis = gmu - dpc_slope * gs2
-        gpv = (gnobs + 1) / gnobs * gs2 + 2 / (gnobs - 1) * (dpc_slope * gs2) ** 2
-        for mu, pv in ((mu_r, pv_r), (mu_c, pv_c)):
-            bad = np.isnan(mu)
-            mu[bad] = gmumis
-            pv[bad] = gpv
-    i, j = np.nonzero(mis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        y[i, j] = (mu_r[i] / pv_r[i] + mu_c[j] / pv_c[j]) / (1 / pv_r[i] + 1 / pv_c[j])
-    return y
+    return ExpTiltFill(y, dpc_slope, prior_logfc, by).fill(y)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -208,30 +287,43 @@ def estimate_dpc_intercept(y, dpc_slope=0.8):
     qlogis(proportion detected).
     """
     y = as_intensity_matrix(y)
-    if y.size == 0 or np.isnan(y).all():
+    nobs = sum(int((~np.isnan(y[s])).sum()) for s in row_blocks(*y.shape))
+    if y.size == 0 or nobs == 0:
         raise TearflowError(f"estimate_dpc_intercept: no observed intensities in a {y.shape[0]} x {y.shape[1]} matrix")
-    is_obs = (~np.isnan(y)).astype(float).ravel(order="F")
     if abs(dpc_slope) < 1e-8:
-        p = is_obs.mean()
+        p = nobs / y.size
         return float(np.log(p / (1 - p)))
-    yc = impute_by_exp_tilt(y, dpc_slope=dpc_slope).ravel(order="F")
-    if yc.size > 10000:
-        lo, hi = yc.min(), yc.max()
-        dx = hi - lo
-        if dx == 0:
-            dx = abs(lo) if lo != 0 else 1.0
-            breaks = np.linspace(lo - dx / 1000, hi + dx / 1000, 301)
-        else:
-            breaks = np.linspace(lo, hi, 301)
-            breaks[0], breaks[-1] = lo - dx / 1000, hi + dx / 1000
+    fill = ExpTiltFill(y, dpc_slope=dpc_slope)
+    if y.size <= 10000:
+        yc = fill.fill(y).ravel(order="F")
+        is_obs = (~np.isnan(y)).astype(float).ravel(order="F")
+        return _glm_binomial_intercept(is_obs, np.ones_like(is_obs), dpc_slope * yc)
+    # R cut(y, 300): 300 equal-width intervals (b_k, b_k+1] over the range widened by 1/1000 at each end
+    blocks = row_blocks(*y.shape)
+    lo, hi = np.inf, -np.inf
+    for s in blocks:
+        yc = fill.fill(y[s], s)
+        lo, hi = min(lo, float(yc.min())), max(hi, float(yc.max()))
+    dx = hi - lo
+    if dx == 0:
+        dx = abs(lo) if lo != 0 else 1.0
+        breaks = np.linspace(lo - dx / 1000, hi + dx / 1000, 301)
+    else:
+        breaks = np.linspace(lo, hi, 301)
+        breaks[0], breaks[-1] = lo - dx / 1000, hi + dx / 1000
+    n = np.zeros(300)
+    sum_y = np.zeros(300)
+    n_obs = np.zeros(300)
+    for s in blocks:
+        yc = fill.fill(y[s], s).ravel()
+        obs = (~np.isnan(y[s])).ravel()
         cut = np.searchsorted(breaks, yc, side="left") - 1
-        n = np.bincount(cut, minlength=300)
-        present = n > 0
-        n = n[present].astype(float)
-        mean_y = np.bincount(cut, weights=yc, minlength=300)[present] / n
-        prop = np.bincount(cut, weights=is_obs, minlength=300)[present] / n
-        return _glm_binomial_intercept(prop, n, dpc_slope * mean_y)
-    return _glm_binomial_intercept(is_obs, np.ones_like(is_obs), dpc_slope * yc)
+        n += np.bincount(cut, minlength=300)
+        sum_y += np.bincount(cut, weights=yc, minlength=300)
+        n_obs += np.bincount(cut, weights=obs, minlength=300)
+    present = n > 0
+    n = n[present]
+    return _glm_binomial_intercept(n_obs[present] / n, n, dpc_slope * sum_y[present] / n)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -417,10 +509,8 @@ def systematic_row_subset(y, subset):
     npep = y.shape[0]
     if npep <= subset:
         return np.arange(npep)
-    nmis = np.isnan(y).sum(axis=1)
-    with np.errstate(invalid="ignore"):
-        ave = np.nansum(y, axis=1) / (y.shape[1] - nmis)
-    order = np.lexsort((ave, nmis))
+    nobs, ave, _ = row_moments(y)
+    order = np.lexsort((ave, y.shape[1] - nobs))
     i = np.rint((np.arange(1, subset + 1) - 0.5) * npep / subset).astype(int) - 1
     return order[i]
 
@@ -614,11 +704,11 @@ def observed_normal_hyperparams(y):
     √(s̃²_i / n_i) (:func:`_n0_estimate_from_modt`). Posterior means (n m + n0 μ0)/(n + n0) and
     variances (n n0 (m − μ0)²/(n + n0) + (n − 1) s² + d0 s0²)/(n + d0) (s0² where n = 1).
     """
-    nobs = (~np.isnan(y)).sum(axis=1).astype(float)
+    nobs, mu, ss = row_moments(y)
+    nobs = nobs.astype(float)
+    dfres = nobs - 1
     with np.errstate(invalid="ignore", divide="ignore"):
-        mu = np.nansum(y, axis=1) / nobs
-        dfres = nobs - 1
-        s2 = np.nansum((y - mu[:, None]) ** 2, axis=1) / dfres
+        s2 = ss / dfres
     s2_prior, df_prior, s2_post = squeeze_var_any_df(s2, dfres)
     df_prior = float(df_prior)
     s2_prior = float(s2_prior)

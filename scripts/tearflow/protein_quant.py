@@ -48,7 +48,7 @@ from tearflow.errors import TearflowError
 
 _NODES, _WEIGHTS = dpcmod.gauss_quad_normal()
 #: cells (proteins × precursors × samples) minimized together; bounds the memory of one chunk
-CHUNK_CELLS = 400_000
+CHUNK_CELLS = 100_000
 #: BFGS: parameters² × proteins held together (the inverse-Hessian approximations)
 CHUNK_BFGS_ENTRIES = 4_000_000
 
@@ -101,44 +101,71 @@ class ProteinQuantification:
 # --------------------------------------------------------------------------------------------------
 # Hyperparameters
 # --------------------------------------------------------------------------------------------------
-def _row_prior_moments(ycomplete, sd_quantile_for_logfc):
-    row_means = ycomplete.mean(axis=1)
-    nsamples = ycomplete.shape[1]
-    row_var = np.sum((ycomplete - row_means[:, None]) ** 2, axis=1) / (nsamples - 1)
+def _complete_row_stats(y, fill, starts=None, counts=None):
+    """Block-wise over the exp-tilt-completed rows: row means, row variances and (with protein
+    ``starts``/``counts``) each protein's residual sum of squares of the additive model."""
+    nrows, nsamples = y.shape
+    row_means = np.empty(nrows)
+    row_var = np.empty(nrows)
+    ss = None if starts is None else np.empty(len(starts))
+    for s in dpcmod.row_blocks(nrows, nsamples, starts):
+        yc = fill.fill(y[s], s)
+        rm = yc.mean(axis=1)
+        r = yc - rm[:, None]
+        row_means[s] = rm
+        row_var[s] = np.sum(r**2, axis=1) / (nsamples - 1)
+        if starts is not None:
+            first = np.searchsorted(starts, s.start)
+            last = np.searchsorted(starts, s.stop)
+            bs, bc = starts[first:last] - s.start, counts[first:last]
+            colmeans = np.add.reduceat(r, bs, axis=0) / bc[:, None]
+            r -= np.repeat(colmeans, bc, axis=0)
+            ss[first:last] = np.add.reduceat(np.sum(r**2, axis=1), bs)
+    return row_means, row_var, ss
+
+
+def _priors(row_means, row_var, sd_quantile_for_logfc):
     prior_logfc = math.sqrt(float(np.quantile(row_var, sd_quantile_for_logfc)))
-    return row_means, float(row_means.mean()), float(row_means.std(ddof=1)), prior_logfc
+    return float(row_means.mean()), float(row_means.std(ddof=1)), prior_logfc
 
 
 def dpc_impute_hyperparams(y, dpc_slope=0.7, sd_quantile_for_logfc=0.9):
     """limpa ``dpcImputeHyperparam``: from the exp-tilt-completed matrix
     (:func:`tearflow.dpc.impute_by_exp_tilt`), prior mean and sd = mean and sd of the row means,
     prior log-FC sd = sqrt of the ``sd_quantile_for_logfc`` quantile of the row variances."""
-    ycomplete = dpcmod.impute_by_exp_tilt(y, dpc_slope=dpc_slope)
-    _, mean, sd, logfc = _row_prior_moments(ycomplete, sd_quantile_for_logfc)
+    y = dpcmod.as_intensity_matrix(y)
+    row_means, row_var, _ = _complete_row_stats(y, dpcmod.ExpTiltFill(y, dpc_slope))
+    mean, sd, logfc = _priors(row_means, row_var, sd_quantile_for_logfc)
     return QuantHyperparams(prior_mean=mean, prior_sd=sd, prior_logfc=logfc)
 
 
 def protein_residual_variances(ycomplete, starts, counts):
     """limpa ``proteinResVarFromCompletePeptideData``: each protein's residual variance from the
     two-way additive fit (precursor + sample) to its complete rows, on (n − 1)(K − 1) df (NaN, 0 df for
-    one-precursor proteins). Rows are grouped by protein: protein k is rows starts[k]:starts[k]+counts[k]."""
-    nsamples = ycomplete.shape[1]
-    df = (nsamples - 1) * (counts - 1)
-    r = ycomplete - ycomplete.mean(axis=1, keepdims=True)
-    colmeans = np.add.reduceat(r, starts, axis=0) / counts[:, None]
-    r = r - np.repeat(colmeans, counts, axis=0)
-    ss = np.add.reduceat(np.sum(r**2, axis=1), starts)
+    one-precursor proteins), and the df. Rows grouped by protein: protein k is rows
+    starts[k]:starts[k]+counts[k]."""
+    ycomplete = np.asarray(ycomplete, dtype=float)
+    if np.isnan(ycomplete).any():
+        raise TearflowError("protein_residual_variances: y must be complete (no missing values)")
+    starts, counts = np.asarray(starts), np.asarray(counts)
+    _, _, ss = _complete_row_stats(ycomplete, dpcmod.ExpTiltFill(ycomplete), starts, counts)
+    df = (ycomplete.shape[1] - 1) * (counts - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return ss / df, df
 
 
 def dpc_quant_hyperparams(y, starts, counts, dpc_slope=0.7, sd_quantile_for_logfc=0.9):
-    """limpa ``dpcQuantHyperparam`` on rows grouped by protein (``starts``/``counts``): the priors of
-    :func:`dpc_impute_hyperparams` and σ_k = sqrt of limma's ``squeezeVar`` posterior of each protein's
-    residual variance (:func:`protein_residual_variances`, :func:`tearflow.dpc.squeeze_var_any_df`)."""
-    ycomplete = dpcmod.impute_by_exp_tilt(y, dpc_slope=dpc_slope)
-    _, mean, sd, logfc = _row_prior_moments(ycomplete, sd_quantile_for_logfc)
-    s2, df = protein_residual_variances(ycomplete, starts, counts)
+    """limpa ``dpcQuantHyperparam`` on rows grouped by protein (sorted; protein k is rows
+    starts[k]:starts[k]+counts[k]): the priors of :func:`dpc_impute_hyperparams` and σ_k = sqrt of
+    limma's ``squeezeVar`` posterior of each protein's residual variance
+    (:func:`protein_residual_variances`, :func:`tearflow.dpc.squeeze_var_any_df`)."""
+    y = dpcmod.as_intensity_matrix(y)
+    starts, counts = np.asarray(starts), np.asarray(counts)
+    row_means, row_var, ss = _complete_row_stats(y, dpcmod.ExpTiltFill(y, dpc_slope), starts, counts)
+    mean, sd, logfc = _priors(row_means, row_var, sd_quantile_for_logfc)
+    df = (y.shape[1] - 1) * (counts - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = ss / df
     var_prior, df_prior, var_post = dpcmod.squeeze_var_any_df(s2, df)
     return QuantHyperparams(
         prior_mean=mean,
@@ -154,7 +181,12 @@ def dpc_quant_hyperparams(y, starts, counts, dpc_slope=0.7, sd_quantile_for_logf
 # One chunk of proteins with the same number of precursors
 # --------------------------------------------------------------------------------------------------
 class _ProteinChunk:
-    """m proteins × K precursors × n samples, and Q, its gradient and Hessian pieces in (b, a)."""
+    """m proteins × K precursors × n samples, and Q, its gradient and Hessian pieces in (b, a).
+
+    Missing cells are held as flat index arrays; at a missing cell with mean μ and residual sd s,
+    plogis(−η_k) = 1/(1 + exp(β0 + β1 μ) · exp(β1 s z_k)), so each cell costs one exp (the second
+    factor is per precursor row) rather than one per quadrature node.
+    """
 
     def __init__(self, y, sigma_cells, dpc, prior_mean, prior_sd, prior_logfc):
         self.m, self.K, self.n = y.shape
@@ -167,6 +199,8 @@ class _ProteinChunk:
         # prior Hessian 2 (c I + d 11ᵀ) of the sample block
         self.c = 1.0 / prior_logfc**2
         self.d = 1.0 / self.n**2 / prior_sd**2 - 1.0 / self.n / prior_logfc**2
+        self.mis_m, self.mis_r, self.mis_j = np.nonzero(~self.obs)
+        self.node_factor = np.exp(self.b1 * sigma_cells[:, :, None] * _NODES)  # (m, K, 16)
 
     # -- cells --
     def _mu(self, beta):
@@ -177,37 +211,49 @@ class _ProteinChunk:
         a_full = np.concatenate([a, -a.sum(axis=1, keepdims=True)], axis=1)
         return b[:, None, :] + a_full[:, :, None]
 
-    def _missing_terms(self, mu_m, sig_m, derivs):
-        """log G and, with ``derivs``, G'/G and G''/G at missing cells (flat arrays)."""
-        eta = self.b0 + self.b1 * (mu_m[:, None] + sig_m[:, None] * _NODES)
-        with np.errstate(over="ignore"):
-            pu = 1.0 / (1.0 + np.exp(eta))  # plogis(eta, lower.tail = FALSE)
-        g = pu @ _WEIGHTS
-        tiny = ~(g > 1e-280)
+    def _missing_cells(self, rows):
+        """Flat (local protein, row, sample, chunk protein) of the missing cells of proteins ``rows``."""
+        if len(rows) == self.m:
+            return self.mis_m, self.mis_r, self.mis_j, self.mis_m
+        pos = np.full(self.m, -1)
+        pos[rows] = np.arange(len(rows))
+        local = pos[self.mis_m]
+        sel = local >= 0
+        return local[sel], self.mis_r[sel], self.mis_j[sel], self.mis_m[sel]
+
+    def _missing_terms(self, mu_m, factor, derivs):
+        """log G, and with ``derivs`` ∂(−2 log G)/∂μ and ∂²(−2 log G)/∂μ², at missing cells."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            pu = np.exp(self.b0 + self.b1 * mu_m)[:, None] * factor
+            pu += 1.0
+            np.reciprocal(pu, out=pu)  # plogis(η_k, lower.tail = FALSE)
+            g = pu @ _WEIGHTS
+            tiny = ~(g > 1e-280)
+            log_g = np.log(g)
+            if derivs:
+                q = 1.0 - pu
+                q *= pu
+                e1 = (q @ _WEIGHTS) / g
+                pu *= -2.0
+                pu += 1.0
+                pu *= q
+                e2 = (pu @ _WEIGHTS) / g
         if tiny.any():  # G underflows: the same in log space
-            log_pu = -np.logaddexp(0.0, eta[tiny])
-            lw = log_pu + np.log(_WEIGHTS)
+            eta = self.b0 + self.b1 * mu_m[tiny, None] + np.log(factor[tiny])
+            lw = -np.logaddexp(0.0, eta) + np.log(_WEIGHTS)
             lmax = lw.max(axis=1, keepdims=True)
             t = np.exp(lw - lmax)
             s = t.sum(axis=1)
-            log_g_tiny = lmax[:, 0] + np.log(s)
-            r_tiny = t / s[:, None]
-        with np.errstate(divide="ignore"):
-            log_g = np.log(g)
-        if tiny.any():
-            log_g[tiny] = log_g_tiny
+            log_g[tiny] = lmax[:, 0] + np.log(s)
+            if derivs:
+                r = t / s[:, None]
+                pt = np.exp(-np.logaddexp(0.0, -eta))  # plogis(η)
+                e1[tiny] = (r * pt).sum(axis=1)
+                e2[tiny] = (r * pt * (2 * pt - 1)).sum(axis=1)
         if not derivs:
             return log_g, None, None
-        p = 1.0 - pu
-        wpu = pu * _WEIGHTS
-        with np.errstate(invalid="ignore", divide="ignore"):
-            e1 = (wpu * p).sum(axis=1) / g  # E_r[p]
-            e2 = (wpu * p * (2 * p - 1)).sum(axis=1) / g
-        if tiny.any():
-            pt = 1.0 - np.exp(-np.logaddexp(0.0, eta[tiny]))
-            e1[tiny] = (r_tiny * pt).sum(axis=1)
-            e2[tiny] = (r_tiny * pt * (2 * pt - 1)).sum(axis=1)
-        return log_g, -self.b1 * e1, self.b1**2 * e2
+        # G'/G = −β1 e1, G''/G = β1² e2
+        return log_g, 2 * self.b1 * e1, 2 * self.b1**2 * (e1 * e1 - e2)
 
     def _prior(self, b):
         mean = b.mean(axis=1)
@@ -216,43 +262,35 @@ class _ProteinChunk:
         grad = 2 * ((mean - self.prior_mean)[:, None] / self.n / self.prior_sd**2 + dev / self.prior_logfc**2)
         return q, grad
 
+    def evaluate(self, beta, rows, derivs):
+        """Q at ``beta`` for proteins ``rows``; with ``derivs`` also ∂Q/∂μ and ∂²Q/∂μ² per cell
+        ((len(rows), K, n) each)."""
+        mu = self._mu(beta)
+        obs = self.obs[rows]
+        inv_s2 = self.inv_s2[rows]
+        res = np.where(obs, self.y0[rows] - mu, 0.0)
+        q = np.einsum("mkn,mk->m", res * res, inv_s2)
+        lm, lr, lj, gm = self._missing_cells(rows)
+        d1 = d2 = None
+        if derivs:
+            d1 = -2 * res * inv_s2[:, :, None]
+            d2 = np.where(obs, 2 * inv_s2[:, :, None], 0.0)
+        if len(lm):
+            mu_m = mu[lm, lr if self.K > 1 else 0, lj]
+            log_g, h1, h2 = self._missing_terms(mu_m, self.node_factor[gm, lr], derivs)
+            q = q - 2 * np.bincount(lm, weights=log_g, minlength=len(rows))
+            if derivs:
+                d1[lm, lr, lj] = h1
+                d2[lm, lr, lj] = h2
+        qp, _ = self._prior(beta[:, : self.n])
+        return q + qp, d1, d2
+
     def objective(self, beta, rows):
         """Q for proteins ``rows`` at ``beta`` ((len(rows), n + K − 1))."""
-        mu = self._mu(beta)
-        obs = self.obs[rows]
-        res = np.where(obs, self.y0[rows] - mu, 0.0)
-        q = np.einsum("mkn,mk->m", res * res, self.inv_s2[rows])
-        mis = ~obs
-        if mis.any():
-            pm, pr, _ = np.nonzero(mis)
-            mu_m = np.broadcast_to(mu, mis.shape)[mis]
-            log_g, _, _ = self._missing_terms(mu_m, self.sigma[rows][pm, pr], derivs=False)
-            q = q - 2 * np.bincount(pm, weights=log_g, minlength=len(rows))
-        qp, _ = self._prior(beta[:, : self.n])
-        return q + qp
-
-    def _cell_derivatives(self, beta, rows, exact):
-        """∂Q/∂μ and ∂²Q/∂μ² per cell (m', K, n); with ``exact=False`` negative curvatures of the
-        missing-value term (where the quadrature is not log-concave) are set to 0."""
-        mu = self._mu(beta)
-        obs = self.obs[rows]
-        inv_s2 = np.broadcast_to(self.inv_s2[rows][:, :, None], obs.shape)
-        d1 = np.where(obs, -2 * (self.y0[rows] - mu) * inv_s2, 0.0)
-        d2 = np.where(obs, 2 * inv_s2, 0.0)
-        mis = ~obs
-        log_g = None
-        pm = None
-        if mis.any():
-            pm, pr, _ = np.nonzero(mis)
-            mu_m = np.broadcast_to(mu, mis.shape)[mis]
-            log_g, gd, gdd = self._missing_terms(mu_m, self.sigma[rows][pm, pr], derivs=True)
-            d1[mis] = -2 * gd
-            h = 2 * (gd * gd - gdd)
-            d2[mis] = h if exact else np.maximum(h, 0.0)
-        return mu, d1, d2, log_g, pm
+        return self.evaluate(beta, rows, derivs=False)[0]
 
     def gradient(self, beta, rows):
-        _, d1, _, _, _ = self._cell_derivatives(beta, rows, exact=True)
+        _, d1, _ = self.evaluate(beta, rows, derivs=True)
         return self._gradient_from_cells(beta, d1)
 
     def _gradient_from_cells(self, beta, d1):
@@ -288,16 +326,18 @@ class _ProteinChunk:
         x = inv[:, :, None] * v
         return x - (two_d * x.sum(axis=1) / denom[:, None])[:, None, :] * inv[:, :, None]
 
-    def solve(self, d2, grad):
-        """Newton direction −H⁻¹ g and the sample-block diagonal of H⁻¹ (Schur complement on the
-        precursor block)."""
+    def solve(self, d2, grad, diagonal=False):
+        """Newton direction −H⁻¹ g and, with ``diagonal``, the sample-block diagonal of H⁻¹ (Schur
+        complement on the precursor block)."""
         dg, c_mat, e_mat = self._hessian_parts(d2)
         gb = grad[:, : self.n]
-        inv = 1.0 / dg
-        two_d = 2 * self.d
-        diag_ainv = inv - two_d * inv**2 / (1.0 + two_d * inv.sum(axis=1))[:, None]
+        diag = None
+        if diagonal:
+            inv = 1.0 / dg
+            two_d = 2 * self.d
+            diag = inv - two_d * inv**2 / (1.0 + two_d * inv.sum(axis=1))[:, None]
         if self.K == 1:
-            return -self._a_inverse(dg, gb), diag_ainv
+            return -self._a_inverse(dg, gb), diag
         ga = grad[:, self.n :]
         ainv_c = self._a_inverse(dg, c_mat)  # (m, n, K−1)
         schur = e_mat - np.einsum("mnk,mnl->mkl", c_mat, ainv_c)
@@ -305,80 +345,95 @@ class _ProteinChunk:
         rhs = ga - np.einsum("mnk,mn->mk", c_mat, ainv_gb)
         xa = np.linalg.solve(schur, rhs[:, :, None])[:, :, 0]
         xb = ainv_gb - np.einsum("mnk,mk->mn", ainv_c, xa)
-        sinv_ct = np.linalg.solve(schur, ainv_c.transpose(0, 2, 1))  # S⁻¹ (A⁻¹C)ᵀ
-        diag = diag_ainv + np.einsum("mnk,mkn->mn", ainv_c, sinv_ct)
+        if diagonal:
+            sinv_ct = np.linalg.solve(schur, ainv_c.transpose(0, 2, 1))  # S⁻¹ (A⁻¹C)ᵀ
+            diag = diag + np.einsum("mnk,mkn->mn", ainv_c, sinv_ct)
         return -np.concatenate([xb, xa], axis=1), diag
 
-    def standard_errors(self, beta, rows):
-        """sqrt(2 diag(H⁻¹)) for the sample effects, H the exact Hessian of Q (limpa's formula)."""
-        _, d1, d2, _, _ = self._cell_derivatives(beta, rows, exact=True)
-        _, diag = self.solve(d2, self._gradient_from_cells(beta, d1))
+    def finish(self, beta, rows, polish=False):
+        """Q and standard errors sqrt(2 diag(H⁻¹)) of the sample effects at ``beta`` (H the exact
+        Hessian of Q, limpa's formula); with ``polish`` first one exact Newton step (limpa
+        ``newton.polish``). Returns (beta, Q, standard errors)."""
+        q, d1, d2 = self.evaluate(beta, rows, derivs=True)
+        step, diag = self.solve(d2, self._gradient_from_cells(beta, d1), diagonal=True)
+        if polish:
+            beta = beta + step
+            q = self.objective(beta, rows)
         bad = ~(np.isfinite(diag) & (diag > 0)).all(axis=1)
-        if bad.any():  # not positive definite: the curvature-floored Hessian
-            _, d1b, d2b, _, _ = self._cell_derivatives(beta[bad], rows[bad], exact=False)
-            _, diag[bad] = self.solve(d2b, self._gradient_from_cells(beta[bad], d1b))
+        if bad.any():  # not positive definite: the Hessian with the missing-value curvature floored at 0
+            _, d1b, d2b = self.evaluate(beta[bad], rows[bad], derivs=True)
+            _, diag[bad] = self.solve(np.maximum(d2b, 0.0), self._gradient_from_cells(beta[bad], d1b), diagonal=True)
         with np.errstate(invalid="ignore"):
-            return np.sqrt(2 * diag)
+            return beta, q, np.sqrt(2 * diag)
 
-    def newton_polish(self, beta, rows):
-        """One Newton step with the exact Hessian (limpa ``newton.polish``)."""
-        _, d1, d2, _, _ = self._cell_derivatives(beta, rows, exact=True)
-        step, _ = self.solve(d2, self._gradient_from_cells(beta, d1))
-        return beta + step
+    def minimize_newton(self, beta, maxit=100, tol=1e-7):
+        """Damped Newton from ``beta`` for all m proteins; returns (beta, converged).
 
-    def minimize_newton(self, beta, maxit=100, tol=1e-9):
-        """Damped Newton from ``beta`` for all m proteins; returns (beta, Q, converged)."""
+        Direction: −H⁻¹g with the missing-value curvatures floored at 0 (H is then positive definite
+        and equals the exact Hessian wherever the quadrature is log-concave). Step 1 is tried first and
+        accepted if Q decreases by ≥ 1e-4 of the predicted amount (Armijo) or the Newton decrement² is
+        < 1e-6 (then within rounding of the minimum's neighbourhood), else halved. A protein is
+        done when its largest parameter change is < ``tol`` (the next change would be ~tol²)."""
         beta = beta.copy()
-        m = self.m
-        rows_all = np.arange(m)
-        q = self.objective(beta, rows_all)
-        converged = np.zeros(m, dtype=bool)
-        active = rows_all.copy()
+        rows = np.arange(self.m)
+        q, d1, d2 = self.evaluate(beta, rows, derivs=True)
+        converged = np.zeros(self.m, dtype=bool)
+        active = rows
         for _ in range(maxit):
             if not len(active):
                 break
-            ba = beta[active]
-            _, d1, d2, _, _ = self._cell_derivatives(ba, active, exact=False)
-            grad = self._gradient_from_cells(ba, d1)
-            step, _ = self.solve(d2, grad)
+            grad = self._gradient_from_cells(beta[active], d1)
+            step, _ = self.solve(np.maximum(d2, 0.0), grad)
             slope = np.einsum("mp,mp->m", grad, step)
             bad = ~np.isfinite(slope) | (slope >= 0)
             if bad.any():  # not a descent direction: steepest descent
                 step[bad] = -grad[bad]
                 slope[bad] = -np.einsum("mp,mp->m", grad[bad], grad[bad])
-            t = np.ones(len(active))
+            size = np.max(np.abs(step), axis=1)
+            done = size < tol
+            beta[active[done]] += step[done]
+            converged[active[done]] = True
+            keep = ~done
+            active, step, slope = active[keep], step[keep], slope[keep]
+            if not len(active):
+                break
+            trial = beta[active] + step
+            q_t, d1_t, d2_t = self.evaluate(trial, active, derivs=True)
             qa = q[active]
-            pending = np.arange(len(active))
-            new_q = np.empty(len(active))
-            # near the minimum Q changes by less than rounding: take the full Newton step
-            small = -slope < 1e-8
-            new_q[small] = np.nan
-            pending = pending[~small]
-            for _ls in range(60):
-                if not len(pending):
-                    break
-                trial = ba[pending] + t[pending, None] * step[pending]
-                qt = self.objective(trial, active[pending])
-                ok = np.isfinite(qt) & (qt <= qa[pending] + 1e-4 * t[pending] * slope[pending])
-                new_q[pending[ok]] = qt[ok]
-                t[pending[~ok]] *= 0.5
-                pending = pending[~ok]
-            if len(pending):  # no decrease found: stay
-                t[pending] = 0.0
-                new_q[pending] = qa[pending]
-            beta[active] = ba + t[:, None] * step
-            if small.any():
-                new_q[small] = self.objective(beta[active[small]], active[small])
-            q[active] = new_q
-            size = np.max(np.abs(t[:, None] * step), axis=1)
-            done = (size < tol) | (t == 0.0)
-            converged[active[done]] = size[done] < tol
-            active = active[~done]
-        return beta, q, converged
+            # near the minimum (Newton decrement² −gᵀd < 1e-6) the full step is safe and the change
+            # of Q can be below its rounding: accept it without the test
+            ok = np.isfinite(q_t) & ((q_t <= qa + 1e-4 * slope) | (-slope < 1e-6))
+            beta[active[ok]] = trial[ok]
+            q[active[ok]] = q_t[ok]
+            if not ok.all():  # backtrack, objective only, then derivatives at the accepted point
+                pend = np.flatnonzero(~ok)
+                t = np.full(len(pend), 0.5)
+                found = np.zeros(len(pend), dtype=bool)
+                for _ls in range(50):
+                    cand = beta[active[pend]] + t[:, None] * step[pend]
+                    qc = self.objective(cand, active[pend])
+                    hit = ~found & np.isfinite(qc) & (qc <= qa[pend] + 1e-4 * t * slope[pend])
+                    beta[active[pend[hit]]] = cand[hit]
+                    q[active[pend[hit]]] = qc[hit]
+                    found |= hit
+                    if found.all():
+                        break
+                    t = np.where(found, t, t * 0.5)
+                stuck = pend[~found]  # no decrease along the direction: at the minimum to rounding
+                converged[active[stuck]] = True
+                moved = pend[found]
+                if len(moved):
+                    _, d1m, d2m = self.evaluate(beta[active[moved]], active[moved], derivs=True)
+                    d1_t[moved], d2_t[moved] = d1m, d2m
+                keep = np.ones(len(active), dtype=bool)
+                keep[stuck] = False
+                active, d1_t, d2_t = active[keep], d1_t[keep], d2_t[keep]
+            d1, d2 = d1_t, d2_t
+        return beta, converged
 
     def minimize_bfgs(self, beta):
         out = r_optim.bfgs_minimize(self.objective, self.gradient, beta)
-        return out.par, out.value, out.converged
+        return out.par, out.converged
 
 
 # --------------------------------------------------------------------------------------------------
@@ -427,34 +482,54 @@ def peptides_to_proteins(
     if method not in ("newton", "bfgs"):
         raise TearflowError(f"peptides_to_proteins: method must be 'newton' or 'bfgs', found {method!r}")
     y = dpcmod.as_intensity_matrix(y)
+    uniq, order, starts, counts = _group_rows(protein_id, y.shape[0])
+    if not np.array_equal(order, np.arange(len(order))):
+        y = y[order]
+    return _quantify_sorted(
+        y, uniq, starts, counts, sigma, dpc, prior_mean, prior_sd, prior_logfc, standard_errors, newton_polish, method
+    )
+
+
+def _quantify_sorted(
+    y, uniq, starts, counts, sigma, dpc, prior_mean, prior_sd, prior_logfc, standard_errors, newton_polish, method
+):
+    """:func:`peptides_to_proteins` on rows already sorted by protein (protein k = rows
+    starts[k]:starts[k]+counts[k])."""
     nrows, nsamples = y.shape
-    uniq, order, starts, counts = _group_rows(protein_id, nrows)
-    y = y[order]
     nprot = len(uniq)
     sigma = np.asarray(sigma, dtype=float)
-    if sigma.ndim == 0 or sigma.size == 1:
+    if sigma.size == 1:
         sigma = np.full(nprot, float(sigma.reshape(-1)[0]))
     elif sigma.size != nprot:
         raise TearflowError(f"peptides_to_proteins: sigma has {sigma.size} values, expected 1 or {nprot} (proteins)")
     b0, b1 = float(dpc[0]), float(dpc[1])
-    obs = ~np.isnan(y)
-    n_observed = np.add.reduceat(obs.astype(np.int64), starts, axis=0)
     prot_of_row = np.repeat(np.arange(nprot), counts)
 
-    # starting values, as peptides2Proteins
-    yimp = dpcmod.impute_by_exp_tilt(y, dpc_slope=b1, prior_logfc=prior_logfc)
-    b_start = np.add.reduceat(yimp, starts, axis=0) / counts[:, None]
-    row_means = yimp.mean(axis=1)
+    # starting values, as peptides2Proteins (block-wise over whole proteins)
+    fill = dpcmod.ExpTiltFill(y, dpc_slope=b1, prior_logfc=prior_logfc)
+    n_observed = np.empty((nprot, nsamples), dtype=np.int32)
+    b_start = np.empty((nprot, nsamples))
+    row_means = np.empty(nrows)
+    all_na = np.empty(nrows, dtype=bool)
+    for s in dpcmod.row_blocks(nrows, nsamples, starts):
+        first, last = np.searchsorted(starts, s.start), np.searchsorted(starts, s.stop)
+        bs = starts[first:last] - s.start
+        obs = ~np.isnan(y[s])
+        all_na[s] = ~obs.any(axis=1)
+        n_observed[first:last] = np.add.reduceat(obs, bs, axis=0, dtype=np.int32)
+        yimp = fill.fill(y[s], s)
+        b_start[first:last] = np.add.reduceat(yimp, bs, axis=0) / counts[first:last, None]
+        row_means[s] = yimp.mean(axis=1)
     row_centred = row_means - (np.add.reduceat(row_means, starts) / counts)[prot_of_row]
     unobserved = n_observed == 0
     n_unobs = unobserved.sum(axis=1)
-    share = n_unobs > 1
-    if share.any():
-        mean_unobs = np.where(unobserved, b_start, 0.0).sum(axis=1) / np.maximum(n_unobs, 1)
-        b_start = np.where(unobserved & share[:, None], mean_unobs[:, None], b_start)
+    share = np.flatnonzero(n_unobs > 1)
+    if len(share):
+        u = unobserved[share]
+        mean_unobs = np.where(u, b_start[share], 0.0).sum(axis=1) / n_unobs[share]
+        b_start[share] = np.where(u, mean_unobs[:, None], b_start[share])
 
     # never-detected precursors of a protein: one row, weight = their number (peptides2ProteinBFGS)
-    all_na = ~obs.any(axis=1)
     n_all_na = np.bincount(prot_of_row, weights=all_na, minlength=nprot).astype(int)
     row_in_prot = np.arange(nrows) - starts[prot_of_row]
     first_na = np.full(nprot, -1)
@@ -496,18 +571,15 @@ def peptides_to_proteins(
                 beta0[:, nsamples:] = row_centred[kept_effects[estart[prot][:, None] + np.arange(k - 1)]]
             chunk = _ProteinChunk(yc, sig, (b0, b1), prior_mean, prior_sd, prior_logfc)
             if method == "newton":
-                beta, q, conv = chunk.minimize_newton(beta0)
+                beta, conv = chunk.minimize_newton(beta0)
             else:
-                beta, q, conv = chunk.minimize_bfgs(beta0)
-            rows = np.arange(len(prot))
-            if newton_polish and standard_errors:
-                beta = chunk.newton_polish(beta, rows)
-                q = chunk.objective(beta, rows)
+                beta, conv = chunk.minimize_bfgs(beta0)
+            beta, q, se = chunk.finish(beta, np.arange(len(prot)), polish=newton_polish)
             expression[prot] = beta[:, :nsamples]
             objective[prot] = q
             converged[prot] = conv
             if standard_errors:
-                stderr[prot] = chunk.standard_errors(beta, rows)
+                stderr[prot] = se
     return ProteinQuantification(
         proteins=uniq,
         expression=expression,
@@ -556,21 +628,26 @@ def dpc_quant(y, protein_id, dpc=None, dpc_slope=0.8, method="newton"):
     y = _check_input(y, "dpc_quant")
     curve = _resolve_dpc(y, dpc, dpc_slope)
     uniq, order, starts, counts = _group_rows(protein_id, y.shape[0])
+    if not np.array_equal(order, np.arange(len(order))):
+        y = y[order]
     if len(uniq) == y.shape[0]:
-        out = dpc_quant_by_row(y[order], dpc=curve, method=method)
+        out = dpc_quant_by_row(y, dpc=curve, method=method)
         out.proteins = uniq
         return out
-    h = dpc_quant_hyperparams(y[order], starts, counts, dpc_slope=curve[1])
-    return peptides_to_proteins(
+    h = dpc_quant_hyperparams(y, starts, counts, dpc_slope=curve[1])
+    return _quantify_sorted(
         y,
-        protein_id,
-        sigma=h.sigma,
-        dpc=curve,
-        prior_mean=h.prior_mean,
-        prior_sd=max(h.prior_sd, 1.0),
-        prior_logfc=max(h.prior_logfc, 1.0),
-        standard_errors=True,
-        method=method,
+        uniq,
+        starts,
+        counts,
+        h.sigma,
+        curve,
+        h.prior_mean,
+        max(h.prior_sd, 1.0),
+        max(h.prior_logfc, 1.0),
+        True,
+        False,
+        method,
     )
 
 

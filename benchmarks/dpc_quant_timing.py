@@ -129,7 +129,9 @@ def main():
             f"dpc (cn) {t_dpc:.2f} s; dpc_quant {t_py:.2f} s; peak RSS {peak_rss_gb():.2f} GB",
             flush=True,
         )
-        row = dict(size=name, samples=nsamples, precursors=nprec, proteins=nprot, python_dpc_s=t_dpc, python_quant_s=t_py)
+        row = dict(
+            size=name, samples=nsamples, precursors=nprec, proteins=nprot, python_dpc_s=t_dpc, python_quant_s=t_py
+        )
         if have_r:
             yr, idr = y, ids
             if r_cap is not None and r_cap < nprot:
@@ -160,8 +162,10 @@ def main():
         rows.append(row)
         del y, q
     print()
-    print("| size | samples | precursors | proteins | tearflow dpc (s) | tearflow dpcQuant (s) | R proteins | "
-          "tearflow same input (s) | R dpcQuant (s) | speed-up | max abs diff |")
+    print(
+        "| size | samples | precursors | proteins | tearflow dpc (s) | tearflow dpcQuant (s) | R proteins | "
+        "tearflow same input (s) | R dpcQuant (s) | speed-up | max abs diff |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         rpart = (

@@ -479,8 +479,7 @@ def peptides_to_proteins(
     Standard errors are sqrt(2 diag(H⁻¹)) of the exact Hessian H of Q; ``newton_polish`` adds one
     Newton step with it, as limpa's option. Returns a :class:`ProteinQuantification`.
     """
-    if method not in ("newton", "bfgs"):
-        raise TearflowError(f"peptides_to_proteins: method must be 'newton' or 'bfgs', found {method!r}")
+    _check_method(method, "peptides_to_proteins")
     y = dpcmod.as_intensity_matrix(y)
     uniq, order, starts, counts = _group_rows(protein_id, y.shape[0])
     if not np.array_equal(order, np.arange(len(order))):
@@ -605,6 +604,11 @@ def _resolve_dpc(y, dpc, dpc_slope):
     return (b0, b1)
 
 
+def _check_method(method, what):
+    if method not in ("newton", "bfgs"):
+        raise TearflowError(f"{what}: method must be 'newton' or 'bfgs', found {method!r}")
+
+
 def _check_input(y, what):
     y = dpcmod.as_intensity_matrix(y, what)
     if y.shape[0] == 0 or y.shape[1] == 0:
@@ -625,6 +629,7 @@ def dpc_quant(y, protein_id, dpc=None, dpc_slope=0.8, method="newton"):
     :func:`peptides_to_proteins` with standard errors. If every protein has one precursor this is
     :func:`dpc_quant_by_row`, as in limpa.
     """
+    _check_method(method, "dpc_quant")
     y = _check_input(y, "dpc_quant")
     curve = _resolve_dpc(y, dpc, dpc_slope)
     uniq, order, starts, counts = _group_rows(protein_id, y.shape[0])
@@ -656,6 +661,7 @@ def dpc_quant_by_row(y, dpc=None, dpc_slope=0.8, method="newton"):
     ``pg_matrix``): :func:`peptides_to_proteins` with σ = 0.01 (observed values are kept), priors from
     :func:`dpc_impute_hyperparams` (not floored at 1), so only the missing values are estimated, with
     standard errors. Rows stay in input order (``proteins`` = row numbers)."""
+    _check_method(method, "dpc_quant_by_row")
     y = _check_input(y, "dpc_quant_by_row")
     curve = _resolve_dpc(y, dpc, dpc_slope)
     h = dpc_impute_hyperparams(y, dpc_slope=curve[1])

@@ -227,17 +227,17 @@ class _ProteinChunk:
             pu = np.exp(self.b0 + self.b1 * mu_m)[:, None] * factor
             pu += 1.0
             np.reciprocal(pu, out=pu)  # plogis(η_k, lower.tail = FALSE)
-            g = pu @ _WEIGHTS
+            g = np.einsum("ck,k->c", pu, _WEIGHTS)  # not BLAS: its threads stall on small products
             tiny = ~(g > 1e-280)
             log_g = np.log(g)
             if derivs:
                 q = 1.0 - pu
                 q *= pu
-                e1 = (q @ _WEIGHTS) / g
+                e1 = np.einsum("ck,k->c", q, _WEIGHTS) / g
                 pu *= -2.0
                 pu += 1.0
                 pu *= q
-                e2 = (pu @ _WEIGHTS) / g
+                e2 = np.einsum("ck,k->c", pu, _WEIGHTS) / g
         if tiny.any():  # G underflows: the same in log space
             eta = self.b0 + self.b1 * mu_m[tiny, None] + np.log(factor[tiny])
             lw = -np.logaddexp(0.0, eta) + np.log(_WEIGHTS)

@@ -1,7 +1,7 @@
 """Time tearflow's DPC protein quantification against R limpa ``dpcQuant`` on identical input.
 
 Standalone and seeded. For each size it simulates precursor log2 intensities (proteins with a
-geometric number of precursors, mean 6; patients × 2 visits; logit-linear detection, ~35% missing),
+geometric number of precursors, mean 6; patients × 2 visits; logit-linear detection, ~30% missing),
 times :func:`tearflow.protein_quant.dpc_quant` (and the DPC fit, :func:`tearflow.dpc.detection_curve`),
 and, when ``Rscript`` with limpa is available, writes the input once (raw float64 + protein ids) and
 times ``dpcQuant`` on it with ``benchmarks/dpc_quant_timing.R``, then compares the estimates.

@@ -474,6 +474,14 @@ def _cn_minus_two_loglik(y, mu, sigma):
     nm = nmis[has_mis]
 
     def fn(par, rows):
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return _fn(par)
+
+    def gr(par, rows):
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return _gr(par)
+
+    def _fn(par):
         out = np.empty(len(par))
         for k, (beta0, lb1) in enumerate(par):
             beta1 = math.exp(lb1 / 10)
@@ -483,7 +491,7 @@ def _cn_minus_two_loglik(y, mu, sigma):
             out[k] = -2 * q
         return out
 
-    def gr(par, rows):
+    def _gr(par):
         out = np.empty_like(par)
         for k, (beta0, lb1) in enumerate(par):
             beta1 = math.exp(lb1 / 10)

@@ -30,9 +30,10 @@ same number of precursors are minimized together, in chunks of bounded size, by 
 - ``method="newton"`` (default): Newton's method on the exact gradient and Hessian, the Hessian
   solved through its structure (the sample block is diagonal plus rank one, so a Schur complement
   leaves a (K−1)×(K−1) system for K precursors), with a backtracking line search; iterated to the
-  true minimum (largest parameter step < 1e-7; quadratic convergence leaves ~1e-14). Where limpa's
-  BFGS stops early (Q changing by < 1.5e-8 relative, or 100 iterations, which at 1,000 samples it
-  reaches), the estimates differ from limpa's by up to its stopping error, with Q lower here.
+  true minimum (largest parameter step < 1e-7; quadratic convergence leaves ~1e-14). limpa's BFGS
+  stops when a step changes Q by < 1.5e-8 relative, i.e. by < 1.5e-4 when Q ~ 1e4 (1,000 samples):
+  there the estimates differ from limpa's by up to its stopping error (~1e-3 on the log2 scale),
+  with Q lower here (by 1e-7 to 4e-4 in the fixtures and the benchmark).
 - ``method="bfgs"``: limpa's own path, R's BFGS (:func:`tearflow.r_optim.bfgs_minimize`) from
   limpa's starting values, batched; matches limpa up to BFGS's sensitivity to rounding (~3e-4 on
   the fixtures), at O(p²) memory and time per iteration per protein (p = samples + precursors − 1),

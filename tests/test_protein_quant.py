@@ -254,9 +254,8 @@ def test_newton_reaches_a_lower_objective_than_bfgs():
 
 def test_newton_polish_leaves_the_optimum_in_place():
     y, prot = simulate(60, 8, seed=23)
-    order = np.argsort(prot, kind="stable")
-    uniq, starts, counts = np.unique(prot[order], return_index=True, return_counts=True)
-    h = pq.dpc_quant_hyperparams(y[order], starts, counts, dpc_slope=0.7)
+    h = pq.dpc_quant_hyperparams(y, prot, dpc_slope=0.7)
+    assert np.array_equal(h.proteins, np.unique(prot))
     kw = dict(sigma=h.sigma, dpc=(-3.5, 0.7), prior_mean=h.prior_mean, prior_sd=max(h.prior_sd, 1), prior_logfc=1.0)
     plain = pq.peptides_to_proteins(y, prot, **kw)
     polished = pq.peptides_to_proteins(y, prot, newton_polish=True, **kw)
@@ -279,9 +278,12 @@ def test_single_precursor_proteins_are_quantified_by_row():
 def test_protein_residual_variances_of_an_exact_additive_model_are_zero():
     rng = np.random.default_rng(2)
     y = rng.normal(size=(5, 1)) + rng.normal(size=(1, 7))
-    s2, df = pq.protein_residual_variances(y, np.array([0, 2]), np.array([2, 3]))
+    proteins, s2, df = pq.protein_residual_variances(y, np.array(["b", "b", "a", "a", "a"]))
+    assert list(proteins) == ["a", "b"]
     np.testing.assert_allclose(s2, 0, atol=1e-25)
-    np.testing.assert_array_equal(df, [6, 12])
+    np.testing.assert_array_equal(df, [12, 6])
+    noisy = y + np.random.default_rng(3).normal(0, 0.5, y.shape)
+    assert (pq.protein_residual_variances(noisy, np.array(["b", "b", "a", "a", "a"]))[1] > 0.01).all()
 
 
 def test_user_errors():

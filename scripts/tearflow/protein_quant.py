@@ -65,12 +65,15 @@ CHUNK_BFGS_ENTRIES = 4_000_000
 # --------------------------------------------------------------------------------------------------
 @dataclass
 class QuantHyperparams:
-    """limpa ``dpcQuantHyperparam``: prior mean and sd of protein log-intensities, prior sd of the
-    log-fold-changes between samples, and each protein's residual sd (empirical-Bayes moderated)."""
+    """limpa ``dpcQuantHyperparam`` / ``dpcImputeHyperparam``: prior mean and sd of protein
+    log-intensities, prior sd of the log-fold-changes between samples, and (``dpcQuantHyperparam``)
+    each protein's residual sd (empirical-Bayes moderated, ``sigma``, for the sorted ``proteins``)
+    with the prior (``df_prior``, ``var_prior``) it was moderated with."""
 
     prior_mean: float
     prior_sd: float
     prior_logfc: float
+    proteins: np.ndarray = None
     sigma: np.ndarray = None
     df_prior: float = None
     var_prior: float = None
@@ -109,14 +112,15 @@ class ProteinQuantification:
 # Hyperparameters
 # --------------------------------------------------------------------------------------------------
 def _complete_row_stats(y, fill, starts=None, counts=None):
-    """Block-wise over the exp-tilt-completed rows: row means, row variances and (with protein
+    """Block-wise over the rows completed by ``fill`` (a :class:`tearflow.dpc.ExpTiltFill`; None: y
+    is complete): row means, row variances and (with protein
     ``starts``/``counts``) each protein's residual sum of squares of the additive model."""
     nrows, nsamples = y.shape
     row_means = np.empty(nrows)
     row_var = np.empty(nrows)
     ss = None if starts is None else np.empty(len(starts))
     for s in dpcmod.row_blocks(nrows, nsamples, starts):
-        yc = fill.fill(y[s], s)
+        yc = y[s] if fill is None else fill.fill(y[s], s)
         rm = yc.mean(axis=1)
         r = yc - rm[:, None]
         row_means[s] = rm
@@ -146,28 +150,33 @@ def dpc_impute_hyperparams(y, dpc_slope=0.7, sd_quantile_for_logfc=0.9):
     return QuantHyperparams(prior_mean=mean, prior_sd=sd, prior_logfc=logfc)
 
 
-def protein_residual_variances(ycomplete, starts, counts):
+def protein_residual_variances(ycomplete, protein_id):
     """limpa ``proteinResVarFromCompletePeptideData``: each protein's residual variance from the
-    two-way additive fit (precursor + sample) to its complete rows, on (n − 1)(K − 1) df (NaN, 0 df for
-    one-precursor proteins), and the df. Rows grouped by protein: protein k is rows
-    starts[k]:starts[k]+counts[k]."""
-    ycomplete = np.asarray(ycomplete, dtype=float)
+    two-way additive fit (precursor + sample) to its complete rows, on (n − 1)(K − 1) df (NaN with 0 df
+    for one-precursor proteins). Returns (sorted protein ids, variances, df)."""
+    ycomplete = dpcmod.as_intensity_matrix(ycomplete, "protein_residual_variances")
     if np.isnan(ycomplete).any():
         raise TearflowError("protein_residual_variances: y must be complete (no missing values)")
-    starts, counts = np.asarray(starts), np.asarray(counts)
-    _, _, ss = _complete_row_stats(ycomplete, dpcmod.ExpTiltFill(ycomplete), starts, counts)
+    uniq, order, starts, counts = _group_rows(protein_id, ycomplete.shape[0])
+    _, _, ss = _complete_row_stats(ycomplete[order], None, starts, counts)
     df = (ycomplete.shape[1] - 1) * (counts - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return ss / df, df
+        return uniq, ss / df, df
 
 
-def dpc_quant_hyperparams(y, starts, counts, dpc_slope=0.7, sd_quantile_for_logfc=0.9):
-    """limpa ``dpcQuantHyperparam`` on rows grouped by protein (sorted; protein k is rows
-    starts[k]:starts[k]+counts[k]): the priors of :func:`dpc_impute_hyperparams` and σ_k = sqrt of
-    limma's ``squeezeVar`` posterior of each protein's residual variance
-    (:func:`protein_residual_variances`, :func:`tearflow.dpc.squeeze_var_any_df`)."""
+def dpc_quant_hyperparams(y, protein_id, dpc_slope=0.7, sd_quantile_for_logfc=0.9):
+    """limpa ``dpcQuantHyperparam``: the priors of :func:`dpc_impute_hyperparams` and, per protein
+    (sorted ids, ``proteins``), σ_k = sqrt of limma's ``squeezeVar`` posterior of its residual variance
+    from the exp-tilt-completed rows (:func:`protein_residual_variances`,
+    :func:`tearflow.dpc.squeeze_var_any_df`)."""
     y = dpcmod.as_intensity_matrix(y)
-    starts, counts = np.asarray(starts), np.asarray(counts)
+    uniq, order, starts, counts = _group_rows(protein_id, y.shape[0])
+    if not np.array_equal(order, np.arange(len(order))):
+        y = y[order]
+    return _quant_hyperparams_sorted(y, uniq, starts, counts, dpc_slope, sd_quantile_for_logfc)
+
+
+def _quant_hyperparams_sorted(y, uniq, starts, counts, dpc_slope, sd_quantile_for_logfc=0.9):
     row_means, row_var, ss = _complete_row_stats(y, dpcmod.ExpTiltFill(y, dpc_slope), starts, counts)
     mean, sd, logfc = _priors(row_means, row_var, sd_quantile_for_logfc)
     df = (y.shape[1] - 1) * (counts - 1)
@@ -178,9 +187,10 @@ def dpc_quant_hyperparams(y, starts, counts, dpc_slope=0.7, sd_quantile_for_logf
         prior_mean=mean,
         prior_sd=sd,
         prior_logfc=logfc,
+        proteins=uniq,
         sigma=np.sqrt(var_post),
         df_prior=float(df_prior),
-        var_prior=float(np.mean(var_prior)),
+        var_prior=float(var_prior),
     )
 
 
@@ -646,7 +656,7 @@ def dpc_quant(y, protein_id, dpc=None, dpc_slope=0.8, method="newton"):
         out = dpc_quant_by_row(y, dpc=curve, method=method)
         out.proteins = uniq
         return out
-    h = dpc_quant_hyperparams(y, starts, counts, dpc_slope=curve[1])
+    h = _quant_hyperparams_sorted(y, uniq, starts, counts, dpc_slope=curve[1])
     return _quantify_sorted(
         y,
         uniq,

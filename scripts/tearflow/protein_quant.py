@@ -590,7 +590,8 @@ def _quantify_sorted(
                 beta, conv = chunk.minimize_newton(beta0)
             else:
                 beta, conv = chunk.minimize_bfgs(beta0)
-            beta, q, se = chunk.finish(beta, np.arange(len(prot)), polish=newton_polish)
+            # limpa polishes only when it computes standard errors (the step uses the same Hessian)
+            beta, q, se = chunk.finish(beta, np.arange(len(prot)), polish=newton_polish and standard_errors)
             expression[prot] = beta[:, :nsamples]
             objective[prot] = q
             converged[prot] = conv

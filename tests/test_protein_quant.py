@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
+from tearflow import dpc as dpcmod
 from tearflow import protein_quant as pq
 from tearflow.errors import TearflowError
 
@@ -298,3 +299,29 @@ def test_user_errors():
         pq.dpc_quant(y, prot, dpc=(-3.5, 0.7), method="lbfgs")
     with pytest.raises(TearflowError, match="NA"):
         pq.dpc_quant(y, np.array([None] * len(prot), dtype=object), dpc=(-3.5, 0.7))
+
+
+def test_missing_value_term_survives_underflow():
+    """Far above the detection range G = P(missing) underflows; log G and its derivatives come from
+    the log-space form, equal to the direct form where both work."""
+    chunk = pq._ProteinChunk(np.full((1, 1, 4), np.nan), np.array([[0.5]]), (-3.5, 0.7), 6.0, 3.0, 1.0)
+    nodes, weights = pq._NODES, pq._WEIGHTS
+    mu = np.array([5.0, 400.0, 1200.0, 2000.0])
+    factor = np.broadcast_to(chunk.node_factor[0, 0], (4, 16))
+    log_g, d1, d2 = chunk._missing_terms(mu, factor, derivs=True)
+    eta = -3.5 + 0.7 * (mu[:, None] + 0.5 * nodes)
+    reference = np.logaddexp.reduce(np.log(weights) - np.logaddexp(0, eta), axis=1)
+    np.testing.assert_allclose(log_g, reference, rtol=1e-12)
+    assert np.isfinite(d1).all() and np.isfinite(d2).all()
+    # far out the term is linear in μ: −2 log G ≈ 2 β1 μ, so ∂/∂μ → 2 β1 and ∂²/∂μ² → 0
+    np.testing.assert_allclose(d1[2:], 2 * 0.7, rtol=1e-9)
+    np.testing.assert_allclose(d2[2:], 0, atol=1e-9)
+
+
+def test_dpc_quant_accepts_a_fitted_curve():
+    y, prot = load_input("hye")
+    curve = dpcmod.detection_curve(y, model="cn")
+    a = pq.dpc_quant(y, prot, dpc=curve)
+    b = pq.dpc_quant(y, prot, dpc=curve.coefficients)
+    np.testing.assert_array_equal(a.expression, b.expression)
+    assert a.dpc == curve.coefficients

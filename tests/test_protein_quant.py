@@ -12,6 +12,9 @@ Two optimizers minimize the same −2 log posterior Q:
 Tolerances are absolute on the log2 scale.
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -325,3 +328,21 @@ def test_dpc_quant_accepts_a_fitted_curve():
     b = pq.dpc_quant(y, prot, dpc=curve.coefficients)
     np.testing.assert_array_equal(a.expression, b.expression)
     assert a.dpc == curve.coefficients
+
+
+def test_benchmark_runs_on_the_small_size_without_r():
+    """benchmarks/dpc_quant_timing.py: seeded generator, and the table on the small size."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import dpc_quant_timing
+
+    y1, ids1 = dpc_quant_timing.simulate(6, 300, seed=1)
+    y2, ids2 = dpc_quant_timing.simulate(6, 300, seed=1)
+    assert y1.shape == (300, 6) and np.array_equal(y1, y2, equal_nan=True) and np.array_equal(ids1, ids2)
+    assert 0.1 < np.isnan(y1).mean() < 0.6
+    out = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "dpc_quant_timing.py"), "--sizes", "small", "--no-r"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "| small | 12 | 3000 |" in out.stdout

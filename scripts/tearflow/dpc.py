@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from tearflow import distributions, r_optim, stats
+from tearflow import distributions, limma, multiple_testing, r_optim
 from tearflow.errors import TearflowError
 
 #: statmod ``gauss.quad.prob(16, dist = "normal")``: nodes and weights for E[f(Z)], Z ~ N(0, 1)
@@ -661,7 +661,7 @@ def squeeze_var_any_df(var, df):
 
     Where the positive residual df differ between rows, the prior (s0², d0) comes from limma's
     ``fitFDistUnequalDF1`` (maximum likelihood; :func:`_fit_f_dist_unequal_df1`); where they are all
-    equal, from the moment estimator ``fitFDist`` (:func:`tearflow.stats.squeeze_var`). Fewer than
+    equal, from the moment estimator ``fitFDist`` (:func:`tearflow.limma.squeeze_var`). Fewer than
     3 rows: no squeezing. Returns (s0², d0, s̃²).
     """
     var = np.asarray(var, dtype=float).copy()
@@ -672,7 +672,7 @@ def squeeze_var_any_df(var, df):
     var[df == 0] = 0.0
     dfp = df[df > 0]
     if dfp.size and dfp.min() == dfp.max():
-        sv = stats.squeeze_var(var, df)
+        sv = limma.squeeze_var(var, df)
         return sv.var_prior, sv.df_prior, sv.var_post
     s20, d0 = _fit_f_dist_unequal_df1(var, df)
     if np.isnan(d0):
@@ -832,7 +832,7 @@ def detection_curve_on(y, dpc_start=None, dpc_slope_start=0.7, robust=True):
         b0m, b1 = out.par[0]
         eta = b0m + b1 * mu_cor - 0.5 * b1 * b1 * s2_obs
         left, right = ztbinom_tail_pvalues(nd, nsamples, eta)
-        fdr = stats.bh_adjust(2 * np.minimum(left, right))
+        fdr = multiple_testing.bh_adjust(2 * np.minimum(left, right))
         fn = make_fn(fdr)
         out = r_optim.bfgs_minimize(fn, r_optim.numeric_gradient(fn), par0)
     b0m, b1 = (float(v) for v in out.par[0])

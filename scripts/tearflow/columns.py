@@ -16,6 +16,8 @@ SHEET_REQUIRED = (SAMPLE, PATIENT, SUBGROUP, TIMEPOINT)
 PROTEIN = "protein"
 GENE = "gene"
 ANNOTATION = (PROTEIN, GENE)
+# precursor-level tables (tearflow.readers.precursors): the precursor ID leads, then protein, gene
+PRECURSOR = "precursor"
 
 # differential tables (results/differential/{contrast}.tsv)
 CONTRAST = "contrast"

@@ -668,7 +668,10 @@ def test_precursor_table_works_with_the_import_steps_matching_and_genes():
         ({"spectronaut_precursor_qvalue_filters": {"EG.Qvalue": "low"}}, "EG.Qvalue: 'low'; expected a number"),
         ({"maxquant_precursor_filters": {"PEP": True}}, "PEP: True; expected a number"),
         ({"maxquant_precursor_protein": "Razor"}, "config import.maxquant_precursor_protein: 'Razor'; expected one of"),
-        ({"precursor_proteotypic_only": "yes"}, "config import.precursor_proteotypic_only: 'yes'; expected true or false"),
+        (
+            {"precursor_proteotypic_only": "yes"},
+            "config import.precursor_proteotypic_only: 'yes'; expected true or false",
+        ),
     ],
 )
 def test_bad_precursor_options_are_errors(options, message):

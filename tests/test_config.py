@@ -176,6 +176,11 @@ def test_subgroup_names_that_would_clash_are_refused(subgroup):
         ("clinical_analysis", "correlate_with", "value"),
         ("correlation", "min_patients", 2),
         ("import", "decimal", "dot"),
+        ("import", "diann_precursor_qvalue_filters", [0.01]),
+        ("import", "spectronaut_precursor_qvalue_filters", {"EG.Qvalue": "low"}),
+        ("import", "maxquant_precursor_filters", {"PEP": True}),
+        ("import", "maxquant_precursor_protein", "Razor"),
+        ("import", "precursor_proteotypic_only", "yes"),
     ],
 )
 def test_the_schema_refuses_a_bad_value_naming_the_key(config_schema, shipped_config, section, key, value):

@@ -357,23 +357,21 @@ def test_documented_defaults_are_the_schema_defaults():
                 wrong.append(f"{'.'.join(path)}: README says {documented}, the schema's default is {value!r}")
     assert not wrong, "\n".join(wrong)
     documented = {path for path, _ in documented_defaults(CONFIG_README.read_text(encoding="utf-8"))}
-    undocumented = [".".join(path) for path in default_paths(config) if path not in documented]
+    undocumented = [".".join(path) for path in default_paths(config, load_schema(SCHEMA)) if path not in documented]
     assert not undocumented, f"config/README.md gives no default for: {undocumented}"
     assert compared >= 80, f"only {compared} documented defaults were compared: is the parser right?"
 
 
-def default_paths(defaults, prefix=()):
+def default_paths(defaults, schema, prefix=()):
     """Key paths of every default; a mapping whose keys are the user's own (`libraries`, `lloq`, the
-    q-value filters) is one default, not a section."""
+    q-value filters: no `properties` in the schema) is one default, not a section."""
     for key, value in defaults.items():
         path = prefix + (key,)
-        if isinstance(value, dict) and value and key not in FREE_FORM_MAPPINGS:
-            yield from default_paths(value, path)
+        sub = (schema.get("properties") or {}).get(key) or {}
+        if isinstance(value, dict) and value and sub.get("properties"):
+            yield from default_paths(value, sub, path)
         else:
             yield path
-
-
-FREE_FORM_MAPPINGS = {"libraries", "diann_qvalue_filters", "lloq", "uloq"}
 
 
 def test_defaults_checker_catches_a_wrong_default():

@@ -311,9 +311,9 @@ def test_wide_tsv_in_utf16_as_excel_saves_unicode_text_reads_like_utf8(tmp_path)
 @pytest.mark.parametrize(
     "start, advice",
     [
-        (b"\x1f\x8b\x08\x00", "gzip-compressed"),
+        (b"BZh91AY&SY", "bzip2-compressed; decompress it"),
         (b"PK\x03\x04\x14\x00", "Excel workbook"),
-        (b"PAR1\x15\x04", "Parquet"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1", "old Excel workbook"),
     ],
 )
 def test_compressed_or_binary_table_is_refused_with_what_to_do(tmp_path, start, advice):
@@ -321,6 +321,57 @@ def test_compressed_or_binary_table_is_refused_with_what_to_do(tmp_path, start, 
     path.write_bytes(start + bytes(range(256)) * 4)
     with pytest.raises(TearflowError, match=f"{path}: not a text table: the file .*{advice}"):
         read(path)
+
+
+@pytest.mark.parametrize(
+    "start, message",
+    [
+        (b"\x1f\x8b\x08\x00", "the file is gzip-compressed but cannot be decompressed"),
+        (b"PAR1\x15\x04", "the file starts like a Parquet file but cannot be read as Parquet"),
+    ],
+)
+def test_broken_gzip_or_parquet_is_an_error_saying_so(tmp_path, start, message):
+    # gzip and Parquet files are read (gzip: any text table; Parquet: DIA-NN reports), so a damaged
+    # one is reported as damaged
+    path = tmp_path / "report.tsv"
+    path.write_bytes(start + bytes(range(256)) * 4)
+    with pytest.raises(TearflowError, match=f"{path}: {message}"):
+        read(path)
+
+
+def test_gzip_table_reads_like_the_text(tmp_path):
+    import gzip
+
+    for fixture in ("wide_bom.tsv", "spectronaut_pivot_report.tsv", "maxquant_gene_names_proteinGroups.txt"):
+        path = tmp_path / f"{fixture}.gz"
+        path.write_bytes(gzip.compress((FIXTURES / fixture).read_bytes()))
+        plain, packed = read(FIXTURES / fixture), read(path)
+        assert packed.format == plain.format
+        pd.testing.assert_frame_equal(packed.data, plain.data, check_exact=True)
+    utf16 = tmp_path / "unicode.txt.gz"
+    utf16.write_bytes(gzip.compress(b"\xff\xfe" + "protein\tS1\nP02768\t1000\n".encode("utf-16-le")))
+    assert read(utf16).data.loc[0, "S1"] == 1000
+    truncated = tmp_path / "truncated.tsv.gz"
+    lines = "protein\tS1\n" + "".join(f"P{i:05d}\t{i}\n" for i in range(200000))
+    truncated.write_bytes(gzip.compress(lines.encode())[:-5000])
+    with pytest.raises(TearflowError, match=f"{truncated}: the gzip-compressed file cannot be decompressed to its end"):
+        read(truncated)
+    empty = tmp_path / "empty.tsv.gz"
+    empty.write_bytes(gzip.compress(b""))
+    with pytest.raises(TearflowError, match=f"{empty}: the file is empty once decompressed"):
+        read(empty)
+
+
+def test_parquet_is_read_only_as_a_diann_report(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "table.parquet"
+    pq.write_table(pa.table({"protein": ["P1", "P2"], "S1": [1.0, 2.0]}), path)
+    with pytest.raises(TearflowError, match=f"{path}: unknown table layout"):
+        read(path)
+    with pytest.raises(TearflowError, match=f"{path}: not a text table: the file is a Parquet file; only DIA-NN"):
+        read(path, "wide")
 
 
 # ------------------------------------------------------------------------------ bad input

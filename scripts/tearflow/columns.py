@@ -20,6 +20,8 @@ CHANGE = "change"
 PROTEIN = "protein"
 GENE = "gene"
 ANNOTATION = (PROTEIN, GENE)
+# precursor-level tables (tearflow.readers.precursors): the precursor ID leads, then protein, gene
+PRECURSOR = "precursor"
 
 # differential tables (results/differential/{contrast}.tsv)
 CONTRAST = "contrast"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from tearflow.columns import GENE, PROTEIN
+from tearflow.columns import GENE, PRECURSOR, PROTEIN
 from tearflow.errors import TearflowError
 
 log = logging.getLogger(__name__)
@@ -18,7 +18,11 @@ DECOY = "decoy"
 CONTAMINANT = "contaminant"
 SITE_ONLY = "site_only"
 QVALUE = "qvalue_filtered"
+NOT_PROTEOTYPIC = "not_proteotypic"
 ALL_MISSING = "all_missing"
+# Precursor-level removal reasons in the order they are applied (each observation is counted once,
+# under the first that applies; a precursor is removed when none of its observations is left).
+PRECURSOR_REASONS = (DECOY, CONTAMINANT, NOT_PROTEOTYPIC, QVALUE, ALL_MISSING)
 
 
 @dataclass
@@ -48,6 +52,66 @@ class ProteinTable:
 
     def removed_count(self, reason):
         return int((self.removed[REASON] == reason).sum()) if len(self.removed) else 0
+
+
+@dataclass
+class PrecursorTable:
+    """One precursor-level (or peptide-level) search-engine table read into tearflow's shape.
+
+    ``precursors``: ``precursor`` (the tool's precursor ID, or ``<modified sequence>.<charge>``),
+    ``protein`` (its protein group), ``gene`` (the table's own symbol or NA), then one float column
+    per run (raw intensity, NaN = missing), one row per precursor kept, in order of first
+    appearance in the file. ``removed``: ``precursor, protein, gene, reason`` — one row per
+    precursor read but not kept; its reason is the filter that removed its last observation (see
+    :data:`PRECURSOR_REASONS`). ``observations_removed``: {reason: number of precursor-run
+    observations it removed} (long formats; for wide tables a row counts once). ``rows_read``: data
+    rows of the file; ``precursors_read``/``groups_read``: distinct precursors and protein groups
+    among them. ``run_aliases``: other names a run may be matched by (its file stem is always
+    tried). ``quantity``: the column (or column pattern) the intensities came from.
+
+    ``data``, ``runs``, ``removed_count`` and ``text_columns`` work as for :class:`ProteinTable`, so
+    the import step's sample matching and gene assignment take either.
+    """
+
+    path: str
+    format: str
+    precursors: pd.DataFrame
+    removed: pd.DataFrame
+    rows_read: int
+    precursors_read: int
+    groups_read: int
+    quantity: str = ""
+    run_aliases: dict = field(default_factory=dict)
+    observations_removed: dict = field(default_factory=dict)
+    text_columns: dict = field(default_factory=dict)
+
+    @property
+    def data(self):
+        return self.precursors
+
+    @property
+    def runs(self):
+        return [c for c in self.precursors.columns if c not in (PRECURSOR, PROTEIN, GENE)]
+
+    def removed_count(self, reason):
+        """Precursors removed for ``reason``."""
+        return int((self.removed[REASON] == reason).sum()) if len(self.removed) else 0
+
+    def groups_removed(self):
+        """``protein, gene, reason``: protein groups none of whose precursors was kept.
+
+        The reason is the latest (in :data:`PRECURSOR_REASONS` order) among its precursors'.
+        """
+        if not len(self.removed):
+            return empty_removed()
+        kept = set(self.precursors[PROTEIN])
+        lost = self.removed[~self.removed[PROTEIN].isin(kept)]
+        order = {reason: rank for rank, reason in enumerate(PRECURSOR_REASONS)}
+        ranked = lost.assign(_rank=lost[REASON].map(order).fillna(-1))
+        latest = ranked.sort_values("_rank", kind="stable").groupby(PROTEIN, sort=False).tail(1)
+        first_seen = {protein: i for i, protein in enumerate(dict.fromkeys(lost[PROTEIN]))}
+        latest = latest.sort_values(PROTEIN, key=lambda p: p.map(first_seen), kind="stable")
+        return latest[[PROTEIN, GENE, REASON]].reset_index(drop=True)
 
 
 def empty_removed():

@@ -8,6 +8,7 @@ rows the tool marks as not-for-quantification are moved to ``removed``.
 import logging
 import re
 
+import numpy as np
 import pandas as pd
 
 from tearflow.columns import GENE, PROTEIN
@@ -27,6 +28,7 @@ from tearflow.readers.base import (
 from tearflow.readers.text import (
     MISSING_TOKENS,
     file_stem,
+    is_parquet,
     parse_intensities,
     read_header,
     read_text_table,
@@ -204,12 +206,16 @@ def read_diann_pg_matrix(path, options):
 
 
 def read_diann_report(path, options):
-    """DIA-NN long ``report.tsv``: one value per protein group and run from ``PG.MaxLFQ``.
+    """DIA-NN long ``report.tsv`` or ``report.parquet``: one value per protein group and run from ``PG.MaxLFQ``.
 
     Precursor rows are first filtered by ``import.diann_qvalue_filters`` (default ``Q.Value`` ≤ 0.01
     and ``PG.Q.Value`` ≤ 0.01, as the DIA-NN documentation and its R package recommend for protein
     quantification); the protein-group quantity must then be the same on every row of a group/run.
+    A Parquet report (DIA-NN ≥ 1.9; the only main report of DIA-NN 2) gives the same table through
+    :func:`_read_diann_report_parquet`; its messages name rows instead of lines.
     """
+    if is_parquet(path):
+        return _read_diann_report_parquet(path, options)
     columns, _sep = read_header(path)
     quantity = options["diann_quantity"]
     run_column = "Run" if "Run" in columns else "File.Name"
@@ -269,6 +275,89 @@ def read_diann_report(path, options):
         options,
         len(frame),
         groups_read,
+        removed,
+        aliases,
+    )
+
+
+def _read_diann_report_parquet(path, options):
+    """:func:`read_diann_report` for ``report.parquet``, through integer codes (:mod:`tearflow.readers.long`).
+
+    The same table as the text path makes of the same report (groups in order of first appearance
+    among the passing rows, runs in order of first appearance, the first passing row's genes), read
+    column by column without strings per row, so that a report of tens of millions of rows fits in
+    memory and reads in seconds.
+    """
+    from tearflow.readers.long import ParquetReport, first_conflict, first_per_code, run_aliases_from, run_codes
+
+    source = ParquetReport(path)
+    columns = source.parquet.columns
+    quantity = options["diann_quantity"]
+    run_column = "Run" if "Run" in columns else "File.Name"
+    filters = dict(options["diann_qvalue_filters"] or {})
+    _need(path, columns, ["Protein.Group", run_column, quantity, *filters], "DIA-NN report")
+    runs = run_codes(source, run_column, stem=run_column == "File.Name")
+    aliases = run_aliases_from(source, runs, "File.Name") if run_column == "Run" and "File.Name" in columns else {}
+    group_codes, group_names = source.codes("Protein.Group")
+    if (group_codes < 0).any():
+        row = int(np.flatnonzero(group_codes < 0)[0])
+        raise TearflowError(
+            f"{path}: {source.position(row)}, column 'Protein.Group' is empty; expected a protein group on every row"
+        )
+    passed = np.ones(source.rows, dtype=bool)
+    qvalue_options = {**options, "zero_is_missing": False, "negative_values": "error"}
+    for column, cells in source.each_number(list(filters), qvalue_options):
+        passed &= cells <= float(filters[column])
+    log.info(
+        "%s: %d of %d precursor rows pass %s",
+        path,
+        int(passed.sum()),
+        source.rows,
+        " and ".join(f"{c} <= {v}" for c, v in filters.items()) or "no q-value filter",
+    )
+    values = source.numbers([quantity], options)[quantity]
+    groups = pd.unique(group_codes[passed])  # order of first appearance among the passing rows
+    lost = np.ones(len(group_names), dtype=bool)
+    lost[groups] = False
+    run_order = pd.unique(runs[0])
+    new_group = np.full(len(group_names), -1, dtype=np.int64)
+    new_group[groups] = np.arange(len(groups))
+    new_run = np.full(len(runs[1]), -1, dtype=np.int64)
+    new_run[run_order] = np.arange(len(run_order))
+    quantified = passed & ~np.isnan(values)
+    cell = new_run[runs[0][quantified]] * len(groups) + new_group[group_codes[quantified]]
+    matrix = np.full((len(run_order), len(groups)), np.nan)
+    flat = matrix.reshape(-1)
+    flat[cell] = values[quantified]
+    conflict = first_conflict(flat, cell, values[quantified])
+    if conflict is not None:
+        row = int(np.flatnonzero(quantified)[conflict])
+        raise TearflowError(
+            f"{path}: protein group {group_names[group_codes[row]]!r}, run {runs[1][runs[0][row]]!r} has several "
+            f"different {quantity!r} values; expected one protein-group quantity per run (is this a protein-level "
+            "column?)"
+        )
+    names = [str(name) for name in group_names[groups]]
+    wide = pd.DataFrame(matrix.T, index=names, columns=[str(run) for run in runs[1][run_order]], copy=False)
+    if "Genes" in columns:
+        gene_codes, gene_names = source.codes("Genes")
+        first = first_per_code(group_codes[passed], gene_codes[passed], len(group_names), path, "Genes")
+        genes = pd.Series(np.append(gene_names, None)[first[groups]], index=wide.index, dtype=object)
+    else:
+        genes = pd.Series(None, index=wide.index, dtype=object)
+    removed = pd.DataFrame({PROTEIN: sorted(str(n) for n in group_names[lost]), GENE: None, REASON: QVALUE})
+    ids = pd.Series(wide.index, index=wide.index)
+    log.info("%s: DIA-NN report, %r per protein group and run, %d runs", path, quantity, len(run_order))
+    return _assemble(
+        path,
+        "diann_report",
+        ids,
+        genes,
+        wide,
+        _prefix_flags(ids, options),
+        options,
+        source.rows,
+        len(group_names),
         removed,
         aliases,
     )

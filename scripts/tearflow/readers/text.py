@@ -5,11 +5,18 @@ be reported with its file, line and column instead of silently becoming missing.
 columns of an unchanged :func:`read_text_table` frame are first read straight from the file as
 floats (:func:`quantities_from_file`); any cell that is neither a number nor a missing token sends
 them back to the string path, which gives the precise message. Both give bit-identical floats.
+
+A gzip-compressed table (``report.tsv.gz``, ``peptides.txt.gz``) is read as its text, whatever its
+name. A Parquet file (DIA-NN ≥ 1.9 ``report.parquet``) is not text: :func:`is_parquet` tells the
+readers to use :mod:`tearflow.readers.parquet`, and the text functions here refuse it by name.
 """
 
+import gzip
+import io
 import logging
 import os
 import re
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -61,8 +68,36 @@ def file_stem(name):
     return base
 
 
-def _encoding_of(path):
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+
+
+def _start_bytes(path, count=8):
     with open(path, "rb") as stream:
+        return stream.read(count)
+
+
+def is_gzip(path):
+    """True when ``path`` is gzip-compressed (by its first bytes, not its name)."""
+    return _start_bytes(path, 2) == GZIP_MAGIC
+
+
+def is_parquet(path):
+    """True when ``path`` is a Parquet file (by its first bytes)."""
+    return os.path.isfile(path) and _start_bytes(path, 4) == PARQUET_MAGIC
+
+
+def compression_of(path):
+    """The ``compression`` argument pandas needs for ``path``: ``gzip`` or None."""
+    return "gzip" if is_gzip(path) else None
+
+
+def _open_binary(path):
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+def _encoding_of(path):
+    with _open_binary(path) as stream:
         start = stream.read(65536)
     if start.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
@@ -71,27 +106,48 @@ def _encoding_of(path):
     return "utf-8"
 
 
-#: the first bytes of files that are not text tables, and what to do with each
+#: the first bytes of files that are not text tables, and what to do with each (gzip is read, and
+#: Parquet by the readers that accept it)
 _NOT_TEXT = (
-    (b"\x1f\x8b", "is gzip-compressed; decompress it (gunzip) and point the config at the text file"),
     (b"BZh", "is bzip2-compressed; decompress it (bunzip2) and point the config at the text file"),
     (b"PK\x03\x04", "is a ZIP archive or an Excel workbook (.xlsx); export the sheet as tab-separated text"),
     (b"\xd0\xcf\x11\xe0", "is an old Excel workbook (.xls); export the sheet as tab-separated text"),
-    (b"PAR1", "is a Parquet file (DIA-NN 2 report.parquet); export it as report.tsv or use the pg_matrix.tsv"),
+)
+PARQUET_ADVICE = (
+    "is a Parquet file; only DIA-NN reports (report.parquet) are read from Parquet: set the table's "
+    "format to diann_report or auto, or export this table as tab-separated text"
 )
 
 
-def check_readable(path):
-    """Refuse a missing, empty, compressed or binary file with a message naming it."""
+def check_readable(path, parquet_ok=False):
+    """Refuse a missing, empty, binary or broken gzip file with a message naming it.
+
+    A Parquet file is refused too unless ``parquet_ok`` (the caller reads it with pyarrow).
+    """
     if not os.path.isfile(path):
         raise TearflowError(f"{path}: file not found")
     if os.path.getsize(path) == 0:
         raise TearflowError(f"{path}: the file is empty; expected a protein table with a header line")
-    with open(path, "rb") as stream:
-        start = stream.read(8)
+    start = _start_bytes(path)
     for magic, advice in _NOT_TEXT:
         if start.startswith(magic):
             raise TearflowError(f"{path}: not a text table: the file {advice}")
+    if start.startswith(PARQUET_MAGIC) and not parquet_ok:
+        raise TearflowError(f"{path}: not a text table: the file {PARQUET_ADVICE}")
+    if start.startswith(GZIP_MAGIC):
+        try:
+            with gzip.open(path, "rb") as stream:
+                inner = stream.read(65536)
+        except (OSError, EOFError, zlib.error) as error:
+            raise TearflowError(
+                f"{path}: the file is gzip-compressed but cannot be decompressed ({error}); "
+                "expected a complete gzip-compressed text table"
+            ) from error
+        if not inner:
+            raise TearflowError(f"{path}: the file is empty once decompressed; expected a table with a header line")
+        for magic, advice in _NOT_TEXT + ((PARQUET_MAGIC, PARQUET_ADVICE),):
+            if inner.startswith(magic):
+                raise TearflowError(f"{path}: not a text table: the gzip-compressed file {advice}")
 
 
 def first_lines(path, count=5):
@@ -101,9 +157,9 @@ def first_lines(path, count=5):
     lines = []
     if encoding == "utf-16":
         # Excel's "Unicode text": two bytes per character, so lines cannot be split as bytes.
-        stream = decoded = open(path, encoding=encoding, errors="replace", newline=None)
+        stream = decoded = io.TextIOWrapper(_open_binary(path), encoding=encoding, errors="replace", newline=None)
     else:
-        stream = open(path, "rb")
+        stream = _open_binary(path)
         decoded = (_decode(raw, encoding) for raw in stream)
     with stream:
         for line in decoded:
@@ -174,6 +230,7 @@ def read_text_table(path, usecols=None):
     used_encoding = encoding
     options = dict(
         sep=sep,
+        compression=compression_of(path),
         dtype=str,
         keep_default_na=False,
         na_filter=False,
@@ -187,6 +244,11 @@ def read_text_table(path, usecols=None):
             log.warning("%s: not valid UTF-8; reading it as Latin-1", path)
             used_encoding = "latin-1"
             table = pd.read_csv(path, encoding="latin-1", **options)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise TearflowError(
+            f"{path}: the gzip-compressed file cannot be decompressed to its end ({error}); expected a complete "
+            "gzip file (was it truncated while copying?)"
+        ) from error
     except pd.errors.ParserError as error:
         detail = " ".join(str(error).split())  # pandas' message spans lines; the user sees one
         raise TearflowError(
@@ -198,7 +260,13 @@ def read_text_table(path, usecols=None):
         raise TearflowError(f"{path}: the table has a header but no data rows")
     table.index = pd.RangeIndex(2, len(table) + 2)  # file line numbers (header is line 1)
     table.index.name = "line"
-    table.attrs[TEXT_TABLE_SOURCE] = {"path": str(path), "sep": sep, "encoding": used_encoding, "rows": len(table)}
+    table.attrs[TEXT_TABLE_SOURCE] = {
+        "path": str(path),
+        "sep": sep,
+        "encoding": used_encoding,
+        "compression": options["compression"],
+        "rows": len(table),
+    }
     return table
 
 
@@ -231,6 +299,7 @@ def quantities_from_file(path, frame, columns, decimal="auto"):
             path,
             sep=source["sep"],
             encoding=source["encoding"],
+            compression=source["compression"],
             usecols=positions,
             dtype=float,
             na_values=MISSING_SPELLINGS,

@@ -17,6 +17,7 @@ RUNNER_ONLY = {
     "ruff",
     "snakedeploy",
     "websocket-client",
+    "setuptools",
 }
 # Conda package name -> the pip name it provides; None: not a Python package pin.
 CONDA_TO_PIP = {"matplotlib-base": "matplotlib", "python": None, "pip": None}

@@ -9,18 +9,26 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
-# The workflow's own folder (the one holding workflow/, scripts/, resources/), wherever it is
-# deployed; shipped files are reached from here, never from the working directory.
-if not workflow.current_basedir.is_local:
-    # The step scripts import the shared package in scripts/tearflow/ and read resources/, which
-    # need the whole workflow folder on disk; a module fetched file by file from a git host has not.
-    sys.exit(
-        "tearflow: deploy tearflow from a local clone of a release (see 'Using a tagged release as a Snakemake module' "
-        "in its README); a module loaded from a git host is not supported yet"
-    )
-WORKFLOW_ROOT = Path(
-    workflow.current_basedir.get_path_or_uri(secret_free=True)
-).parents[1]
+# Where the workflow's own files (resources/, workflow/schemas/) come from: its folder on disk, or,
+# when tearflow runs as a module from a git host (github(...), gitfile(...)), Snakemake's source
+# cache, which fetches each file from the tag's git objects (workflow.source_path).
+WORKFLOW_LOCATION = workflow.current_basedir.get_path_or_uri(secret_free=True)
+WORKFLOW_ROOT = Path(WORKFLOW_LOCATION).parents[1]
+# (a gitfile(...) module is "local" to Snakemake but its files are git objects, not on disk)
+WORKFLOW_ON_DISK = (WORKFLOW_ROOT / "workflow" / "Snakefile").is_file()
+
+
+def shipped_file(relative):
+    """The local path of a file shipped with the workflow (``relative`` to the repository root, e.g.
+    ``resources/genesets/th17_il17_focus.gmt``), or None when the workflow has no such file."""
+    if WORKFLOW_ON_DISK:
+        path = WORKFLOW_ROOT / relative
+        return str(path) if path.is_file() else None
+    try:  # relative to this file, workflow/rules/
+        return workflow.source_path(f"../../{relative}")
+    except Exception:  # the source cache raises whatever the git host's lookup raised
+        return None
+
 
 try:
     import tearflow  # noqa: F401  (the package in scripts/tearflow, installed by the README's install command)
@@ -46,20 +54,21 @@ from tearflow.samples import read_sample_sheet, subgroup_order
 
 def resolve_input(path):
     """The file a config path means: as given (absolute, or relative to the working directory);
-    a relative path that does not exist there falls back to the workflow's own folder, so the
-    shipped example data and gene sets are found when tearflow runs as a deployed module.
+    a relative path that does not exist there falls back to the workflow's own files, so the
+    shipped example data and gene sets are found when tearflow runs as a module (from a local clone
+    or a git host).
     """
     if path is None:
         return None
     given = Path(str(path)).expanduser()
     if given.is_absolute() or given.exists():
         return str(given)
-    shipped = WORKFLOW_ROOT / given
-    if shipped.exists():
-        return str(shipped)
+    shipped = shipped_file(str(path))
+    if shipped is not None:
+        return shipped
     raise TearflowError(
         f"file not found: '{path}' (looked in the working directory {Path.cwd()} and in the "
-        f"workflow folder {WORKFLOW_ROOT}); check the path in your config"
+        f"workflow's own files, {WORKFLOW_LOCATION}); check the path in your config"
     )
 
 
@@ -94,7 +103,7 @@ def _config_paths(config):
 
 
 def _load_schema(name):
-    return load_schema(WORKFLOW_ROOT / "workflow" / "schemas" / name)
+    return load_schema(shipped_file(f"workflow/schemas/{name}"))
 
 
 def _check_inputs(config):

@@ -60,10 +60,13 @@ def test_lm_fit_contrasts_ebayes_match_limma(case, variant):
         contrasts[[0, 1], 2] = [-1, 1]
         names.append("interaction")
     trend, robust = VARIANTS[variant]
+    # legacy=True: these fixtures come from limma 3.54, before fitFDistUnequalDF1 (limma 3.61), i.e.
+    # the classic fitFDist / fitFDistRobustly even where the df differ (here they do: missing values).
+    # limma's current default is tested in tests/test_limma_unequal_df.py.
     fit = limma.contrasts_fit(limma.lm_fit(y[keep_sub], design), contrasts, names)
-    moderated = limma.ebayes(fit, trend=amean[keep_sub] if trend else None, robust=robust)
+    moderated = limma.ebayes(fit, trend=amean[keep_sub] if trend else None, robust=robust, legacy=True)
     fit_all = limma.lm_fit(y[keep_all], data["design_all"].to_numpy(float), names=["all"])
-    moderated_all = limma.ebayes(fit_all, trend=amean[keep_all] if trend else None, robust=robust)
+    moderated_all = limma.ebayes(fit_all, trend=amean[keep_all] if trend else None, robust=robust, legacy=True)
     reference = data["limma"][data["limma"]["variant"] == variant]
     for name in names + ["all"]:
         result, keep = (moderated_all, keep_all) if name == "all" else (moderated, keep_sub)
@@ -146,7 +149,9 @@ def test_weighted_lm_fit_matches_limma():
     contrast_fit = limma.contrasts_fit(fit, contrasts, ["A", "B", "BminusA"])
     expected = read_weighted("limma")
     for variant, (trend, robust) in VARIANTS.items():
-        moderated = limma.ebayes(contrast_fit, trend=contrast_fit.amean if trend else None, robust=robust)
+        # legacy=True: the fixture is eBayes(legacy = TRUE) (the df differ; the default is tested in
+        # tests/test_limma_unequal_df.py)
+        moderated = limma.ebayes(contrast_fit, trend=contrast_fit.amean if trend else None, robust=robust, legacy=True)
         treat_t, treat_p = limma.treat(moderated, TREAT_LFC)
         for j, name in enumerate(moderated.names):
             ref = expected[(expected["variant"] == variant) & (expected["contrast"] == name)]

@@ -2,7 +2,8 @@
 sample-level port.
 
 Fixtures: ``tests/fixtures/limpa_de/`` (made by ``make_fixtures.R`` there with limma 3.63.2 and
-limpa 1.3.11; eBayes/treat with ``legacy = TRUE``, the method tearflow.limma ports).
+limpa 1.3.11; eBayes/treat with ``legacy = TRUE``, the classic estimator, which these tests pass to
+``limma.ebayes``; limma's default on the same fits is tested in ``tests/test_limma_unequal_df.py``).
 """
 
 import numpy as np
@@ -34,9 +35,13 @@ def assert_close(ours, theirs, what, tol=TOL):
 
 
 def assert_moderated_match(fit, reference, label):
-    """ebayes (four variants) and treat on ``fit`` (after contrasts_fit) equal R's eBayes/treat."""
+    """ebayes (four variants) and treat on ``fit`` (after contrasts_fit) equal R's eBayes/treat.
+
+    With ``legacy=True``: the fixtures here are eBayes/treat(legacy = TRUE), the classic estimator
+    even where vooma's df-loss correction makes the df differ. limma's default (fitFDistUnequalDF1
+    for unequal df) on the same fits: tests/test_limma_unequal_df.py."""
     for variant, (trend, robust) in VARIANTS.items():
-        moderated = limma.ebayes(fit, trend=fit.amean if trend else None, robust=robust)
+        moderated = limma.ebayes(fit, trend=fit.amean if trend else None, robust=robust, legacy=True)
         treat_t, treat_p = limma.treat(moderated, TREAT_LFC)
         for j, name in enumerate(fit.names):
             ref = reference[(reference["variant"] == variant) & (reference["contrast"] == name)]

@@ -77,6 +77,13 @@ class SampleMatrix:
         return self.values[:, [position[sample] for sample in samples]]
 
 
+#: ``differential.ebayes_legacy`` → limma ``eBayes(legacy = )``: ``auto`` is limma ≥ 3.61's default
+#: (the classic ``fitFDist`` when every protein has the same residual df, ``fitFDistUnequalDF1``,
+#: Smyth & Chen, when they differ); ``true`` always the classic estimator (limma < 3.61);
+#: ``false`` always ``fitFDistUnequalDF1``
+EBAYES_LEGACY = {"auto": None, True: True, False: False}
+
+
 def usable_pairs(pairs, sample_columns, source="abundance table"):
     """Pairs whose two samples are both columns of the abundance table; the others are logged."""
     present = set(sample_columns)
@@ -187,11 +194,11 @@ def _empty_statistics(n_proteins):
     return {column: np.full(n_proteins, np.nan) for column in STATISTICS}
 
 
-def _moderated(y, design, contrasts, names, keep, trend_covariate, trend, robust, treat_log2fc=0.0):
+def _moderated(y, design, contrasts, names, keep, trend_covariate, trend, robust, treat_log2fc=0.0, legacy=None):
     """Fit ``design`` to the kept proteins, apply ``contrasts``, moderate; NaN-filled full arrays.
 
     With ``treat_log2fc`` > 0 the p-values test |log2fc| > ``treat_log2fc`` (limma ``treat``); ``t``
-    stays the moderated t, the statistic GSEA ranks on.
+    stays the moderated t, the statistic GSEA ranks on. ``legacy``: :func:`tearflow.limma.ebayes`'s.
     """
     n = len(y)
     results = {name: _empty_statistics(n) for name in names}
@@ -203,7 +210,7 @@ def _moderated(y, design, contrasts, names, keep, trend_covariate, trend, robust
     if np.nanmax(fit.df_residual) <= 0 or not np.isfinite(fit.sigma).any():
         log.warning("no residual degrees of freedom for %s: statistics left as NA", ", ".join(names))
         return results
-    moderated = limma.ebayes(fit, trend=trend_covariate[keep] if trend else None, robust=robust)
+    moderated = limma.ebayes(fit, trend=trend_covariate[keep] if trend else None, robust=robust, legacy=legacy)
     pvalue = limma.treat(moderated, treat_log2fc)[1] if treat_log2fc > 0 else moderated.pvalue
     low, high = moderated.confidence_interval()
     se = moderated.stdev_unscaled * np.sqrt(moderated.s2_post)[:, None]
@@ -233,6 +240,7 @@ def differential_statistics(
     robust=False,
     measured=None,
     treat_log2fc=0.0,
+    ebayes_legacy=None,
 ):
     """Moderated statistics of every contrast, as ``{contrast: {column: array over the proteins}}``.
 
@@ -241,10 +249,13 @@ def differential_statistics(
     log2 abundance per protein (the ``trend`` covariate); ``covariates``: ``{name: centred values
     over the patients}`` (see :func:`covariate_columns`); ``measured``: proteins × patients, True
     where the pair was measured rather than imputed (default: wherever the difference is present);
-    ``treat_log2fc`` > 0: p-values (and so fdr) test |log2fc| > ``treat_log2fc`` (limma ``treat``).
-    Each contrast has log2fc, t, pvalue, se, ci_low, ci_high, df_total, B, fdr (BH within the
-    contrast), n_pairs (pairs in the fit) and n_pairs_measured (pairs that count for
-    ``min_pairs``). Untested proteins have NaN statistics.
+    ``treat_log2fc`` > 0: p-values (and so fdr) test |log2fc| > ``treat_log2fc`` (limma ``treat``);
+    ``ebayes_legacy``: the prior's estimator, :func:`tearflow.limma.ebayes`'s ``legacy`` (None, limma's
+    default: ``fitFDistUnequalDF1`` when the residual df differ, as they do with missing pairs; True:
+    the classic ``fitFDist``, tearflow's results before; see :func:`ebayes_legacy`). Each contrast
+    has log2fc, t, pvalue, se, ci_low, ci_high, df_total, B, fdr (BH within the contrast), n_pairs
+    (pairs in the fit) and n_pairs_measured (pairs that count for ``min_pairs``). Untested proteins
+    have NaN statistics.
     """
     y = np.asarray(differences, dtype=float)
     n_proteins = len(y)
@@ -276,7 +287,16 @@ def differential_statistics(
     for g in present:
         keep |= testable[g]
     results = _moderated(
-        y, np.column_stack(list(design.values())), contrasts, names, keep, abundance, trend, robust, treat_log2fc
+        y,
+        np.column_stack(list(design.values())),
+        contrasts,
+        names,
+        keep,
+        abundance,
+        trend,
+        robust,
+        treat_log2fc,
+        ebayes_legacy,
     )
     n_fit = dict(fit_counts)
     n_measured = dict(counts)
@@ -303,6 +323,7 @@ def differential_statistics(
             trend,
             robust,
             treat_log2fc,
+            ebayes_legacy,
         )
     )
 
@@ -433,6 +454,15 @@ def contrast_tables(matrix, sheet, timepoints, contrasts, settings, mask=None, s
         measured = measured_pairs(mask, pairs)
     differences = paired_differences(matrix, pairs)
     abundance = mean_log2_abundance(matrix, pairs)
+    legacy = EBAYES_LEGACY[settings["ebayes_legacy"]]
+    log.info(
+        "empirical Bayes prior: %s",
+        {
+            None: "limma's default (fitFDistUnequalDF1 where the residual df differ, else fitFDist)",
+            True: "classic fitFDist (limma legacy = TRUE)",
+            False: "fitFDistUnequalDF1",
+        }[legacy],
+    )
     statistics = differential_statistics(
         differences,
         patient_subgroups,
@@ -444,6 +474,7 @@ def contrast_tables(matrix, sheet, timepoints, contrasts, settings, mask=None, s
         robust=settings["robust"],
         measured=measured,
         treat_log2fc=settings["treat_log2fc"],
+        ebayes_legacy=legacy,
     )
     if settings["treat_log2fc"] > 0:
         log.info("p-values test |log2fc| > %g (treat; McCarthy & Smyth 2009)", settings["treat_log2fc"])

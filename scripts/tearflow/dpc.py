@@ -19,8 +19,6 @@ tearflow                             limpa
 :func:`log_dztbinom`                 ``dztbinom(log = TRUE, logit.p = TRUE)``
 :func:`ztbinom_tail_pvalues`         ``pztbinomSameSizeLogitPBothTails``
 :func:`detection_curve_plot_data`    what ``plotDPC`` draws (points, curve), plus binned rates
-:func:`squeeze_var_any_df`           limma ≥ 3.61 ``squeezeVar`` (``fitFDistUnequalDF1`` when the
-                                     residual df differ between rows)
 ===================================  ==========================================================
 
 limpa's optimizers are R's ``optim(method = "BFGS")`` and ``optimize``; tearflow runs ports of the
@@ -36,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from tearflow import distributions, limma, multiple_testing, r_optim
+from tearflow import limma, multiple_testing, r_optim
 from tearflow.errors import TearflowError
 
 #: statmod ``gauss.quad.prob(16, dist = "normal")``: nodes and weights for E[f(Z)], Z ~ N(0, 1)
@@ -610,80 +608,6 @@ class ObservedNormalHyperparams:
     s2_obs_post: np.ndarray
 
 
-def _fit_f_dist_unequal_df1(x, df1, prior_weights=None):
-    """limma ``fitFDistUnequalDF1`` without covariate or robustness: (s0², d0) of the scaled F
-    distribution of variances x with unequal df1: s0² from the precision-weighted mean of
-    log x + logmdigamma(df1/2), then d0 = 2 d2 maximizing the F log-likelihood over d2/(1 + d2) in
-    (1/2, 0.9998) by R's ``optimize`` (:func:`tearflow.r_optim.brent_fmin`)."""
-    x = np.asarray(x, dtype=float).copy()
-    n = len(x)
-    df1 = np.broadcast_to(np.asarray(df1, dtype=float), (n,)).copy()
-    pw = None if prior_weights is None else np.asarray(prior_weights, dtype=float).copy()
-    if np.isnan(x).any():
-        bad = np.isnan(x)
-        pw = (~bad).astype(float) if pw is None else np.where(bad, 0.0, pw)
-        x[bad] = 0.0
-    if df1.min() < 0.01:
-        small = df1 < 0.01
-        pw = (~small).astype(float) if pw is None else np.where(small, 0.0, pw)
-        df1[small] = 1.0
-    informative = x > 0
-    if pw is not None:
-        informative &= pw != 0
-    if informative.sum() < 2:
-        return np.nan, np.nan
-    m = np.median(x[informative])
-    xpos = np.maximum(x, 1e-12 * m)
-    d1 = df1 / 2
-    e = np.log(xpos) + logmdigamma(d1)
-    w = 1 / distributions.trigamma(d1)
-    if pw is not None:
-        w = w * pw
-    emean = np.sum(w * e) / np.sum(w)
-    d1x = d1 * xpos
-
-    def minus_two_loglik(par):
-        d2 = par / (1 - par)
-        d2s20 = d2 * math.exp(emean - float(logmdigamma(d2)))
-        terms = -(d1 + d2) * np.log1p(d1x / d2s20) - d1 * math.log(d2s20) + special.gammaln(d1 + d2) - math.lgamma(d2)
-        if pw is not None:
-            terms = pw * terms
-        return -2 * float(np.sum(terms))
-
-    par = r_optim.brent_fmin(minus_two_loglik, 0.5, 0.9998)
-    d2 = par / (1 - par)
-    s20 = math.exp(emean - float(logmdigamma(d2)))
-    return s20, 2 * d2
-
-
-def squeeze_var_any_df(var, df):
-    """limma ≥ 3.61 ``squeezeVar(var, df)`` (non-robust, no covariate): s̃² = (d s² + d0 s0²)/(d + d0).
-
-    Where the positive residual df differ between rows, the prior (s0², d0) comes from limma's
-    ``fitFDistUnequalDF1`` (maximum likelihood; :func:`_fit_f_dist_unequal_df1`); where they are all
-    equal, from the moment estimator ``fitFDist`` (:func:`tearflow.limma.squeeze_var`). Fewer than
-    3 rows: no squeezing. Returns (s0², d0, s̃²).
-    """
-    var = np.asarray(var, dtype=float).copy()
-    df = np.broadcast_to(np.asarray(df, dtype=float), var.shape).copy()
-    n = len(var)
-    if n < 3:
-        return var.copy(), 0.0, var
-    var[df == 0] = 0.0
-    dfp = df[df > 0]
-    if dfp.size and dfp.min() == dfp.max():
-        sv = limma.squeeze_var(var, df)
-        return sv.var_prior, sv.df_prior, sv.var_post
-    s20, d0 = _fit_f_dist_unequal_df1(var, df)
-    if np.isnan(d0):
-        raise TearflowError("squeeze_var_any_df: could not estimate the prior df (fewer than 2 positive variances)")
-    if np.isfinite(d0):
-        post = (df * var + d0 * s20) / (df + d0)
-    else:
-        post = np.full(n, s20)
-    return s20, d0, post
-
-
 def _n0_estimate_from_modt(tstat, df, n, maxit=20, eps=1e-5):
     """limpa ``.n0EstimateFromModT``: moment estimate of the prior sample size n0, solving
     mean(log(1 + n/n0)) = 2 mean(log|t|) − mean(logmdigamma(df/2) − logmdigamma(1/2)) for v0 = 1/n0 by
@@ -708,7 +632,7 @@ def observed_normal_hyperparams(y):
     """Empirical-Bayes moments of the observed values of each row (limpa ``.dpcHyperparam``).
 
     Row means m_i and variances s²_i of the observed values (n_i of them); s0², d0 by
-    :func:`squeeze_var_any_df`; μ0 = mean(m_i); n0 by moments from the moderated t = (m_i − μ0) /
+    :func:`tearflow.limma.squeeze_var`; μ0 = mean(m_i); n0 by moments from the moderated t = (m_i − μ0) /
     √(s̃²_i / n_i) (:func:`_n0_estimate_from_modt`). Posterior means (n m + n0 μ0)/(n + n0) and
     variances (n n0 (m − μ0)²/(n + n0) + (n − 1) s² + d0 s0²)/(n + d0) (s0² where n = 1).
     """
@@ -717,7 +641,8 @@ def observed_normal_hyperparams(y):
     dfres = nobs - 1
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = ss / dfres
-    s2_prior, df_prior, s2_post = squeeze_var_any_df(s2, dfres)
+    squeezed = limma.squeeze_var(s2, dfres)  # limma >= 3.61: fitFDistUnequalDF1 where the df differ
+    s2_prior, df_prior, s2_post = squeezed.var_prior, squeezed.df_prior, squeezed.var_post
     df_prior = float(df_prior)
     s2_prior = float(s2_prior)
     mu0 = float(mu.mean())

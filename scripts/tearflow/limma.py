@@ -1,23 +1,28 @@
 """limma, ported: linear models, empirical Bayes moderation, treat.
 
 Everything here follows R/Bioconductor limma function by function so that a careful reader can
-check each step against limma's source and the golden fixtures in ``tests/fixtures/limma/`` (limma
-3.54, ``tests/fixtures/limma/make_fixtures.R``) and ``tests/fixtures/limpa_de/`` (weighted fits,
-limma 3.63.2, eBayes with ``legacy = TRUE``: the hyperparameter estimation ported here; limma ≥ 3.61
-uses ``fitFDistUnequalDF1`` by default when the residual df differ):
+check each step against limma's source and the golden fixtures: ``tests/fixtures/limma/`` (limma
+3.54, the classic estimator), ``tests/fixtures/limpa_de/`` (weighted fits and limpa's dpcDE, limma
+3.63.2 with ``eBayes(legacy = TRUE)``) and ``tests/fixtures/limma_unequal_df/`` (limma 3.63.2's
+default ``eBayes``/``treat``, ``legacy = NULL``: ``fitFDistUnequalDF1`` whenever the residual df
+differ between proteins — missing values, limpa's df-loss correction — the classic estimator when
+they are all equal). ``ebayes(legacy=)`` chooses as limma does; ``legacy=True`` is the classic
+estimator everywhere (limma < 3.61):
 
-==========================  =====================================================================
-tearflow                    limma / R
-==========================  =====================================================================
-:func:`lm_fit`              ``lmFit`` → ``lm.series`` (per-gene, optionally weighted, least squares
-                            on observed rows)
-:func:`contrasts_fit`       ``contrasts.fit``
-:func:`fit_f_dist`          ``fitFDist`` (incl. the ``splines::ns`` trend)
-:func:`fit_f_dist_robustly` ``fitFDistRobustly``
-:func:`squeeze_var`         ``squeezeVar``
-:func:`ebayes`              ``eBayes`` / ``.ebayes`` (moderated t, p-values, B-statistic)
-:func:`treat`               ``treat`` (McCarthy & Smyth 2009)
-==========================  =====================================================================
+============================== ===================================================================
+tearflow                       limma / R
+============================== ===================================================================
+:func:`lm_fit`                 ``lmFit`` → ``lm.series`` (per-gene, optionally weighted, least
+                               squares on observed rows)
+:func:`contrasts_fit`          ``contrasts.fit``
+:func:`fit_f_dist`             ``fitFDist`` (incl. the ``splines::ns`` trend)
+:func:`fit_f_dist_robustly`    ``fitFDistRobustly``
+:func:`fit_f_dist_unequal_df1` ``fitFDistUnequalDF1`` (limma ≥ 3.61; incl. trend and robust)
+:func:`tearflow.r_optim.brent_fmin` R ``optimize`` (Brent's ``fmin``, ``stats/src/optimize.c``)
+:func:`squeeze_var`            ``squeezeVar`` (``legacy``)
+:func:`ebayes`                 ``eBayes`` / ``.ebayes`` (moderated t, p-values, B-statistic)
+:func:`treat`                  ``treat`` (McCarthy & Smyth 2009)
+============================== ===================================================================
 
 Precision weights (limpa's vooma trend for DPC-quantified proteins) come from :mod:`tearflow.vooma`;
 the smoothers from :mod:`tearflow.smoothing`; BH from :mod:`tearflow.multiple_testing`.
@@ -31,21 +36,27 @@ References
   *Ann Appl Stat* 10:946–963. (``robust=True``)
 - McCarthy DJ, Smyth GK (2009). Testing significance relative to a fold-change threshold is a TREAT.
   *Bioinformatics* 25:765–771.
+- Smyth GK, Chen L: ``fitFDistUnequalDF1``, limma ≥ 3.61 (2024): the prior for unequal residual df
+  (``legacy=None``/``False``); documented in limma's ``?fitFDistUnequalDF1`` and NEWS.
+- Brent RP (1973). *Algorithms for Minimization without Derivatives*. Prentice-Hall. (``optimize``)
 
 Every function is vectorized over proteins (rows); the only Python loops run over design columns,
 contrasts or smoothing anchor points, never over proteins.
 """
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from tearflow import distributions
-from tearflow.smoothing import approx_rule2, lowess, natural_spline_basis
+from tearflow.multiple_testing import bh_adjust
+from tearflow.r_optim import brent_fmin
+from tearflow.smoothing import approx_rule2, choose_lowess_span, loess_fit, lowess, natural_spline_basis
 
-# The default limma path, with or without trend, imports no scipy: ψ, ψ′, ψ″ and the t tails and
-# quantiles come from tearflow.distributions (numpy; scipy.special alone costs ~0.13 s to import,
-# issue 8), the trend's B-splines from _bspline_values (no scipy.interpolate). scipy.stats (~0.9 s)
+# The default limma path, with or without trend, imports no scipy: ψ, ψ′, ψ″, log Γ, log − ψ and the
+# t tails and quantiles come from tearflow.distributions (numpy; scipy.special alone costs ~0.13 s to
+# import, issue 8), the trend's B-splines from _bspline_values (no scipy.interpolate). scipy.stats (~0.9 s)
 # and scipy.optimize (~0.5 s) are imported inside the functions that need them (robust prior,
 # small-sample tests), so the differential step's fresh process does not pay for them.
 
@@ -296,18 +307,6 @@ def trigamma_inverse(x):
     return y[0] if scalar else y
 
 
-
-
-
-
-
-
-
-
-
-
-
-
 # --------------------------------------------------------------------------------------------------
 # Student's t tails and quantiles (tearflow.distributions: numpy, the edge cases of scipy.stats.t)
 # --------------------------------------------------------------------------------------------------
@@ -327,6 +326,7 @@ class FDistFit:
     scale: np.ndarray  # s0², scalar or per protein (trend)
     df2: float
     df2_shrunk: np.ndarray = None  # robust: per-protein prior df
+    df2_outlier: float = None  # fit_f_dist_unequal_df1, robust: the prior df of the largest outlier
 
 
 def fit_f_dist(x, df1, covariate=None):
@@ -618,6 +618,183 @@ def fit_f_dist_robustly(x, df1, covariate=None, winsor_tail_p=(0.05, 0.1)):
     return FDistFit(scale=s20, df2=df2, df2_shrunk=shrunk)
 
 
+_DBL_MAX = float(np.finfo(float).max)
+
+
+def fit_f_dist_unequal_df1(x, df1, covariate=None, robust=False, prior_weights=None):
+    """Scaled F prior of the variances when the residual df differ between proteins (limma
+    ``fitFDistUnequalDF1``; Smyth GK, Chen L, limma ≥ 3.61 — what ``squeezeVar`` uses by default
+    whenever the df are unequal).
+
+    Model (Smyth 2004): x_g ~ s0²·F(d_g, d0). Where the classic :func:`fit_f_dist` matches moments
+    of log x pooled over proteins with different d_g, this estimator weights and maximises:
+
+    1. e_g = log x_g + log(d_g/2) − ψ(d_g/2) (an unbiased estimate of log s0² − [log − ψ](d0/2)),
+       averaged with weights w_g = 1/ψ′(d_g/2) (× prior weights) — or, with a ``covariate``, its
+       weighted lowess trend (limma ``loessFit``: weights w/Q₇₅(w) clipped to [1e-8, 100], span
+       ``chooseLowessSpan(n, small.n = 500)``, one iteration) — giving ē;
+    2. d0/2 = p/(1 − p) maximises the F likelihood of the x_g (× prior weights) with
+       s0² = exp(ē − [log − ψ](d0/2)) profiled out, p found by R's ``optimize`` on
+       [1/2, 0.9998] (:func:`tearflow.r_optim.brent_fmin`), so 2 ≤ d0 ≤ 9998: the prior df is never infinite;
+    3. ``robust``: two-sided F tail p-values of the x_g, BH-adjusted (FDR > 0.3 → 1), serve as prior
+       weights for a refit (step 1–2 again), and proteins in the right tail get a shrunken prior df
+       ``df2_shrunk`` = P(not outlier)·d0 + P(outlier)·d0_outlier (d0_outlier puts the largest F at
+       the median), made monotone in the tail p-value — as in limma.
+
+    Missing x (NaN) and df below 0.01 (then treated as df 1) get prior weight 0; x ≤ 0 is kept
+    (at 1e-12 × the median of the informative x) but is not informative. With fewer than two
+    informative x the result is NaN; with exactly two, limma drops covariate, robustness and prior
+    weights — and, when prior weights were in play (any NaN x or df < 0.01), then averages an empty
+    vector, so that s0² is NaN (limma 3.63.2's behaviour, kept). ``df1`` may be a scalar.
+    Returns :class:`FDistFit` (``scale`` per protein with a covariate; ``df2_shrunk``/``df2_outlier``
+    only when robust found right outliers). Imports scipy only for the robust branch (F tails).
+    """
+    x = np.asarray(x, dtype=float).copy()
+    n = len(x)
+    df1 = np.atleast_1d(np.asarray(df1, dtype=float)).copy()
+    if df1.size not in (1, n):
+        raise ValueError("x and df1 are different lengths")
+    if np.isnan(df1).any():
+        raise ValueError("NA df1 values")
+    if covariate is not None:
+        covariate = np.asarray(covariate, dtype=float)
+        if len(covariate) != n:
+            raise ValueError("x and covariate are different lengths")
+        if np.isnan(covariate).any():
+            raise ValueError("covariate contains NA values")
+    if prior_weights is not None:
+        prior_weights = np.asarray(prior_weights, dtype=float).copy()
+        if len(prior_weights) != n:
+            raise ValueError("x and prior_weights are different lengths")
+        if np.isnan(prior_weights).any():
+            raise ValueError("prior_weights contain NA values")
+        if prior_weights.min() < 0:
+            raise ValueError("prior_weights are negative")
+    missing = np.isnan(x)
+    if missing.any():
+        prior_weights = (~missing).astype(float) if prior_weights is None else prior_weights
+        prior_weights[missing] = 0.0
+        x[missing] = 0.0
+    small = df1 < 0.01
+    if small.any():
+        small_n = np.broadcast_to(small, (n,))
+        prior_weights = (~small_n).astype(float) if prior_weights is None else prior_weights
+        prior_weights[small_n] = 0.0
+        df1[small] = 1.0
+    weighted = prior_weights is not None
+    informative = x > 0
+    if weighted:
+        informative &= prior_weights != 0
+    n_informative = int(informative.sum())
+    if n_informative < 2:
+        return FDistFit(scale=np.nan, df2=np.nan)
+    empty_weights = False
+    if n_informative == 2:
+        covariate = None
+        robust = False
+        # limma sets prior.weights <- NULL but keeps using them: w * NULL is empty, the mean NaN
+        empty_weights = weighted
+    m = np.median(x[informative])
+    xpos = np.maximum(x, 1e-12 * m)
+    z = np.log(xpos)
+    d1 = df1 / 2
+    e = z + distributions.logmdigamma(d1)
+    w = np.broadcast_to(1 / distributions.trigamma(d1), (n,))
+    if weighted and not empty_weights:
+        w = w * prior_weights
+    if empty_weights:
+        emean = np.nan
+    elif covariate is None:
+        emean = math.fsum(w * e) / math.fsum(w)
+    else:
+        span = choose_lowess_span(n, small_n=500)
+        emean = loess_fit(
+            e, covariate, weights=w / np.quantile(w, 0.75), min_weight=1e-8, max_weight=1e2, span=span, iterations=1
+        )
+    d1x = d1 * xpos
+    lgamma = distributions.lgamma
+
+    def minus_twice_log_likelihood(par):
+        if empty_weights:
+            return 0.0  # -2 * sum(numeric(0)) in limma
+        d2 = par / (1 - par)
+        d2s20 = d2 * np.exp(emean - distributions.logmdigamma(d2))
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            terms = -(d1 + d2) * np.log1p(d1x / d2s20) - d1 * np.log(d2s20) + lgamma(d1 + d2) - lgamma(d2)
+        if weighted:
+            terms = prior_weights * terms
+        return -2 * math.fsum(np.broadcast_to(terms, (n,)))
+
+    par = brent_fmin(minus_twice_log_likelihood, 0.5, 0.9998)
+    d2 = par / (1 - par)
+    with np.errstate(invalid="ignore"):
+        s20 = np.exp(emean - distributions.logmdigamma(d2))
+    if not robust:
+        return FDistFit(scale=s20, df2=2 * d2)
+
+    from scipy import stats as sstats
+
+    # two-sided outliers by FDR, the approximate probability of not being an outlier
+    df2 = 2 * d2
+    df1_n = np.broadcast_to(df1, (n,))
+    fstat = x / s20
+    right_p = sstats.f.sf(fstat, df1_n, df2)
+    underflow = (right_p == 0) & np.isfinite(fstat)
+    if underflow.any():  # R's pf keeps the subnormal range
+        right_p[underflow] = np.exp(_f_log_upper_tail(fstat[underflow], df1_n[underflow], df2))
+    left_p = 1 - right_p
+    tiny = left_p < 0.001
+    if tiny.any():
+        left_p[tiny] = sstats.f.cdf(fstat[tiny], df1_n[tiny], df2)
+    fdr = bh_adjust(2 * np.minimum(left_p, right_p))
+    fdr[fdr > 0.3] = 1.0
+    if fdr.min() == 1:
+        return FDistFit(scale=s20, df2=df2)
+    refit = fit_f_dist_unequal_df1(x, df1, covariate=covariate, robust=False, prior_weights=fdr)
+    df2 = refit.df2
+    # right outliers by a qq-plot-type comparison with the uniform order statistics
+    uniform_p = (n - sstats.rankdata(fstat) + 0.5) / n
+    not_outlier = np.minimum(right_p / uniform_p, 1.0)
+    if not_outlier.min() == 1:
+        return refit
+    i = int(np.argmin(right_p))
+    if right_p[i] == 0:
+        df2_outlier = 0.0
+        shrunk = not_outlier * df2
+    else:
+        df2_outlier = np.log(0.5) / np.log(right_p[i]) * df2
+        new_log_right_p = _f_log_upper_tail(fstat[i], df1_n[i], df2_outlier)
+        df2_outlier = np.log(0.5) / new_log_right_p * df2_outlier
+        shrunk = not_outlier * df2 + (1 - not_outlier) * df2_outlier
+    order = np.argsort(right_p, kind="stable")
+    ordered = shrunk[order]
+    running = np.cumsum(ordered) / np.arange(1, n + 1)
+    imin = int(np.argmin(running))
+    ordered[: imin + 1] = running[imin]
+    shrunk[order] = np.maximum.accumulate(ordered)
+    return FDistFit(scale=refit.scale, df2=df2, df2_shrunk=shrunk, df2_outlier=float(df2_outlier))
+
+
+def _f_log_upper_tail(f, df1, df2):
+    """log P(F(df1, df2) > f), R's ``pf(f, df1, df2, lower.tail = FALSE, log.p = TRUE)``, also where the
+    probability itself underflows (an extreme outlier's tail at a small df2.outlier in
+    :func:`fit_f_dist_unequal_df1`): P = I_x(df2/2, df1/2), x = df2/(df2 + df1·f) (A&S 26.6.2), and
+    for small x, log I_x(a, b) = a log x − log a − log B(a, b) + log ₂F₁(a, 1 − b; a + 1; x) (DLMF
+    8.17.7), since scipy's ``logsf`` is the log of the underflowed probability there."""
+    from scipy import special
+    from scipy import stats as sstats
+
+    f, df1, df2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (f, df1, df2)))
+    with np.errstate(divide="ignore"):
+        out = np.asarray(sstats.f.logsf(f, df1, df2), dtype=float).copy()
+    far = ~(out > -700) & np.isfinite(f) & (f > 0) & np.isfinite(df2)
+    if far.any():
+        a, b = df2[far] / 2, df1[far] / 2
+        log_x = -np.log1p(df1[far] * f[far] / df2[far])
+        out[far] = a * log_x - np.log(a) - special.betaln(a, b) + np.log(special.hyp2f1(a, 1 - b, a + 1, np.exp(log_x)))
+    return out[()]
+
+
 def _f_isf_log(logp, df1, df2):
     """Upper-tail F quantile from a log probability (R ``qf(logp, lower.tail=FALSE, log.p=TRUE)``)."""
     from scipy import stats as sstats
@@ -634,27 +811,44 @@ class SqueezedVariances:
     var_post: np.ndarray
 
 
-def squeeze_var(var, df, covariate=None, robust=False, winsor_tail_p=(0.05, 0.1)):
-    """Posterior variances s̃²_g = (d_g s²_g + d0 s0²) / (d_g + d0) (Smyth 2004, eq. 4; ``squeezeVar``).
+def squeeze_var(var, df, covariate=None, robust=False, winsor_tail_p=(0.05, 0.1), legacy=None):
+    """Posterior variances s̃²_g = (d_g s²_g + d0 s0²) / (d_g + d0) (Smyth 2004, eq. 4; limma 3.63
+    ``squeezeVar``).
 
-    The prior (d0, s0²) comes from :func:`fit_f_dist` or, with ``robust``, from
-    :func:`fit_f_dist_robustly` (then d0 is per protein). Proteins with ``df`` 0 get s̃² = s0².
+    The prior (d0, s0²) comes from the estimator ``legacy`` picks, as in limma ≥ 3.61:
+
+    - ``legacy=True``: the classic moment estimators, :func:`fit_f_dist` or, with ``robust``,
+      :func:`fit_f_dist_robustly` (then d0 is per protein) — limma < 3.61 and tearflow's results
+      before this option;
+    - ``legacy=False``: :func:`fit_f_dist_unequal_df1` (d0 per protein when robust finds outliers);
+    - ``legacy=None`` (limma's default): the classic estimators when all positive ``df`` are equal,
+      :func:`fit_f_dist_unequal_df1` when they differ (missing values; limpa's df-loss correction).
+
+    Proteins with ``df`` 0 get s̃² = s0²; with an infinite d0, s̃² = s0². With fewer than three
+    variances there is nothing to borrow: d0 = 0, s0² = s̃² = s² (limma 3.63).
     """
     var = np.asarray(var, dtype=float).copy()
     df = np.asarray(df, dtype=float)
     n = len(var)
     if n == 0:
         raise ValueError("var is empty")
-    if n == 1:
+    if n < 3:
         return SqueezedVariances(df_prior=0.0, var_prior=var, var_post=var)
-    if df.ndim:
+    if df.size > 1:
         var[df == 0] = 0
-    if robust:
-        fit = fit_f_dist_robustly(var, df, covariate=covariate, winsor_tail_p=winsor_tail_p)
-        df_prior = fit.df2_shrunk
+    if legacy is None:
+        positive = np.atleast_1d(df)[np.atleast_1d(df) > 0]
+        legacy = bool(positive.size) and positive.min() == positive.max()
+    if legacy:
+        if robust:
+            fit = fit_f_dist_robustly(var, df, covariate=covariate, winsor_tail_p=winsor_tail_p)
+            df_prior = fit.df2_shrunk
+        else:
+            fit = fit_f_dist(var, df, covariate=covariate)
+            df_prior = fit.df2
     else:
-        fit = fit_f_dist(var, df, covariate=covariate)
-        df_prior = fit.df2
+        fit = fit_f_dist_unequal_df1(var, df, covariate=covariate, robust=robust)
+        df_prior = fit.df2 if fit.df2_shrunk is None else fit.df2_shrunk
     if np.any(np.isnan(df_prior)):
         raise ValueError("could not estimate the prior degrees of freedom")
     df_prior_vec = np.broadcast_to(df_prior, (n,))
@@ -724,11 +918,16 @@ class ModeratedFit:
         return self.coefficients - margin, self.coefficients + margin
 
 
-def ebayes(fit, trend=None, robust=False, proportion=0.01, stdev_coef_lim=(0.1, 4), winsor_tail_p=(0.05, 0.1)):
-    """Empirical Bayes moderated t-statistics (Smyth 2004; limma ``eBayes``).
+def ebayes(
+    fit, trend=None, robust=False, proportion=0.01, stdev_coef_lim=(0.1, 4), winsor_tail_p=(0.05, 0.1), legacy=None
+):
+    """Empirical Bayes moderated t-statistics (Smyth 2004; limma ``eBayes``, 3.63).
 
     With the prior (d0, s0²) from :func:`squeeze_var` (``trend`` = the per-protein covariate of an
-    abundance-dependent prior, e.g. mean log2 abundance; ``robust`` = Phipson et al. 2016):
+    abundance-dependent prior, e.g. mean log2 abundance; ``robust`` = Phipson et al. 2016;
+    ``legacy``: which hyperparameter estimator, as limma's ``eBayes(legacy = )`` — ``None``, limma's
+    default, uses :func:`fit_f_dist_unequal_df1` when the residual df differ, ``True`` always the
+    classic :func:`fit_f_dist` / :func:`fit_f_dist_robustly`):
     t̃_gj = β̂_gj / (s̃_g · v_gj) with v the unscaled standard error, on d_g + d0 df (capped at the
     pooled residual df), p = 2 · P(T > |t̃|). ``lods`` is the B-statistic (log posterior odds of
     differential abundance, prior proportion ``proportion``).
@@ -742,7 +941,9 @@ def ebayes(fit, trend=None, robust=False, proportion=0.01, stdev_coef_lim=(0.1, 
     if not np.isfinite(sigma).any():
         raise ValueError("no finite residual standard deviations")
     covariate = None if trend is None else np.asarray(trend, dtype=float)
-    squeezed = squeeze_var(sigma**2, df_residual, covariate=covariate, robust=robust, winsor_tail_p=winsor_tail_p)
+    squeezed = squeeze_var(
+        sigma**2, df_residual, covariate=covariate, robust=robust, winsor_tail_p=winsor_tail_p, legacy=legacy
+    )
     s2_post = squeezed.var_post
     with np.errstate(invalid="ignore", divide="ignore"):
         t = coefficients / stdev / np.sqrt(s2_post)[:, None]
@@ -785,9 +986,10 @@ def treat(moderated, lfc):
     """Moderated t-tests relative to a fold-change threshold (McCarthy & Smyth 2009; limma ``treat``).
 
     Tests H0: |β_gj| ≤ ``lfc`` against |β_gj| > ``lfc`` with the posterior variances and degrees of
-    freedom of ``moderated`` (an :func:`ebayes` result — ``treat`` squeezes the variances the same
-    way): p = P(T > (|β̂| − lfc)/se) + P(T > (|β̂| + lfc)/se). Unlike a cut on |log2fc| after the
-    test, this keeps the false-discovery rate for "changed by more than ``lfc``". Returns
+    freedom of ``moderated`` (an :func:`ebayes` result — limma's ``treat`` squeezes the variances the
+    same way, so ``treat(fit, legacy = L)`` is this on ``ebayes(fit, legacy=L)``: the estimator choice
+    passes through the moderated fit): p = P(T > (|β̂| − lfc)/se) + P(T > (|β̂| + lfc)/se). Unlike a
+    cut on |log2fc| after the test, this keeps the false-discovery rate for "changed by more than ``lfc``". Returns
     ``(t, pvalue)``: t is (|β̂| − lfc)/se with the sign of β̂ for |β̂| > lfc and 0 otherwise, NaN where
     the coefficient is NaN. ``lfc`` = 0 gives the ordinary moderated t-test.
     """

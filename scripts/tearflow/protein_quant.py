@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tearflow import dpc as dpcmod
-from tearflow import r_optim
+from tearflow import limma, r_optim
 from tearflow.errors import TearflowError
 
 _NODES, _WEIGHTS = dpcmod.gauss_quad_normal()
@@ -168,7 +168,7 @@ def dpc_quant_hyperparams(y, protein_id, dpc_slope=0.7, sd_quantile_for_logfc=0.
     """limpa ``dpcQuantHyperparam``: the priors of :func:`dpc_impute_hyperparams` and, per protein
     (sorted ids, ``proteins``), σ_k = sqrt of limma's ``squeezeVar`` posterior of its residual variance
     from the exp-tilt-completed rows (:func:`protein_residual_variances`,
-    :func:`tearflow.dpc.squeeze_var_any_df`)."""
+    :func:`tearflow.limma.squeeze_var`, limma ≥ 3.61: ``fitFDistUnequalDF1`` where the df differ)."""
     y = dpcmod.as_intensity_matrix(y)
     uniq, order, starts, counts = _group_rows(protein_id, y.shape[0])
     if not np.array_equal(order, np.arange(len(order))):
@@ -182,7 +182,8 @@ def _quant_hyperparams_sorted(y, uniq, starts, counts, dpc_slope, sd_quantile_fo
     df = (y.shape[1] - 1) * (counts - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = ss / df
-    var_prior, df_prior, var_post = dpcmod.squeeze_var_any_df(s2, df)
+    squeezed = limma.squeeze_var(s2, df)
+    var_prior, df_prior, var_post = squeezed.var_prior, squeezed.df_prior, squeezed.var_post
     return QuantHyperparams(
         prior_mean=mean,
         prior_sd=sd,

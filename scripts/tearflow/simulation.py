@@ -88,13 +88,15 @@ def paired_changes(log2, sheet):
     )
 
 
-def moderated_pvalues(changes, min_pairs=3, treat_log2fc=0.0):
+def moderated_pvalues(changes, min_pairs=3, treat_log2fc=0.0, ebayes_legacy=None):
     """Moderated paired t p-values and their BH adjustment, from :mod:`tearflow.limma`.
 
     The paired moderated t is limma's one-sample fit on the per-patient differences
     (``lm_fit`` with an intercept-only design, then ``ebayes``; Smyth 2004); ``treat_log2fc`` > 0
     tests |log2fc| > it instead (``limma.treat``), as ``differential.treat_log2fc`` does. Proteins
-    with fewer than ``min_pairs`` pairs get NaN.
+    with fewer than ``min_pairs`` pairs get NaN. ``ebayes_legacy``: ``ebayes``'s ``legacy``; None,
+    limma's current default and the recommended ``differential.ebayes_legacy: auto``, estimates the
+    prior with ``fitFDistUnequalDF1`` when missing pairs make the residual df differ.
     """
     from tearflow import limma
     from tearflow.multiple_testing import bh_adjust
@@ -102,7 +104,7 @@ def moderated_pvalues(changes, min_pairs=3, treat_log2fc=0.0):
     values = changes.to_numpy(dtype=float)
     testable = np.isfinite(values).sum(axis=1) >= min_pairs
     pvalues = np.full(len(values), np.nan)
-    fit = limma.ebayes(limma.lm_fit(values[testable], np.ones((values.shape[1], 1))))
+    fit = limma.ebayes(limma.lm_fit(values[testable], np.ones((values.shape[1], 1))), legacy=ebayes_legacy)
     tested = limma.treat(fit, treat_log2fc)[1] if treat_log2fc > 0 else fit.pvalue
     pvalues[testable] = np.asarray(tested, dtype=float).reshape(-1)
     return pvalues, np.asarray(bh_adjust(pvalues), dtype=float)

@@ -41,7 +41,9 @@ Imports numpy and :mod:`tearflow.limma` only.
 tearflow's paired contrasts (patients in subgroup order; ``b``, ``f``: dpcQuant values of the
 baseline and follow-up samples, proteins × patients; ``se_b``, ``se_f``: their standard errors;
 ``imp_b``, ``imp_f``: ``n_observations == 0``), each fit equal to limpa's ``dpcDE`` → limma's
-``contrasts.fit`` → ``eBayes(legacy = TRUE)`` on the sample-level design::
+``contrasts.fit`` → ``eBayes`` on the sample-level design (``limma.ebayes``'s default ``legacy=None`` is
+limma's default, ``fitFDistUnequalDF1`` where the df-loss correction makes the df differ;
+``legacy=True`` is ``eBayes(legacy = TRUE)``)::
 
     # NSDE, SSDE, interaction: ~0 + subgroup (+ centred covariates) on the differences
     sub = paired_vooma_fit(b, f, se_b, se_f, imp_b, imp_f, subgroup_design, names=columns)

@@ -57,6 +57,10 @@ STANDARD_ERROR = "se"
 DF_TOTAL = "df_total"
 LODS = "B"
 N_PAIRS_MEASURED = "n_pairs_measured"
+#: pairs with both visits observed (at least one precursor each), DPC quantification
+N_PAIRS_OBSERVED = "n_pairs_observed"
+#: precursors the protein was quantified from, DPC quantification
+N_PRECURSORS = "n_precursors"
 SHARE_IMPUTED = "share_imputed"
 #: the statistics columns of every contrast, in the order the published table gives them
 STATISTICS = (LOG2FC, T_STAT, PVALUE, STANDARD_ERROR, CI_LOW, CI_HIGH, DF_TOTAL, LODS)
@@ -75,6 +79,28 @@ class SampleMatrix:
         """The values of ``samples`` (proteins × len(samples)), in that order."""
         position = {sample: i for i, sample in enumerate(self.samples)}
         return self.values[:, [position[sample] for sample in samples]]
+
+
+@dataclass
+class Quantified:
+    """What DPC quantification adds to the protein matrix: each value's standard error, whether any
+    precursor was observed in the sample (proteins × samples, as :class:`SampleMatrix`), and each
+    protein's number of precursors."""
+
+    standard_errors: SampleMatrix
+    observed: SampleMatrix
+    n_precursors: np.ndarray
+
+    def check(self, matrix, matrix_path, samples):
+        """The quantification covers ``matrix``: the same proteins in the same order, every sample."""
+        for what, table in (("standard errors", self.standard_errors), ("observed precursors", self.observed)):
+            if table.proteins != matrix.proteins:
+                raise TearflowError(
+                    f"DPC {what}: proteins differ from {matrix_path} (expected the same rows in the same order)"
+                )
+            missing = [sample for sample in samples if sample not in table.samples]
+            if missing:
+                raise TearflowError(f"DPC {what}: no column for sample {missing[0]!r} of {matrix_path}")
 
 
 #: ``differential.ebayes_legacy`` → limma ``eBayes(legacy = )``: ``auto`` is limma ≥ 3.61's default
@@ -195,16 +221,24 @@ def _empty_statistics(n_proteins):
 
 
 def _moderated(y, design, contrasts, names, keep, trend_covariate, trend, robust, treat_log2fc=0.0, legacy=None):
-    """Fit ``design`` to the kept proteins, apply ``contrasts``, moderate; NaN-filled full arrays.
+    """Fit ``design`` to the kept proteins (ordinary least squares), then :func:`_moderated_fit`."""
+    if keep.sum() == 0:
+        return {name: _empty_statistics(len(y)) for name in names}
+    fit = limma.lm_fit(y[keep], design)
+    return _moderated_fit(fit, contrasts, names, keep, trend_covariate, trend, robust, treat_log2fc, legacy)
+
+
+def _moderated_fit(fit, contrasts, names, keep, trend_covariate, trend, robust, treat_log2fc=0.0, legacy=None):
+    """Apply ``contrasts`` to the fit of the kept proteins and moderate; NaN-filled full arrays.
 
     With ``treat_log2fc`` > 0 the p-values test |log2fc| > ``treat_log2fc`` (limma ``treat``); ``t``
     stays the moderated t, the statistic GSEA ranks on. ``legacy``: :func:`tearflow.limma.ebayes`'s.
+    ``trend_covariate``: over every protein (``keep`` selects the fitted ones).
     """
-    n = len(y)
+    n = len(keep)
     results = {name: _empty_statistics(n) for name in names}
     if keep.sum() == 0:
         return results
-    fit = limma.lm_fit(y[keep], design)
     if contrasts is not None:
         fit = limma.contrasts_fit(fit, contrasts, names)
     if np.nanmax(fit.df_residual) <= 0 or not np.isfinite(fit.sigma).any():
@@ -262,45 +296,22 @@ def differential_statistics(
     observed = np.isfinite(y)
     measured = observed if measured is None else (np.asarray(measured, dtype=bool) & observed)
     patient_subgroups = np.asarray(patient_subgroups)
-    present = [g for g in subgroups if (patient_subgroups == g).any()]
     covariates = covariates or {}
     abundance = np.asarray(abundance, dtype=float)
 
+    # subgroup fit: ~0 + subgroup (+ covariates), residual variance pooled across subgroups
+    present, design, _columns, contrasts, names = _subgroup_design(patient_subgroups, subgroups, covariates)
     in_group = {g: patient_subgroups == g for g in present}
     fit_counts = {g: observed[:, in_group[g]].sum(axis=1) for g in present}
     counts = {g: measured[:, in_group[g]].sum(axis=1) for g in present}
-
-    # subgroup fit: ~0 + subgroup (+ covariates), residual variance pooled across subgroups
-    indicators = {g: in_group[g].astype(float) for g in present}
-    design = full_rank_design({**indicators, **covariates}, protected=present)
-    names = list(present)
-    contrasts = np.zeros((len(design), len(present)))
-    contrasts[np.arange(len(present)), np.arange(len(present))] = 1.0
-    two = len(subgroups) == 2 and len(present) == 2
-    if two:
-        column = np.zeros((len(design), 1))
-        column[0, 0], column[1, 0] = -1.0, 1.0  # second − first (sheet order)
-        contrasts = np.hstack([contrasts, column])
-        names.append(CONTRAST_INTERACTION)
     testable = {g: counts[g] >= min_pairs for g in present}
     keep = np.zeros(n_proteins, dtype=bool)
     for g in present:
         keep |= testable[g]
-    results = _moderated(
-        y,
-        np.column_stack(list(design.values())),
-        contrasts,
-        names,
-        keep,
-        abundance,
-        trend,
-        robust,
-        treat_log2fc,
-        ebayes_legacy,
-    )
+    results = _moderated(y, design, contrasts, names, keep, abundance, trend, robust, treat_log2fc, ebayes_legacy)
     n_fit = dict(fit_counts)
     n_measured = dict(counts)
-    if two:
+    if CONTRAST_INTERACTION in names:
         first, second = present
         testable[CONTRAST_INTERACTION] = testable[first] & testable[second]
         n_fit[CONTRAST_INTERACTION] = fit_counts[first] + fit_counts[second]
@@ -346,6 +357,113 @@ def differential_statistics(
     return tables
 
 
+def _subgroup_design(patient_subgroups, subgroups, covariates):
+    """The subgroup fit's design (``~0 + subgroup`` + covariates), its contrasts (each subgroup and,
+    with two subgroups, second − first) and their names, for the subgroups that have patients."""
+    patient_subgroups = np.asarray(patient_subgroups)
+    present = [g for g in subgroups if (patient_subgroups == g).any()]
+    indicators = {g: (patient_subgroups == g).astype(float) for g in present}
+    design = full_rank_design({**indicators, **covariates}, protected=present)
+    names = list(present)
+    contrasts = np.zeros((len(design), len(present)))
+    contrasts[np.arange(len(present)), np.arange(len(present))] = 1.0
+    if len(subgroups) == 2 and len(present) == 2:
+        column = np.zeros((len(design), 1))
+        column[0, 0], column[1, 0] = -1.0, 1.0  # second − first (sheet order)
+        contrasts = np.hstack([contrasts, column])
+        names.append(CONTRAST_INTERACTION)
+    return present, np.column_stack(list(design.values())), list(design), contrasts, names
+
+
+def quantified_differential_statistics(
+    baseline,
+    followup,
+    se_baseline,
+    se_followup,
+    observed_baseline,
+    observed_followup,
+    patient_subgroups,
+    subgroups,
+    covariates=None,
+    trend=False,
+    robust=False,
+    treat_log2fc=0.0,
+    ebayes_legacy=None,
+):
+    """Moderated statistics of every contrast for DPC-quantified proteins, with precision weights.
+
+    Inputs are proteins × patients: the complete log2 values of the baseline and follow-up samples
+    (limpa ``dpcQuant``, normalized), their standard errors, and whether any precursor of the
+    protein was observed in the sample. Each fit is limpa's ``dpcDE`` → limma ``contrasts.fit`` →
+    ``eBayes`` on the paired sample-level design (``~0 + patient + subgroup:visit`` + covariates),
+    computed exactly on the per-patient differences (:func:`tearflow.vooma.paired_vooma_fit`: vooma
+    weights from a lowess trend of √σ against the mean log-intensity and log SE, the residual df of
+    proteins whose samples in a group are all imputed reduced as limpa does); the subgroup contrasts
+    and the interaction come from one fit, ``all`` from its own (``~1`` + covariates).
+
+    Every protein observed at least once in a contrast's pairs is tested (interaction: in each of the
+    two subgroups); others have NaN statistics. Returns ``{contrast: {column: array}}`` as
+    :func:`differential_statistics`, with ``n_pairs`` (pairs in the fit: every pair of the contrast,
+    the matrix is complete) and ``n_pairs_observed`` (pairs with both visits observed).
+    """
+    from tearflow.vooma import paired_vooma_fit
+
+    baseline, followup = np.asarray(baseline, dtype=float), np.asarray(followup, dtype=float)
+    observed_baseline = np.asarray(observed_baseline, dtype=bool)
+    observed_followup = np.asarray(observed_followup, dtype=bool)
+    n_proteins = len(baseline)
+    patient_subgroups = np.asarray(patient_subgroups)
+    covariates = covariates or {}
+    seen = observed_baseline | observed_followup
+    both = observed_baseline & observed_followup
+    everyone = np.ones(n_proteins, dtype=bool)
+    present, design, columns, contrasts, names = _subgroup_design(patient_subgroups, subgroups, covariates)
+
+    def moderated(difference_design, design_names, contrast_matrix, contrast_names):
+        weighted = paired_vooma_fit(
+            baseline, followup, se_baseline, se_followup, ~observed_baseline, ~observed_followup,
+            difference_design, names=design_names,
+        )  # fmt: skip
+        fit = weighted.fit
+        return _moderated_fit(
+            fit, contrast_matrix, contrast_names, everyone, fit.amean, trend, robust, treat_log2fc, ebayes_legacy
+        )
+
+    results = moderated(design, columns, contrasts, names)
+    in_group = {g: patient_subgroups == g for g in present}
+    testable = {g: seen[:, in_group[g]].any(axis=1) for g in present}
+    n_fit = {g: np.full(n_proteins, int(in_group[g].sum())) for g in present}
+    n_observed = {g: both[:, in_group[g]].sum(axis=1) for g in present}
+    if CONTRAST_INTERACTION in names:
+        first, second = present
+        testable[CONTRAST_INTERACTION] = testable[first] & testable[second]
+        n_fit[CONTRAST_INTERACTION] = n_fit[first] + n_fit[second]
+        n_observed[CONTRAST_INTERACTION] = n_observed[first] + n_observed[second]
+
+    all_design = full_rank_design({"(Intercept)": np.ones(baseline.shape[1]), **covariates}, ["(Intercept)"])
+    results.update(moderated(np.column_stack(list(all_design.values())), list(all_design), None, [CONTRAST_ALL]))
+    testable[CONTRAST_ALL] = seen.any(axis=1)
+    n_fit[CONTRAST_ALL] = np.full(n_proteins, baseline.shape[1])
+    n_observed[CONTRAST_ALL] = both.sum(axis=1)
+
+    tables = {}
+    for name, statistics in results.items():
+        untested = ~testable[name]
+        for values in statistics.values():
+            values[untested] = np.nan
+        statistics[FDR] = bh_adjust(statistics[PVALUE])
+        statistics[N_PAIRS] = n_fit[name]
+        statistics[N_PAIRS_OBSERVED] = n_observed[name]
+        tables[name] = statistics
+        log.info(
+            "contrast %s: %d of %d proteins tested (observed at least once in its pairs); precision weights",
+            name,
+            int((~untested).sum()),
+            n_proteins,
+        )
+    return tables
+
+
 def untested_contrast(n_proteins):
     """The statistics of a contrast without paired patients: NA everywhere, no pairs."""
     return {
@@ -356,7 +474,7 @@ def untested_contrast(n_proteins):
     }
 
 
-def contrast_table(statistics, proteins, genes, abundance, fdr, min_abs_log2fc, share_imputed=None):
+def contrast_table(statistics, proteins, genes, abundance, fdr, min_abs_log2fc, share_imputed=None, n_precursors=None):
     """The published table of one contrast, ``{column: array}``: contract columns first, then
     extras; rows sorted by p-value (untested last, input order within ties).
 
@@ -380,6 +498,9 @@ def contrast_table(statistics, proteins, genes, abundance, fdr, min_abs_log2fc, 
     if share_imputed is not None:
         table[N_PAIRS_MEASURED] = np.asarray(statistics[N_PAIRS_MEASURED]).astype(int)
         table[SHARE_IMPUTED] = np.asarray(share_imputed, dtype=float)
+    if n_precursors is not None:
+        table[N_PAIRS_OBSERVED] = np.asarray(statistics[N_PAIRS_OBSERVED]).astype(int)
+        table[N_PRECURSORS] = np.asarray(n_precursors).astype(int)
     pvalue = np.where(np.isnan(statistics[PVALUE]), np.inf, statistics[PVALUE])
     order = np.lexsort((np.arange(len(pvalue)), pvalue))
     return {column: np.asarray(values)[order] for column, values in table.items()}
@@ -426,13 +547,16 @@ def check_mask(mask, matrix, mask_path, matrix_path, samples):
 
 
 def contrast_tables(matrix, sheet, timepoints, contrasts, settings, mask=None, sheet_path="sample sheet",
-                    matrix_path="abundance table", mask_path="imputation mask"):  # fmt: skip
+                    matrix_path="abundance table", mask_path="imputation mask", quantified=None):  # fmt: skip
     """The differential step on one abundance matrix: ``({contrast: published table}, patient
     changes)``, both as ``{column: array}``.
 
     ``matrix``/``mask``: :class:`SampleMatrix` (log2 abundance; True where imputed); ``sheet``: the
-    sample sheet as row dicts; ``settings``: the ``differential`` config section. A contrast
-    without paired patients gets a table of NA statistics.
+    sample sheet as row dicts; ``settings``: the ``differential`` config section. ``quantified``:
+    for DPC-quantified proteins, :class:`Quantified` (standard errors, observed samples, precursor
+    counts): the contrasts are then tested with precision weights
+    (:func:`quantified_differential_statistics`). A contrast without paired patients gets a table of
+    NA statistics.
     """
     subgroups = subgroup_order(sheet)
     pairs = pair_records(sheet, timepoints["baseline"], timepoints["followup"])
@@ -463,19 +587,38 @@ def contrast_tables(matrix, sheet, timepoints, contrasts, settings, mask=None, s
             False: "fitFDistUnequalDF1",
         }[legacy],
     )
-    statistics = differential_statistics(
-        differences,
-        patient_subgroups,
-        subgroups,
-        abundance,
-        covariates=covariate_columns(pairs, settings["covariates"], sheet_path),
-        min_pairs=settings["min_pairs"],
-        trend=settings["trend"],
-        robust=settings["robust"],
-        measured=measured,
-        treat_log2fc=settings["treat_log2fc"],
-        ebayes_legacy=legacy,
-    )
+    covariates = covariate_columns(pairs, settings["covariates"], sheet_path)
+    if quantified is None:
+        statistics = differential_statistics(
+            differences,
+            patient_subgroups,
+            subgroups,
+            abundance,
+            covariates=covariates,
+            min_pairs=settings["min_pairs"],
+            trend=settings["trend"],
+            robust=settings["robust"],
+            measured=measured,
+            treat_log2fc=settings["treat_log2fc"],
+            ebayes_legacy=legacy,
+        )
+    else:
+        quantified.check(matrix, matrix_path, baseline_samples(pairs) + followup_samples(pairs))
+        statistics = quantified_differential_statistics(
+            matrix.columns(baseline_samples(pairs)),
+            matrix.columns(followup_samples(pairs)),
+            quantified.standard_errors.columns(baseline_samples(pairs)),
+            quantified.standard_errors.columns(followup_samples(pairs)),
+            quantified.observed.columns(baseline_samples(pairs)),
+            quantified.observed.columns(followup_samples(pairs)),
+            patient_subgroups,
+            subgroups,
+            covariates=covariates,
+            trend=settings["trend"],
+            robust=settings["robust"],
+            treat_log2fc=settings["treat_log2fc"],
+            ebayes_legacy=legacy,
+        )
     if settings["treat_log2fc"] > 0:
         log.info("p-values test |log2fc| > %g (treat; McCarthy & Smyth 2009)", settings["treat_log2fc"])
     tables = {}
@@ -486,8 +629,9 @@ def contrast_tables(matrix, sheet, timepoints, contrasts, settings, mask=None, s
             contrast = untested_contrast(len(matrix.proteins))
         share = None if mask is None else imputed_share(mask, pairs, contrast_patients(pairs, name))
         tables[name] = contrast_table(
-            contrast, matrix.proteins, matrix.genes, abundance, settings["fdr"], settings["min_abs_log2fc"], share
-        )
+            contrast, matrix.proteins, matrix.genes, abundance, settings["fdr"], settings["min_abs_log2fc"], share,
+            n_precursors=None if quantified is None else quantified.n_precursors,
+        )  # fmt: skip
         log.info(
             "contrast %s: %d significant (fdr < %g, |log2fc| >= %g)",
             name,

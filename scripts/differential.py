@@ -1,14 +1,33 @@
 """Rule differential: per-patient changes and the moderated statistics of every contrast
-(:func:`tearflow.differential.contrast_tables`), one table per contrast.
+(:func:`tearflow.differential.contrast_tables`), one table per contrast; DPC-quantified proteins
+with precision weights from their standard errors.
 
 Imports neither pandas nor scipy (the step is benchmarked against R limma, start-up included): the
 sample sheet arrives as row dicts (``params.sheet``, as common.smk read and checked it).
 """
 
+import numpy as np
+
+from tearflow.columns import PROTEIN
 from tearflow.contrasts import by_contrast
-from tearflow.differential import contrast_tables, read_sample_matrix
+from tearflow.differential import N_PRECURSORS, Quantified, contrast_tables, read_sample_matrix
 from tearflow.errors import run_step
-from tearflow.tables import write_columns
+from tearflow.tables import read_columns, write_columns
+
+
+def quantification(snakemake):
+    """The DPC standard errors, observed precursors and precursor counts, when the input has them."""
+    if "standard_errors" not in snakemake.input.keys():
+        return None
+    observed = read_sample_matrix(str(snakemake.input.observed), "DPC observed precursors")
+    observed.values = observed.values > 0
+    counts = read_columns(snakemake.input.proteins, [PROTEIN, N_PRECURSORS], "protein quantification")
+    return Quantified(
+        standard_errors=read_sample_matrix(str(snakemake.input.standard_errors), "DPC standard errors"),
+        observed=observed,
+        n_precursors=np.array(counts[N_PRECURSORS], dtype=int),
+        proteins=counts[PROTEIN],
+    )
 
 
 def main(snakemake):
@@ -28,6 +47,7 @@ def main(snakemake):
         sheet_path=str(snakemake.input.samples),
         matrix_path=matrix_path,
         mask_path=str(snakemake.input.mask) if mask is not None else "",
+        quantified=quantification(snakemake),
     )
     for contrast, path in outputs.items():
         write_columns(tables[contrast], path)

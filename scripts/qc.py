@@ -1,6 +1,8 @@
 """Rule qc: per-sample and per-protein quality tables of the normalized matrix, outlier flags
 (flagged, never dropped), the sample correlation matrix and the PCA's explained variance
-(:mod:`tearflow.qc`). The figures are drawn by rule plot_qc from these tables."""
+(:mod:`tearflow.qc`). With DPC quantification a value without any observed precursor counts as
+missing here, so the missingness metrics keep their meaning. The figures are drawn by rule plot_qc
+from these tables."""
 
 import logging
 
@@ -21,6 +23,9 @@ def main(snakemake):
     sheet = read_sample_sheet(snakemake.input.samples)
     annotation = table[list(ANNOTATION)]
     log2 = table.drop(columns=list(ANNOTATION)).astype(float)
+    if "observed" in snakemake.input.keys():  # DPC estimates: values without an observed precursor count as missing
+        observed = read_tsv(snakemake.input.observed).drop(columns=list(ANNOTATION))
+        log2 = log2.where(observed[log2.columns].to_numpy() > 0)
     correlation = correlation_matrix(log2)
     samples = sample_qc(log2, sheet, settings, correlation)
     proteins = protein_qc(log2, annotation, sheet, settings["min_values_cv"])

@@ -319,3 +319,20 @@ def test_main_writes_the_contract_tables(tmp_path):
     assert list(summary.columns) == SUMMARY_COLUMNS
     assert summary.loc[0, "format"] == "diann_matrix"
     assert list(read_tsv(out / "removed.tsv").columns) == ["table", "protein", "gene", "reason"]
+
+
+def test_import_level_follows_the_quantification_and_the_tables():
+    from tearflow.abundance_import import PRECURSOR_LEVEL, PROTEIN_LEVEL, import_level
+
+    options = config_section("import")
+    report = TEST_FIXTURES / "precursor" / "diann1.9_HYE_AIF_report.tsv"
+    matrix = FORMATS / "diann" / "report_final.pg_matrix.tsv"
+    ions = TEST_FIXTURES / "precursor" / "fragpipe_combined_ion.tsv"
+    assert import_level([("proteomics[0]", report, "auto")], "dpc", options) == PRECURSOR_LEVEL
+    assert import_level([("proteomics[0]", report, "auto")], "none", options) == PROTEIN_LEVEL
+    assert import_level([("proteomics[0]", matrix, "auto")], "dpc", options) == PROTEIN_LEVEL
+    assert import_level([("proteomics[0]", ions, "auto")], "dpc", options) == PRECURSOR_LEVEL
+    with pytest.raises(TearflowError, match=r"proteomics\[0\].*fragpipe_ion table.*quantification.method: dpc"):
+        import_level([("proteomics[0]", ions, "auto")], "none", options)
+    with pytest.raises(TearflowError, match=r"different levels \(proteomics\[0\]: precursor level; proteomics\[1\]"):
+        import_level([("proteomics[0]", report, "auto"), ("proteomics[1]", matrix, "auto")], "dpc", options)

@@ -89,8 +89,12 @@ def test_main_writes_tables_and_figures(tmp_path):
     sheet.to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
     names = ("sample_qc", "protein_qc", "correlation", "pca_variance")
     tables = {name: str(tmp_path / f"{name}.tsv") for name in names}
+    class Named(SimpleNamespace):
+        def keys(self):
+            return self.__dict__.keys()
+
     snakemake = SimpleNamespace(
-        input=SimpleNamespace(normalized=str(tmp_path / "normalized.tsv"), samples=str(tmp_path / "samples.tsv")),
+        input=Named(normalized=str(tmp_path / "normalized.tsv"), samples=str(tmp_path / "samples.tsv")),
         output=SimpleNamespace(**tables),
         params=SimpleNamespace(qc=config_section("qc")),
     )

@@ -74,3 +74,51 @@ def test_whole_dag_runs_on_a_real_table(tmp_path, relative, condition_pairs):
         assert (workdir / f"results/figures/volcano_{contrast}.png").exists()
     summary = read_tsv(workdir / "results/qc/import_summary.tsv")
     assert summary["samples_matched"].tolist() == [2 * len(pairs)]
+
+
+PRECURSOR_CASES = [
+    (FIXTURES / "precursor" / "diann1.9_HYE_AIF_report.tsv", True, "precursors.parquet"),
+    (FIXTURES / "formats" / "real" / "diann" / "report_final.pg_matrix.tsv", False, "raw.tsv"),
+]
+
+
+@pytest.mark.parametrize("table_path, condition_pairs, imported", PRECURSOR_CASES, ids=["precursor", "row"])
+def test_whole_dag_with_dpc_quantification(tmp_path, table_path, condition_pairs, imported):
+    """quantification.method dpc: a precursor report is read at precursor level and quantified by
+    the DPC, a protein table row by row; every protein observed in a contrast's pairs is tested, with
+    its standard errors as precision weights."""
+    options = config_section("import")
+    if imported == "precursors.parquet":
+        from tearflow.readers import read_precursors
+
+        runs = read_precursors(table_path, "auto", options).runs
+    else:
+        runs = read_table(table_path, "auto", options).runs
+    pairs = pseudo_patients(runs, condition_pairs)
+    subgroups = ["A"] * len(pairs)
+    workdir = copy_workflow(tmp_path)
+    sheet = workdir / "pseudo_samples.tsv"
+    write_sheet(sheet, pairs, subgroups)
+    overrides = {
+        "samples": str(sheet),
+        "proteomics": [{"path": str(table_path)}],
+        "quantification": {"method": "dpc"},
+        "elisa": None,
+        "clinical": None,
+        "differential": {"min_pairs": 2},
+    }
+    run_snakemake(workdir, "--cores", "2", "--configfile", write_configfile(workdir, overrides))
+    assert (workdir / "results" / "abundance" / imported).exists()
+    quantified = read_tsv(workdir / "results/abundance/quantified.tsv")
+    standard_errors = read_tsv(workdir / "results/abundance/quantified_se.tsv")
+    assert quantified.iloc[:, 2:].notna().all().all(), "DPC estimates are complete"
+    assert (standard_errors.iloc[:, 2:] > 0).all().all()
+    table = read_tsv(workdir / "results/differential/all.tsv")
+    observed = read_tsv(workdir / "results/abundance/quantified_observed.tsv").set_index("protein")
+    seen = (observed[[base for base, _ in pairs] + [follow for _, follow in pairs]] > 0).any(axis=1)
+    tested = table.set_index("protein")["pvalue"].notna()
+    assert tested.equals(seen.reindex(tested.index)), "tested = observed at least once in the pairs"
+    assert {"n_pairs_observed", "n_precursors"} <= set(table.columns)
+    assert (workdir / "results/figures/dpc.png").stat().st_size > 0
+    curve = read_tsv(workdir / "results/qc/dpc.tsv").iloc[0]
+    assert curve["model"] == "cn" and curve["slope"] > 0

@@ -12,11 +12,11 @@ import os
 
 import pandas as pd
 
-from tearflow.columns import BATCH, GENE, PROTEIN, SAMPLE
+from tearflow.columns import BATCH, GENE, PRECURSOR, PROTEIN, SAMPLE
 from tearflow.errors import TearflowError
 from tearflow.genes import SOURCE_ACCESSION, assign_genes
-from tearflow.readers import file_stem, read_table
-from tearflow.readers.base import ALL_MISSING, CONTAMINANT, DECOY, QVALUE, REASON, SITE_ONLY
+from tearflow.readers import file_stem, read_precursors, read_table
+from tearflow.readers.base import ALL_MISSING, CONTAMINANT, DECOY, NOT_PROTEOTYPIC, QVALUE, REASON, SITE_ONLY
 
 log = logging.getLogger("tearflow.import")
 
@@ -41,7 +41,13 @@ SUMMARY_COLUMNS = [
     "genes_unmapped",
     "genes_excel_mangled",
 ]
+#: extra columns of a precursor-level table's summary row
+PRECURSOR_SUMMARY_COLUMNS = ["precursors_read", "precursors_kept", "not_proteotypic_removed"]
 REMOVED_COLUMNS = [TABLE, PROTEIN, GENE, REASON]
+#: the level a table is read at: one value per protein group and run, or per precursor and run (for
+#: DPC quantification, ``quantification.method: dpc``)
+PROTEIN_LEVEL = "protein"
+PRECURSOR_LEVEL = "precursor"
 RUNS_COLUMNS = [SAMPLE, BATCH, TABLE, RUN]
 
 
@@ -183,13 +189,15 @@ def with_genes(table, fasta_map, gene_map, prefixes):
     return data, removed, sources, notes
 
 
-def restrict_to_samples(path, data, matches):
-    """``protein, gene`` + the matched runs renamed to their sheet samples; all-missing rows dropped.
+def restrict_to_samples(path, data, matches, labels=(PROTEIN, GENE)):
+    """``labels`` (``protein, gene``; for precursors ``precursor, protein, gene``) + the matched runs
+    renamed to their sheet samples; rows without a value in any of them dropped.
 
-    Returns ``(kept, dropped_proteins)``. A matched sample with no value at all is an error.
+    Returns ``(kept, dropped)`` (the dropped rows' labels). A matched sample with no value at all is
+    an error.
     """
     columns = dict(zip(matches[RUN], matches[SAMPLE]))
-    frame = data[[PROTEIN, GENE, *columns]].rename(columns=columns)
+    frame = data[[*labels, *columns]].rename(columns=columns)
     samples = list(columns.values())
     empty = [s for s in samples if frame[s].isna().all()]
     if empty:
@@ -201,41 +209,55 @@ def restrict_to_samples(path, data, matches):
         )
     all_missing = frame[samples].isna().all(axis=1)
     if all_missing.any():
-        log.info("%s: %d protein(s) with no value in any matched sample dropped", path, int(all_missing.sum()))
-    return frame[~all_missing].reset_index(drop=True), frame.loc[all_missing, [PROTEIN, GENE]]
+        log.info("%s: %d row(s) with no value in any matched sample dropped", path, int(all_missing.sum()))
+    return frame[~all_missing].reset_index(drop=True), frame.loc[all_missing, list(labels)]
 
 
-def combine_tables(frames, samples):
-    """Outer join of per-table ``protein, gene, samples...`` frames by protein; gene from the first."""
+def combine_tables(frames, samples, key=PROTEIN):
+    """Outer join of per-table frames (``protein, gene, samples...``, or ``precursor, protein, gene,
+    samples...`` with ``key`` precursor) by ``key``; the first table's labels are kept."""
+    labels = [column for column in frames[0].columns if column not in samples]
     combined = None
     for frame in frames:
         if combined is None:
             combined = frame.copy()
             continue
-        merged = combined.merge(frame, on=PROTEIN, how="outer", suffixes=("", "_other"), sort=False)
-        differ = merged[GENE].notna() & merged[f"{GENE}_other"].notna() & (merged[GENE] != merged[f"{GENE}_other"])
-        if differ.any():
-            log.warning(
-                "%d protein(s) have different gene symbols in different tables; the first table's is kept",
-                int(differ.sum()),
-            )
-        merged[GENE] = merged[GENE].fillna(merged[f"{GENE}_other"])
-        combined = merged.drop(columns=[f"{GENE}_other"])
-    order = list(dict.fromkeys(p for frame in frames for p in frame[PROTEIN]))
-    combined = combined.set_index(PROTEIN).reindex(order).reset_index()
-    return combined[[PROTEIN, GENE, *samples]]
+        merged = combined.merge(frame, on=key, how="outer", suffixes=("", "_other"), sort=False)
+        for label in (column for column in labels if column != key):
+            other = f"{label}_other"
+            differ = merged[label].notna() & merged[other].notna() & (merged[label] != merged[other])
+            if differ.any():
+                log.warning(
+                    "%d %s(s) have a different %s in different tables; the first table's is kept",
+                    int(differ.sum()),
+                    key,
+                    label,
+                )
+            merged[label] = merged[label].fillna(merged[other])
+            merged = merged.drop(columns=[other])
+        combined = merged
+    order = list(dict.fromkeys(p for frame in frames for p in frame[key]))
+    combined = combined.set_index(key).reindex(order).reset_index()
+    return combined[[*labels, *samples]]
 
 
-def import_tables(entries, sheet, options, fasta_map=None, gene_map=None):
-    """Read, annotate, match and combine the configured tables.
+def import_tables(entries, sheet, options, fasta_map=None, gene_map=None, level=PROTEIN_LEVEL):
+    """Read, annotate, match and combine the configured tables, at protein or precursor ``level``.
 
-    Returns ``(raw, removed, summary, runs)`` as in the table contracts (``runs``: which table column
-    each sheet sample came from).
+    Returns ``(raw, removed, summary, runs)`` as in the table contracts: ``raw`` is ``protein, gene``
+    (precursor level: ``precursor, protein, gene``) + one column per sheet sample; ``removed``
+    lists protein groups (a precursor table's groups none of whose precursors was kept); ``runs``:
+    which table column each sheet sample came from.
     """
+    precursor_level = level == PRECURSOR_LEVEL
+    labels = (PRECURSOR, PROTEIN, GENE) if precursor_level else (PROTEIN, GENE)
     prefixes = [*options["contaminant_prefixes"], *options["decoy_prefixes"]]
     read = {}
     for entry in entries:
-        table = read_table(entry["path"], entry["format"], options)
+        if precursor_level:
+            table = read_precursors(entry["path"], entry["format"], options)
+        else:
+            table = read_table(entry["path"], entry["format"], options)
         read[entry["batch"]] = (entry, table, *with_genes(table, fasta_map, gene_map, prefixes))
     tables_by_batch = {batch: item[0]["name"] for batch, item in read.items()}
     matches = match_samples(
@@ -248,54 +270,111 @@ def import_tables(entries, sheet, options, fasta_map=None, gene_map=None):
     frames, removed, summary = [], [], []
     for batch, (entry, table, data, dropped, sources, notes) in read.items():
         mine = matches[matches[BATCH] == batch]
-        kept, all_missing = restrict_to_samples(entry["path"], data, mine)
-        kept_sources = sources[data[PROTEIN].isin(kept[PROTEIN]).to_numpy()]
+        kept, all_missing = restrict_to_samples(entry["path"], data, mine, labels)
+        kept_proteins = pd.unique(kept[PROTEIN])
+        if precursor_level:
+            dropped = _with_protein_genes(table.groups_removed(), data)
+            all_missing = all_missing[~all_missing[PROTEIN].isin(kept_proteins)].drop_duplicates(PROTEIN)
+        first_rows = ~data[PROTEIN].duplicated()  # a protein's gene source: that of its first row
+        kept_sources = sources[(data[PROTEIN].isin(kept_proteins) & first_rows).to_numpy()]
         frames.append(kept)
         removed += [
-            dropped.assign(**{TABLE: entry["name"]}),
-            all_missing.assign(**{REASON: ALL_MISSING, TABLE: entry["name"]}),
+            dropped[[PROTEIN, GENE, REASON]].assign(**{TABLE: entry["name"]}),
+            all_missing[[PROTEIN, GENE]].assign(**{REASON: ALL_MISSING, TABLE: entry["name"]}),
             notes.assign(**{TABLE: entry["name"]}),
         ]
+        n_proteins = len(kept_proteins)
         unmapped = int((kept_sources == SOURCE_ACCESSION).sum())
         if unmapped:
             log.info(
                 "%s: %d of %d proteins without a gene symbol keep their accession as label",
                 entry["path"],
                 unmapped,
-                len(kept),
+                n_proteins,
             )
-        summary.append(
-            {
-                TABLE: entry["name"],
-                BATCH: batch,
-                "format": table.format,
-                "rows_read": table.rows_read,
-                "decoys_removed": table.removed_count(DECOY),
-                "contaminants_removed": table.removed_count(CONTAMINANT),
-                "site_only_removed": table.removed_count(SITE_ONLY),
-                "proteins_kept": len(kept),
-                "samples_matched": len(mine),
-                "genes_mapped": len(kept) - unmapped,
-                "protein_groups_read": table.groups_read,
-                "qvalue_removed": table.removed_count(QVALUE),
-                "all_missing_removed": len(all_missing),
-                "runs_left_out": len(table.runs) - len(mine),
-                "genes_unmapped": unmapped,
-                "genes_excel_mangled": len(notes),
-            }
-        )
+        row = {
+            TABLE: entry["name"],
+            BATCH: batch,
+            "format": table.format,
+            "rows_read": table.rows_read,
+            "decoys_removed": table.removed_count(DECOY),
+            "contaminants_removed": table.removed_count(CONTAMINANT),
+            "site_only_removed": table.removed_count(SITE_ONLY),
+            "proteins_kept": n_proteins,
+            "samples_matched": len(mine),
+            "genes_mapped": n_proteins - unmapped,
+            "protein_groups_read": table.groups_read,
+            "qvalue_removed": table.removed_count(QVALUE),
+            "all_missing_removed": len(all_missing),
+            "runs_left_out": len(table.runs) - len(mine),
+            "genes_unmapped": unmapped,
+            "genes_excel_mangled": len(notes),
+        }
+        if precursor_level:
+            row.update(
+                {
+                    "precursors_read": table.precursors_read,
+                    "precursors_kept": len(kept),
+                    "not_proteotypic_removed": table.removed_count(NOT_PROTEOTYPIC),
+                }
+            )
+        summary.append(row)
         log.info(
-            "%s (batch %s, %s): %d proteins kept, %d samples matched, %d with a gene symbol (%s)",
+            "%s (batch %s, %s): %d proteins%s kept, %d samples matched, %d with a gene symbol (%s)",
             entry["path"],
             batch,
             table.format,
-            len(kept),
+            n_proteins,
+            f" ({len(kept)} precursors)" if precursor_level else "",
             len(mine),
-            len(kept) - unmapped,
+            n_proteins - unmapped,
             ", ".join(f"{k}: {v}" for k, v in kept_sources.value_counts().items()),
         )
-    raw = combine_tables(frames, list(sheet[SAMPLE]))
+    raw = combine_tables(frames, list(sheet[SAMPLE]), key=labels[0])
     removed = (
         pd.concat(removed, ignore_index=True)[REMOVED_COLUMNS] if removed else pd.DataFrame(columns=REMOVED_COLUMNS)
     )
-    return raw, removed, pd.DataFrame(summary, columns=SUMMARY_COLUMNS), matches
+    columns = SUMMARY_COLUMNS + (PRECURSOR_SUMMARY_COLUMNS if precursor_level else [])
+    return raw, removed, pd.DataFrame(summary, columns=columns), matches
+
+
+def _with_protein_genes(groups, data):
+    """Removed protein groups with the gene symbol their rows got in ``data`` (where it has them)."""
+    genes = data.drop_duplicates(PROTEIN).set_index(PROTEIN)[GENE]
+    return groups.assign(**{GENE: groups[PROTEIN].map(genes).fillna(groups[GENE])})
+
+
+def import_level(tables, method, options):
+    """The level the configured ``tables`` are read at: precursor when the quantification is ``dpc``
+    and every table holds precursors (a DIA-NN, Spectronaut, FragPipe ion or MaxQuant evidence /
+    peptides table), else protein. ``tables``: ``[(config key, path, format)]``.
+
+    A table only precursor-level tools write with ``quantification.method: none``, or precursor and
+    protein tables mixed, is a :class:`TearflowError` naming the tables.
+    """
+    from tearflow.readers import PRECURSOR_FORMATS, PRECURSOR_ONLY, detect_precursor_format
+
+    levels = {}
+    for key, path, fmt in tables:
+        precursor = None
+        if fmt in PRECURSOR_ONLY:
+            precursor = fmt
+        elif fmt == "auto" or fmt in PRECURSOR_FORMATS:
+            try:
+                precursor = detect_precursor_format(path, options)
+            except TearflowError:
+                precursor = None
+        if method == "none" and precursor in PRECURSOR_ONLY:
+            raise TearflowError(
+                f"config key '{key}': {path} is a {precursor} table, which holds precursors only; "
+                "expected quantification.method: dpc (proteins estimated from their precursors) or a "
+                "protein-level table"
+            )
+        levels[key] = PRECURSOR_LEVEL if method == "dpc" and precursor else PROTEIN_LEVEL
+    if len(set(levels.values())) > 1:
+        described = "; ".join(f"{key}: {level} level" for key, level in levels.items())
+        raise TearflowError(
+            f"config key 'proteomics': the tables are at different levels ({described}); expected all "
+            "precursor tables (for DPC quantification from precursors) or all protein tables"
+        )
+    return next(iter(levels.values()))

@@ -90,9 +90,14 @@ class Quantified:
     standard_errors: SampleMatrix
     observed: SampleMatrix
     n_precursors: np.ndarray
+    proteins: list
 
     def check(self, matrix, matrix_path, samples):
         """The quantification covers ``matrix``: the same proteins in the same order, every sample."""
+        if list(self.proteins) != list(matrix.proteins):
+            raise TearflowError(
+                f"DPC precursor counts: proteins differ from {matrix_path} (expected the same rows in the same order)"
+            )
         for what, table in (("standard errors", self.standard_errors), ("observed precursors", self.observed)):
             if table.proteins != matrix.proteins:
                 raise TearflowError(

@@ -696,3 +696,30 @@ def dpc_quant_by_row(y, dpc=None, dpc_slope=0.8, method="newton"):
         method=method,
     )
     return out
+
+
+def estimated_curve(y, settings):
+    """The detection probability curve the ``quantification`` config section asks for: limpa ``dpc``
+    with ``dpc_model`` (cn | on) and its options, or, with a fixed ``dpc_slope``, that slope and the
+    intercept of :func:`tearflow.dpc.estimate_dpc_intercept`."""
+    if settings["dpc_slope"] is not None:
+        return dpcmod.detection_curve_fixed_slope(y, settings["dpc_slope"])
+    return dpcmod.detection_curve(
+        y,
+        model=settings["dpc_model"],
+        dpc_slope_start=settings["dpc_slope_start"],
+        iterations=settings["dpc_iterations"],
+        subset=settings["dpc_subset"],
+        robust=settings["dpc_robust"],
+    )
+
+
+def quantified_proteins(y, protein_id, settings):
+    """DPC quantification as the ``quantification`` config section asks for: ``(curve,
+    ProteinQuantification)``. ``y``: log2 intensities (NaN = missing), one row per precursor with its
+    ``protein_id``; ``protein_id`` None: every row is a protein (limpa ``dpcQuantByRow``, rows kept in
+    order)."""
+    curve = estimated_curve(y, settings)
+    if protein_id is None:
+        return curve, dpc_quant_by_row(y, dpc=curve, method=settings["optimizer"])
+    return curve, dpc_quant(y, protein_id, dpc=curve, method=settings["optimizer"])

@@ -39,6 +39,18 @@ def _atomic_text(path):
         raise
 
 
+def write_parquet(table, path):
+    """Write the DataFrame ``table`` to ``path`` as Parquet, atomically (for matrices too large for
+    text: the precursor matrix). Written without pandas' index and with deterministic bytes."""
+    temporary = temporary_beside(path, ".parquet")
+    try:
+        table.to_parquet(temporary, index=False, engine="pyarrow", compression="zstd")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
 def write_tsv(table, path, index=False):
     """Write the DataFrame ``table`` to ``path`` atomically (temporary file beside it, then rename)."""
     with _atomic_text(path) as stream:
@@ -122,6 +134,28 @@ def read_matrix(path, labels, what, kind=float):
     n_samples = width - len(labels)
     values = np.vstack(rows) if rows else np.empty((0, n_samples), dtype=float if kind is float else bool)
     return dict(zip(labels, label_values)), header[len(labels) :], values
+
+
+def read_columns(path, names, what):
+    """``{name: list of str}`` of the columns ``names`` of a table tearflow wrote, read without
+    pandas; a missing column is an error naming the file and the columns it has."""
+    try:
+        with open(path, encoding="utf-8", newline="") as stream:
+            reader = csv.reader(stream, delimiter="\t")
+            header = next(reader, None) or []
+            missing = [name for name in names if name not in header]
+            if missing:
+                raise TearflowError(
+                    f"{what} {path}: no column {', '.join(missing)}; found {', '.join(header) or 'no header'}"
+                )
+            positions = [header.index(name) for name in names]
+            columns = {name: [] for name in names}
+            for row in reader:
+                for name, position in zip(names, positions):
+                    columns[name].append(row[position])
+    except (OSError, UnicodeDecodeError) as error:
+        raise TearflowError(f"{what} {path}: cannot be read ({error})") from error
+    return columns
 
 
 def _float_cells(cells):

@@ -20,7 +20,8 @@ WORKFLOW_ON_DISK = (WORKFLOW_ROOT / "workflow" / "Snakefile").is_file()
 
 def shipped_file(relative):
     """The local path of a file shipped with the workflow (``relative`` to the repository root, e.g.
-    ``resources/genesets/th17_il17_focus.gmt``), or None when the workflow has no such file."""
+    ``resources/genesets/th17_il17_focus.gmt``), or None when the workflow has no such file.
+    """
     if WORKFLOW_ON_DISK:
         path = WORKFLOW_ROOT / relative
         return str(path) if path.is_file() else None
@@ -38,6 +39,7 @@ except ImportError:
         "`pip install -r requirements.txt` in the tearflow folder (see its README)"
     )
 
+from tearflow.abundance_import import PRECURSOR_LEVEL, import_level
 from tearflow.clinical import load_clinical, read_endpoint_definitions
 from tearflow.config import (
     check_sample_sheet,
@@ -137,6 +139,31 @@ except TearflowError as error:
 
 SUBGROUPS = subgroup_order(SAMPLES)
 CONTRASTS = contrast_names(SUBGROUPS)
+# DPC quantification (quantification.method: dpc) reads precursor tables at precursor level; the
+# level is decided from the tables' headers before any rule runs.
+DPC_ENABLED = config["quantification"]["method"] == "dpc"
+try:
+    if DPC_ENABLED and config["imputation"]["method"] != "none":
+        raise TearflowError(
+            f"config key 'imputation.method': {config['imputation']['method']!r} with quantification.method "
+            "dpc; expected none (DPC quantification estimates every missing value itself, with its "
+            "uncertainty) or quantification.method: none"
+        )
+    IMPORT_LEVEL = import_level(
+        [
+            (f"proteomics[{i}]", resolve_input(table["path"]), table["format"])
+            for i, table in enumerate(config["proteomics"])
+        ],
+        config["quantification"]["method"],
+        config["import"],
+    )
+except TearflowError as error:
+    sys.exit(f"tearflow: {error}")
+IMPORTED_TABLE = (
+    "results/abundance/precursors.parquet"
+    if IMPORT_LEVEL == PRECURSOR_LEVEL
+    else "results/abundance/raw.tsv"
+)
 ELISA_ENABLED = config["elisa"] is not None
 CLINICAL_ENABLED = config["clinical"] is not None
 
@@ -169,6 +196,29 @@ def import_optional_inputs(wildcards):
         if config[key] is not None:
             optional[key] = resolve_input(config[key])
     return optional
+
+
+# --- DPC quantification (quantify.smk) -----------------------------------------
+
+
+def quantify_input(wildcards):
+    """The imported matrix the quantification reads: precursors, or proteins row by row."""
+    key = "precursors" if IMPORT_LEVEL == PRECURSOR_LEVEL else "raw"
+    return {key: rules.import_abundance.output.table}
+
+
+def unnormalized_input(wildcards):
+    """The protein matrix normalization starts from: the DPC estimates, or the imported table."""
+    if DPC_ENABLED:
+        return {"raw": rules.quantify.output.values}
+    return {"raw": rules.import_abundance.output.table}
+
+
+def normalization_settings():
+    """The normalization section as the step gets it (DPC estimates are log2 already)."""
+    if DPC_ENABLED:
+        return {**config["normalization"], "input_is_log2": True}
+    return config["normalization"]
 
 
 # --- Normalization, imputation, QC (normalize.smk) ----------------------------
@@ -204,7 +254,21 @@ def differential_input(wildcards):
             "mask": rules.impute.output.mask,
             "samples": SAMPLE_SHEET,
         }
-    return {"matrix": rules.normalize.output.normalized, "samples": SAMPLE_SHEET}
+    inputs = {"matrix": rules.normalize.output.normalized, "samples": SAMPLE_SHEET}
+    if DPC_ENABLED:
+        inputs["standard_errors"] = rules.quantify.output.standard_errors
+        inputs["observed"] = rules.quantify.output.observed
+        inputs["proteins"] = rules.quantify.output.proteins
+    return inputs
+
+
+def qc_input(wildcards):
+    """The normalized matrix and, with DPC quantification, which values had an observed precursor
+    (the missingness metrics count the others as missing)."""
+    inputs = {"normalized": rules.normalize.output.normalized, "samples": SAMPLE_SHEET}
+    if DPC_ENABLED:
+        inputs["observed"] = rules.quantify.output.observed
+    return inputs
 
 
 def focus_gmt_input(wildcards):
@@ -305,8 +369,10 @@ def clinical_join_inputs(wildcards):
 def final_outputs():
     """Every final output of the workflow: the outputs of each rule that runs with this config
     (each path is written once, in its rule)."""
-    steps = [
-        rules.import_abundance,
+    steps = [rules.import_abundance]
+    if DPC_ENABLED:
+        steps += [rules.quantify, rules.plot_dpc]
+    steps += [
         rules.normalize,
         rules.plot_normalization,
         rules.qc,

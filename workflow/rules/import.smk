@@ -1,6 +1,7 @@
-# Import: search-engine protein tables (one per batch) → results/abundance/raw.tsv (protein × sample).
-# Formats, gene symbols and sample matching: scripts/tearflow/readers/, scripts/tearflow/genes.py.
-# Input functions and targets of these rules: common.smk.
+# Import: search-engine tables (one per batch) → one matrix over the sheet's samples: protein × sample
+# (results/abundance/raw.tsv), or precursor × sample for DPC quantification
+# (results/abundance/precursors.parquet). Formats, gene symbols and sample matching: the package's
+# readers, genes and abundance_import. Input functions: common.smk.
 
 
 rule import_abundance:
@@ -9,7 +10,7 @@ rule import_abundance:
         tables=[resolve_input(t["path"]) for t in config["proteomics"]],
         samples=SAMPLE_SHEET,
     output:
-        raw="results/abundance/raw.tsv",
+        table=IMPORTED_TABLE,
         removed="results/abundance/removed_proteins.tsv",
         summary=report(
             "results/qc/import_summary.tsv",
@@ -29,5 +30,6 @@ rule import_abundance:
     params:
         tables=import_table_entries(),
         options=config["import"],
+        level=IMPORT_LEVEL,
     script:
         "../../scripts/import_abundance.py"

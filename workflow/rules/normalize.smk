@@ -5,7 +5,7 @@
 
 rule normalize:
     input:
-        raw=rules.import_abundance.output.raw,
+        unpack(unnormalized_input),
         samples=SAMPLE_SHEET,
         reference_proteins=_reference_proteins_file(),
     output:
@@ -25,14 +25,14 @@ rule normalize:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
     params:
-        normalization=config["normalization"],
+        normalization=normalization_settings(),
     script:
         "../../scripts/normalize.py"
 
 
 rule plot_normalization:
     input:
-        raw=rules.import_abundance.output.raw,
+        unpack(unnormalized_input),
         normalized=rules.normalize.output.normalized,
         offsets=rules.normalize.output.offsets,
         samples=SAMPLE_SHEET,
@@ -57,7 +57,7 @@ rule plot_normalization:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
     params:
-        normalization=config["normalization"],
+        normalization=normalization_settings(),
     script:
         "../../scripts/plot_normalization.py"
 
@@ -91,8 +91,7 @@ rule impute:
 
 rule qc:
     input:
-        normalized=rules.normalize.output.normalized,
-        samples=SAMPLE_SHEET,
+        unpack(qc_input),
     output:
         sample_qc=report(
             "results/qc/sample_qc.tsv",

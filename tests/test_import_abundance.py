@@ -301,7 +301,7 @@ def test_main_writes_the_contract_tables(tmp_path):
     snakemake = SimpleNamespace(
         input=SimpleNamespace(samples=str(sheet), gene_map=str(GENE_MAP)),
         output=SimpleNamespace(
-            raw=str(out / "raw.tsv"),
+            table=str(out / "raw.tsv"),
             removed=str(out / "removed.tsv"),
             summary=str(out / "summary.tsv"),
             runs=str(out / "runs.tsv"),
@@ -309,6 +309,7 @@ def test_main_writes_the_contract_tables(tmp_path):
         params=SimpleNamespace(
             tables=[{"path": str(FIXTURES / "diann18_posix.pg_matrix.tsv"), "format": "auto", "batch": None}],
             options=config_section("import"),
+            level="protein",
         ),
     )
     adapter("import_abundance").main(snakemake)

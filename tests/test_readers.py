@@ -420,7 +420,7 @@ def test_ragged_row_is_one_line_naming_the_line(tmp_path):
         read(path)
     message = str(error.value)
     assert "\n" not in message
-    assert str(path) in message and "line 3" in message and "same number of cells" in message
+    assert str(path) in message and "line 3" in message and "cells; expected 3 as in the header" in message
 
 
 def test_explicit_format_that_does_not_fit_says_what_the_file_looks_like(tmp_path):
@@ -569,3 +569,47 @@ def test_float_fast_path_falls_back_for_a_bad_cell_and_odd_tokens(tmp_path):
     assert text.quantities_from_file(path, frame, ["s1"]) is None
     with pytest.raises(TearflowError, match=r"line 3, column 's1': 'abc' is not a number"):
         text.parse_intensities(path, frame, ["s1"], options)
+
+
+# ------------------------------------------------------------------------------ cut and ragged files
+
+
+EXAMPLE_MATRIX = REPO / "resources" / "example" / "report.pg_matrix.tsv"
+
+
+def test_a_table_cut_inside_its_last_line_is_an_error_naming_the_line_and_the_cells(tmp_path):
+    """An interrupted copy ends inside a line: its value is cut and the rest of its row missing."""
+    text = EXAMPLE_MATRIX.read_text()
+    header_cells = text.split("\n", 1)[0].count("\t") + 1
+    lines = text.splitlines()
+    cut = text[: len(text) - 1 - len(lines[-1]) // 2]  # half of the last line, no line break
+    path = _write(tmp_path, cut, "report.pg_matrix.tsv")
+    with pytest.raises(TearflowError) as error:
+        read(path)
+    message = str(error.value)
+    assert str(path) in message and f"line {len(lines)}, the last" in message
+    assert f"of the header's {header_cells} cells" in message and "cut short" in message
+
+
+def test_a_last_line_without_a_line_break_but_complete_is_read_with_a_warning(tmp_path, caplog):
+    path = _write(tmp_path, EXAMPLE_MATRIX.read_text().rstrip("\n"), "report.pg_matrix.tsv")
+    with caplog.at_level(logging.WARNING):
+        table = read(path)
+    assert len(table.data) > 400 and "does not end with a line break" in caplog.text
+
+
+def test_a_row_with_a_cell_too_many_is_an_error_but_trailing_empty_cells_are_not(tmp_path):
+    path = _write(tmp_path, "protein\tS1\tS2\nP02768\t1\t2\nP61626\t3\t4\t5\n")
+    with pytest.raises(TearflowError, match=r"line 3 has 4 cells; expected 3"):
+        read(path, "wide")
+    fine = _write(tmp_path, "protein\tS1\tS2\nP02768\t1\t2\t\t\nP61626\t3\n", "fine.tsv")
+    data = read(fine, "wide").data.set_index("protein")
+    assert data.loc["P02768", "S2"] == 2 and np.isnan(data.loc["P61626", "S2"])
+
+
+def test_cleared_rows_are_left_out_and_lines_keep_their_file_numbers(tmp_path):
+    """Excel writes a cleared row as separators only; a blank line shifts nothing: an error names the
+    file's own line."""
+    path = _write(tmp_path, "protein\tS1\tS2\nP02768\t1\t2\n\t\t\n\nP61626\tabc\t4\n")
+    with pytest.raises(TearflowError, match=r"line 5, column 'S1': 'abc' is not a number"):
+        read(path, "wide")

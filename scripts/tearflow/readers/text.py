@@ -16,7 +16,9 @@ import io
 import logging
 import os
 import re
+import warnings
 import zlib
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -228,6 +230,7 @@ def read_text_table(path, usecols=None):
             raise TearflowError(f"{path}: missing column(s) {', '.join(missing)}; found {_shorten(columns)}")
     encoding = _encoding_of(path)
     used_encoding = encoding
+    lines = data_lines(path, sep, encoding, len(columns))
     options = dict(
         sep=sep,
         compression=compression_of(path),
@@ -235,15 +238,19 @@ def read_text_table(path, usecols=None):
         keep_default_na=False,
         na_filter=False,
         skip_blank_lines=True,
+        index_col=False,  # empty cells beyond the header's are dropped, not taken for an index
         usecols=(lambda c: c.strip().strip('"') in usecols) if usecols is not None else None,
     )
     try:
-        try:
-            table = pd.read_csv(path, encoding=encoding, **options)
-        except UnicodeDecodeError:
-            log.warning("%s: not valid UTF-8; reading it as Latin-1", path)
-            used_encoding = "latin-1"
-            table = pd.read_csv(path, encoding="latin-1", **options)
+        with warnings.catch_warnings():
+            # data_lines allowed empty cells beyond the header's; pandas drops them with a warning
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            try:
+                table = pd.read_csv(path, encoding=encoding, **options)
+            except UnicodeDecodeError:
+                log.warning("%s: not valid UTF-8; reading it as Latin-1", path)
+                used_encoding = "latin-1"
+                table = pd.read_csv(path, encoding="latin-1", **options)
     except (EOFError, zlib.error, gzip.BadGzipFile) as error:
         raise TearflowError(
             f"{path}: the gzip-compressed file cannot be decompressed to its end ({error}); expected a complete "
@@ -256,10 +263,17 @@ def read_text_table(path, usecols=None):
             "expected the same number of cells on every line"
         ) from error
     table.columns = [str(c).strip().strip('"') for c in table.columns]
+    if len(table) == len(lines.numbers):
+        table.index = pd.Index(lines.numbers, name="line")  # file line numbers (header is line 1)
+        if lines.cleared:
+            log.info("%s: %d line(s) with empty cells only left out (first: line %d)", path, len(lines.cleared),
+                     lines.cleared[0])  # fmt: skip
+            table = table.drop(index=lines.cleared)
+    else:  # quoted cells spanning lines: pandas' rows are not the file's lines
+        table.index = pd.RangeIndex(2, len(table) + 2)
+    table.index.name = "line"
     if table.empty:
         raise TearflowError(f"{path}: the table has a header but no data rows")
-    table.index = pd.RangeIndex(2, len(table) + 2)  # file line numbers (header is line 1)
-    table.index.name = "line"
     table.attrs[TEXT_TABLE_SOURCE] = {
         "path": str(path),
         "sep": sep,
@@ -268,6 +282,101 @@ def read_text_table(path, usecols=None):
         "rows": len(table),
     }
     return table
+
+
+class DataLines(NamedTuple):
+    """Where a table's data rows are in its file: ``numbers`` the file line of each row pandas reads
+    (blank lines are skipped), ``cleared`` those whose cells are all empty (what Excel writes for a
+    cleared row)."""
+
+    numbers: list
+    cleared: list
+
+
+def data_lines(path, sep, encoding, n_columns):
+    """The file lines of a table's data rows, checking their cells against the header's ``n_columns``.
+
+    Search engines leave out empty cells at the end of a row (pandas reads them as missing), so a row
+    may have fewer cells than the header; more is an error naming the file, the line and the counts.
+    A last line without a line break is a file cut short (an interrupted copy ends inside a line):
+    with fewer cells than the header it is an error (its last value is cut, the rest of its row
+    missing); with all of them it is logged, as its last value may still be cut. Cells are counted by
+    separators; a quoted cell holding the separator is counted by the csv module before a line is
+    refused.
+    """
+    text_mode = encoding == "utf-16"
+    scan = _LineScan(sep, encoding, n_columns, text_mode)
+    stream = (
+        io.TextIOWrapper(_open_binary(path), encoding=encoding, newline="") if text_mode else _open_binary(path)
+    )
+    try:
+        with stream:
+            for number, line in enumerate(stream, start=1):
+                scan.add(path, number, line)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise TearflowError(
+            f"{path}: the gzip-compressed file cannot be decompressed to its end ({error}); expected a complete "
+            "gzip file (was it truncated while copying?)"
+        ) from error
+    scan.check_end(path)
+    return DataLines(scan.numbers, scan.cleared)
+
+
+class _LineScan:
+    """The state of :func:`data_lines` over one file (bytes, or text for UTF-16)."""
+
+    def __init__(self, sep, encoding, n_columns, text_mode):
+        self.sep, self.encoding, self.n_columns, self.text_mode = sep, encoding, n_columns, text_mode
+        self.separator = sep if text_mode else sep.encode("utf-8")
+        self.blank = "" if text_mode else b""
+        self.numbers, self.cleared, self.last = [], [], None
+
+    def cells(self, content):
+        cells = content.count(self.separator) + 1
+        if cells > self.n_columns:  # a quoted separator is not a cell boundary
+            import csv
+
+            encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
+            decoded = content if self.text_mode else _decode(content, encoding)
+            cells = len(next(csv.reader([decoded], delimiter=self.sep)))
+        return cells
+
+    def add(self, path, number, line):
+        self.last = (number, line)
+        if number == 1:
+            return
+        content = line.rstrip("\r\n" if self.text_mode else b"\r\n")
+        if content.strip() == self.blank and self.separator not in content:
+            return  # a blank line, which pandas skips too
+        cells = self.cells(content)
+        extra = content.split(self.separator)[self.n_columns :]
+        if cells > self.n_columns and any(cell.strip() for cell in extra):
+            raise TearflowError(
+                f"{path}: line {number} has {cells} cells; expected {self.n_columns} as in the header "
+                "(a ragged row: a cell too many, or a separator inside a cell)"
+            )
+        self.numbers.append(number)
+        if content.replace(self.separator, self.blank).strip() == self.blank:
+            self.cleared.append(number)
+
+    def check_end(self, path):
+        if self.last is None or not self.numbers or self.last[0] != self.numbers[-1]:
+            return
+        number, line = self.last
+        if line.endswith("\n" if self.text_mode else b"\n"):
+            return
+        cells = self.cells(line.rstrip("\r" if self.text_mode else b"\r"))
+        if cells < self.n_columns:
+            raise TearflowError(
+                f"{path}: line {number}, the last, has {cells} of the header's {self.n_columns} cells and no "
+                "line break: the file is cut short (an interrupted copy?); expected a complete table"
+            )
+        log.warning(
+            "%s: the last line (%d) does not end with a line break; check that the file is complete "
+            "(a copy cut short ends inside a line)",
+            path,
+            number,
+        )
 
 
 def quantities_from_file(path, frame, columns, decimal="auto"):

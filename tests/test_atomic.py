@@ -109,3 +109,45 @@ def test_output_names_with_glob_characters_are_matched_literally(tmp_path, name)
     other = temporary_beside(tmp_path / "a1.tsv", ".tsv")
     assert remove_stale_temporaries([tmp_path / name]) == [mine]
     assert os.path.exists(other)
+
+
+WRITE_EVERY_KIND = textwrap.dedent(
+    """
+    import os, sys
+    os.umask({umask})
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from tearflow.tables import save_figure, write_columns, write_parquet, write_tsv
+
+    out = {out!r}
+    write_tsv(pd.DataFrame({{"protein": ["P1"], "value": [1.0]}}), os.path.join(out, "table.tsv"))
+    write_columns({{"protein": ["P1"], "value": [1.0]}}, os.path.join(out, "columns.tsv"))
+    write_parquet(pd.DataFrame({{"protein": ["P1"], "value": [1.0]}}), os.path.join(out, "matrix.parquet"))
+    save_figure(plt.figure(), os.path.join(out, "figure.png"))
+    """
+)
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664)])
+def test_outputs_follow_the_umask(tmp_path, umask, mode):
+    """Colleagues in a shared project folder read the outputs: every writer gives the mode a plain
+    open would (666 less the umask), not mkstemp's owner-only 600."""
+    out = tmp_path / "out"
+    out.mkdir()
+    script = tmp_path / "write.py"
+    script.write_text(WRITE_EVERY_KIND.format(umask=oct(umask), out=str(out)))
+    subprocess.run([sys.executable, str(script)], check=True)
+    modes = {path.name: path.stat().st_mode & 0o777 for path in out.iterdir()}
+    assert modes == dict.fromkeys(["table.tsv", "columns.tsv", "matrix.parquet", "figure.png"], mode)
+
+
+def test_a_workflow_run_under_umask_002_writes_group_writable_outputs(tmp_path):
+    from workflow_runner import PYTHON, copy_workflow, snakemake_env
+
+    workdir = copy_workflow(tmp_path)
+    command = f"umask 002 && exec {PYTHON} -m snakemake --nocolor --cores 1 results/qc/import_summary.tsv"
+    subprocess.run(["sh", "-c", command], cwd=workdir, env=snakemake_env(), check=True, capture_output=True)
+    for path in ("results/abundance/raw.tsv", "results/qc/import_summary.tsv", "results/abundance/sample_runs.tsv"):
+        assert (workdir / path).stat().st_mode & 0o777 == 0o664, path

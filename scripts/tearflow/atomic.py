@@ -14,13 +14,26 @@ import tempfile
 PREFIX = ".tmp-"
 
 
+def current_umask():
+    """The process's file-creation mask (os.umask can only be read by setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def temporary_beside(path, suffix):
-    """Create an empty temporary file next to ``path`` and return its path."""
+    """Create an empty temporary file next to ``path`` and return its path.
+
+    ``mkstemp`` creates it readable by its owner only (mode 600), and a rename keeps the mode; it gets
+    the mode a plain ``open`` would give (666 less the umask), so an output colleagues in a shared
+    project folder can read stays readable after the rename.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
         dir=folder, prefix=f"{PREFIX}{os.path.basename(path)}-", suffix=suffix
     )
+    os.fchmod(handle, 0o666 & ~current_umask())
     os.close(handle)
     return temporary
 

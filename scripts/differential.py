@@ -3,7 +3,7 @@
 with precision weights from their standard errors.
 
 Imports neither pandas nor scipy (the step is benchmarked against R limma, start-up included): the
-sample sheet arrives as row dicts (``params.sheet``, as common.smk read and checked it).
+sample sheet (checked by common.smk before any rule ran) is read with the csv module.
 """
 
 import numpy as np
@@ -12,6 +12,7 @@ from tearflow.columns import PROTEIN
 from tearflow.contrasts import by_contrast
 from tearflow.differential import N_PRECURSORS, Quantified, contrast_tables, read_sample_matrix
 from tearflow.errors import run_step
+from tearflow.samples import read_sheet_rows
 from tearflow.tables import read_columns, write_columns
 
 
@@ -39,7 +40,7 @@ def main(snakemake):
     outputs = by_contrast(snakemake.params.contrasts, snakemake.output.tables)
     tables, changes = contrast_tables(
         matrix,
-        list(snakemake.params.sheet),
+        [row for _line, row in read_sheet_rows(snakemake.input.samples)],
         snakemake.params.timepoints,
         list(outputs),
         snakemake.params.differential,

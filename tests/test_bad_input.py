@@ -290,7 +290,7 @@ CONFIG_CASES = [
         "duplicate_sample_name",
         _edit_sheet(_duplicate_sample),
         None,
-        ["sample 'NSDE01_baseline' is listed more than once", "rows [2, 37]"],
+        ["sample 'NSDE01_baseline' is listed more than once", "lines [2, 37]"],
     ),
     (
         "sample_twice_for_patient_and_timepoint",
@@ -316,7 +316,7 @@ CONFIG_CASES = [
         None,
         ["sample sheet", "missing column(s) subgroup"],
     ),
-    ("sheet_empty_cell", _edit_sheet(_empty_cell), None, ["sample sheet", "row 6, column 'patient' is empty"]),
+    ("sheet_empty_cell", _edit_sheet(_empty_cell), None, ["sample sheet", "line 6, column 'patient' is empty"]),
     (
         "sheet_header_only",
         _header_only_sheet,
@@ -640,7 +640,7 @@ ABUNDANCE_CASES = [
     (
         "ragged_row",
         _table("ragged.tsv", _ragged_row),
-        ["data/ragged.tsv", "cannot be parsed as a tab-separated table", "same number of cells"],
+        ["data/ragged.tsv", "line 8 has 38 cells; expected 37 as in the header", "a ragged row"],
     ),
     (
         "explicit_format_wrong_for_file",

@@ -37,13 +37,18 @@ def sheet(rows):
     return pd.DataFrame(rows, columns=["sample", "patient", "subgroup", "timepoint"])
 
 
+def as_read(table):
+    """Index a sheet by file line, as `read_sample_sheet` does (the header is line 1)."""
+    return table.set_axis(range(2, len(table) + 2))
+
+
 def trial_sheet(n_a=3, n_b=3):
     rows = []
     for group, n in (("A", n_a), ("B", n_b)):
         for i in range(n):
             for visit in ("baseline", "week2"):
                 rows.append((f"{group}{i}_{visit}", f"{group}{i}", group, visit))
-    return sheet(rows)
+    return as_read(sheet(rows))
 
 
 def test_shipped_config_is_valid(config_schema, shipped_config):
@@ -70,14 +75,14 @@ def test_valid_sheet_gives_no_notes():
 
 def test_duplicate_sample_names_the_rows():
     table = trial_sheet()
-    table.loc[1, "sample"] = table.loc[0, "sample"]
-    with pytest.raises(TearflowError, match=r"sample 'A0_baseline' is listed more than once \(rows \[2, 3\]\)"):
+    table.loc[3, "sample"] = table.loc[2, "sample"]
+    with pytest.raises(TearflowError, match=r"sample 'A0_baseline' is listed more than once \(lines \[2, 3\]\)"):
         check_sample_sheet(table, "s.tsv", TIMEPOINTS, 3)
 
 
 def test_two_samples_for_one_patient_and_visit():
     table = trial_sheet()
-    table.loc[1, "timepoint"] = "baseline"
+    table.loc[3, "timepoint"] = "baseline"
     with pytest.raises(TearflowError, match="patient 'A0' has 2 samples at timepoint 'baseline'"):
         check_sample_sheet(table, "s.tsv", TIMEPOINTS, 2)
 
@@ -89,17 +94,16 @@ def test_missing_followup_label_is_an_error():
 
 def test_a_mistyped_visit_label_is_noted_with_the_label_it_resembles():
     table = trial_sheet()
-    table.loc[1, "timepoint"] = "Week 2"
-    table = pd.concat([table, sheet([("A0_w4", "A0", "A", "week4")])], ignore_index=True)
+    table.loc[3, "timepoint"] = "Week 2"
+    table = as_read(pd.concat([table, sheet([("A0_w4", "A0", "A", "week4")])]))
     notes = " ".join(check_sample_sheet(table, "s.tsv", TIMEPOINTS, 2))
     assert "Week 2 (1; is it 'week2' mistyped?)" in notes
     assert "week4 (1)" in notes  # another visit, not a typo
 
 
 def test_other_visits_and_unpaired_patients_are_notes():
-    table = pd.concat(
-        [trial_sheet(), sheet([("A0_w4", "A0", "A", "week4"), ("A9_bl", "A9", "A", "baseline")])],
-        ignore_index=True,
+    table = as_read(
+        pd.concat([trial_sheet(), sheet([("A0_w4", "A0", "A", "week4"), ("A9_bl", "A9", "A", "baseline")])])
     )
     notes = check_sample_sheet(table, "s.tsv", TIMEPOINTS, 3)
     assert any("week4 (1)" in note for note in notes)
@@ -113,7 +117,7 @@ def test_too_small_subgroup_is_an_error():
 
 def test_patient_in_two_subgroups():
     table = trial_sheet()
-    table.loc[1, "subgroup"] = "B"
+    table.loc[3, "subgroup"] = "B"
     with pytest.raises(TearflowError, match="patient 'A0' is in more than one subgroup"):
         check_sample_sheet(table, "s.tsv", TIMEPOINTS, 3)
 
@@ -121,8 +125,8 @@ def test_patient_in_two_subgroups():
 def test_sheet_schema_names_row_and_column():
     schema = yaml.safe_load((REPO / "workflow/schemas/samples.schema.yaml").read_text())
     table = trial_sheet()
-    table.loc[2, "patient"] = ""
-    with pytest.raises(TearflowError, match=r"row 4, column 'patient'"):
+    table.loc[4, "patient"] = ""
+    with pytest.raises(TearflowError, match=r"line 4, column 'patient'"):
         check_sheet_schema(table, schema, "s.tsv")
 
 
@@ -149,8 +153,8 @@ def test_normalization_reference_must_be_a_mode_or_a_sample():
 def test_subgroup_names_that_would_clash_are_refused(subgroup):
     schema = yaml.safe_load((REPO / "workflow/schemas/samples.schema.yaml").read_text())
     table = trial_sheet()
-    table.loc[0, "subgroup"] = subgroup
-    with pytest.raises(TearflowError, match=r"row 2, column 'subgroup'"):
+    table.loc[2, "subgroup"] = subgroup
+    with pytest.raises(TearflowError, match=r"line 2, column 'subgroup'"):
         check_sheet_schema(table, schema, "s.tsv")
 
 

@@ -14,7 +14,6 @@ from tearflow.columns import FDR, GENE, LOG2FC, N_PAIRS, PROTEIN, PVALUE, SIGNIF
 from tearflow.errors import TearflowError
 from tearflow.figures import differential as plots
 from tearflow.multiple_testing import bh_adjust
-from tearflow.samples import read_sample_sheet
 from tearflow.tables import read_tsv
 
 DIFFERENTIAL_STEP = adapter("differential")
@@ -248,7 +247,6 @@ def fake_snakemake(tmp_path, sheet, matrix, contrasts, imputed=False, config=Non
             differential=config_section("differential", **(config or {})),
             timepoints={"baseline": "baseline", "followup": "week2"},
             contrasts=contrasts,
-            sheet=read_sample_sheet(sheet_path).to_dict("records"),  # as common.smk passes it
         ),
         log=[str(tmp_path / "log.txt")],
     )

@@ -36,7 +36,7 @@ def test_sheet_saved_with_another_separator_is_named_as_such(tmp_path, separator
 
 def test_empty_cell_names_row_and_column(tmp_path):
     path = write_sheet(tmp_path, "sample\tpatient\tsubgroup\ttimepoint\nx\t1\tA\tbaseline\ny\t\tA\tweek2\n")
-    with pytest.raises(TearflowError, match="row 3, column 'patient' is empty"):
+    with pytest.raises(TearflowError, match="line 3, column 'patient' is empty"):
         read_sample_sheet(path)
 
 
@@ -69,11 +69,51 @@ def test_empty_and_header_only_sheets_are_named(tmp_path):
 
 
 def test_small_tables_share_one_reader_that_names_the_table(tmp_path):
-    from tearflow.tables import read_text_table
+    from tearflow.tables import read_user_table
 
     path = tmp_path / "map.tsv"
     path.write_text(" analyte \tnote\nIL6\tx\n")
     with pytest.raises(TearflowError, match=r"analyte map .*map.tsv: missing column\(s\) gene; expected at least"):
-        read_text_table(path, "analyte map", ("analyte", "gene"))
+        read_user_table(path, "analyte map", ("analyte", "gene"))
     path.write_text("analyte\tgene\n IL6 \tIL6\n")
-    assert read_text_table(path, "analyte map", ("analyte", "gene")).columns.tolist() == ["analyte", "gene"]
+    assert read_user_table(path, "analyte map", ("analyte", "gene")).columns.tolist() == ["analyte", "gene"]
+
+
+HEADER = "sample\tpatient\tsubgroup\ttimepoint\n"
+
+
+def test_sheet_rows_carry_their_file_line_past_comments_and_cleared_rows(tmp_path, caplog):
+    text = HEADER.replace("sample", "# written by hand\nsample", 1) + (
+        "a\t007\tA\tbaseline\n\t\t\t\n\nb\t007\tA\tweek2\n# c\tx\tA\tbaseline\n"
+    )
+    with caplog.at_level("INFO"):
+        sheet = read_sample_sheet(write_sheet(tmp_path, text))
+    assert sheet.index.tolist() == [3, 6]  # the comment is line 1, the header line 2
+    assert sheet["patient"].tolist() == ["007", "007"]  # IDs keep their zeros
+    assert "1 line(s) with empty cells only left out (line 4)" in caplog.text
+
+
+def test_a_cell_beyond_the_header_names_the_line(tmp_path):
+    path = write_sheet(tmp_path, HEADER + "a\t1\tA\tbaseline\nb\t1\tA\tweek2\tstray\n")
+    with pytest.raises(TearflowError, match=r"samples.tsv: line 3 has 5 cells; expected 4 as in the header"):
+        read_sample_sheet(path)
+
+
+def test_trailing_empty_cells_are_not_ragged(tmp_path):
+    # Spreadsheets write a filled row's trailing empty optional cells either way.
+    text = "sample\tpatient\tsubgroup\ttimepoint\tbatch\na\t1\tA\tbaseline\nb\t1\tA\tweek2\t2\t\n"
+    path = write_sheet(tmp_path, text)
+    sheet = read_sample_sheet(path)
+    assert sheet["batch"].tolist() == ["", "2"]
+
+
+def test_a_column_named_twice_is_an_error(tmp_path):
+    path = write_sheet(tmp_path, "sample\tpatient\tsubgroup\ttimepoint\tpatient\na\t1\tA\tbaseline\t2\n")
+    with pytest.raises(TearflowError, match="line 1 names column\\(s\\) patient more than once"):
+        read_sample_sheet(path)
+
+
+def test_a_comma_separated_sheet_gets_a_hint(tmp_path):
+    path = write_sheet(tmp_path, "sample,patient,subgroup,timepoint\na,1,A,baseline\n")
+    with pytest.raises(TearflowError, match="looks comma-separated"):
+        read_sample_sheet(path)

@@ -25,7 +25,7 @@ from tearflow.errors import TearflowError
 from tearflow.multiple_testing import bh_adjust
 from tearflow.nonparametric import one_sample_t_p, wilcoxon_signed_rank_p
 from tearflow.samples import subgroup_order
-from tearflow.tables import read_text_table
+from tearflow.tables import read_user_table
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def spelling_key(name):
 
 def read_endpoint_definitions(path):
     """The endpoint table: one row per endpoint (index = endpoint) with its spellings checked."""
-    table = read_text_table(path, "endpoint table", DEFINITION_COLUMNS)
+    table = read_user_table(path, "endpoint table", DEFINITION_COLUMNS)
     table = table[list(DEFINITION_COLUMNS)].apply(lambda column: column.str.strip())
     for column, allowed in ((BETTER, BETTER_VALUES), (ROLE, ROLE_VALUES)):
         wrong = table.index[~table[column].isin(allowed)]

@@ -147,14 +147,14 @@ def check_sample_sheet(sheet, path, timepoints, min_patients):
     notes = []
 
     def row_of(index):
-        return int(index) + 2  # header line + 1-based numbering
+        return int(index)  # the sheet is indexed by file line
 
     duplicated = sheet[sheet[SAMPLE].duplicated(keep=False)]
     if len(duplicated):
         name = duplicated[SAMPLE].iloc[0]
         rows = [row_of(i) for i in duplicated.index[duplicated[SAMPLE] == name]]
         raise TearflowError(
-            f"sample sheet {path}: sample '{name}' is listed more than once (rows {rows}); "
+            f"sample sheet {path}: sample '{name}' is listed more than once (lines {rows}); "
             "expected each sample name once"
         )
     twice = sheet[sheet.duplicated([PATIENT, TIMEPOINT], keep=False)]
@@ -163,7 +163,7 @@ def check_sample_sheet(sheet, path, timepoints, min_patients):
         same = twice[(twice[PATIENT] == first[PATIENT]) & (twice[TIMEPOINT] == first[TIMEPOINT])]
         raise TearflowError(
             f"sample sheet {path}: patient '{first[PATIENT]}' has {len(same)} samples at timepoint "
-            f"'{first[TIMEPOINT]}' (rows {[row_of(i) for i in same.index]}: "
+            f"'{first[TIMEPOINT]}' (lines {[row_of(i) for i in same.index]}: "
             f"{', '.join(same[SAMPLE])}); expected one sample per patient and timepoint"
         )
     groups_per_patient = sheet.groupby(PATIENT)[SUBGROUP].nunique()
@@ -221,13 +221,13 @@ def check_sample_sheet(sheet, path, timepoints, min_patients):
 def check_sheet_schema(sheet, schema, path):
     """Validate every row of the sample sheet against its JSON schema; name the row and column."""
     validator = jsonschema.Draft202012Validator(schema)
-    for index, row in enumerate(sheet.to_dict(orient="records")):
+    for line, row in zip(sheet.index, sheet.to_dict(orient="records")):
         error = next(iter(sorted(validator.iter_errors(row), key=str)), None)
         if error is not None:
             column = ".".join(str(part) for part in error.absolute_path) or "(row)"
             described = error.schema.get("description", "")
             raise TearflowError(
-                f"sample sheet {path}: row {index + 2}, column '{column}': {error.message}"
+                f"sample sheet {path}: line {line}, column '{column}': {error.message}"
                 + (f" (expected: {described})" if described else "")
             )
 

@@ -105,9 +105,9 @@ def name_key(text):
 
 def read_analyte_map(path):
     """Read ``analytes.tsv`` (analyte, gene, spellings, note); check it maps each spelling once."""
-    from tearflow.tables import read_text_table
+    from tearflow.tables import read_user_table
 
-    table = read_text_table(path, "analyte map", (ANALYTE, GENE))
+    table = read_user_table(path, "analyte map", (ANALYTE, GENE))
     if "spellings" not in table.columns:
         table["spellings"] = ""
     table = table.apply(lambda column: column.str.strip())

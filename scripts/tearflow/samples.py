@@ -3,9 +3,8 @@
 The sheet (``config/samples.tsv``) has one row per mass-spec sample: ``sample`` (the run/column name
 in the abundance table), ``patient``, ``subgroup``, ``timepoint``, optionally ``batch`` and any
 covariate columns. ``workflow/schemas/samples.schema.yaml`` describes it; ``common.smk`` validates it
-before any rule runs, and the scripts read it again with :func:`read_sample_sheet` — except the
-differential step, which gets ``common.smk``'s rows as a param and pairs them with
-:func:`pair_records` (no pandas there; see ``scripts/differential.py``).
+before any rule runs, and the scripts read it again with :func:`read_sample_sheet` — the differential
+step with :func:`read_sheet_rows` and pairs them with :func:`pair_records` (no pandas there).
 """
 
 import logging
@@ -14,7 +13,7 @@ from collections import Counter
 
 from tearflow.columns import PATIENT, SAMPLE, SHEET_REQUIRED, SUBGROUP, TIMEPOINT
 from tearflow.errors import TearflowError
-from tearflow.tables import read_text_table
+from tearflow.tables import read_text_rows
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +21,27 @@ BASELINE_SAMPLE = "baseline_sample"
 FOLLOWUP_SAMPLE = "followup_sample"
 
 
-def read_sample_sheet(path):
-    """Read the sample sheet as strings (IDs such as ``007`` keep their zeros)."""
-    sheet = read_text_table(path, "sample sheet", SHEET_REQUIRED)
-    if sheet.empty:
+def read_sheet_rows(path):
+    """The sample sheet's rows as dicts of strings (IDs such as ``007`` keep their zeros), with the
+    file line of each: ``[(line, row)]``. Read without pandas (the differential step uses it).
+    Every required cell must be filled; an error names the file, the line and the column."""
+    _columns, rows = read_text_rows(path, "sample sheet", SHEET_REQUIRED)
+    if not rows:
         raise TearflowError(f"sample sheet {path}: no sample rows below the header; expected one row per sample")
-    for column in SHEET_REQUIRED:
-        sheet[column] = sheet[column].str.strip()
-        empty = sheet.index[sheet[column] == ""]
-        if len(empty):
-            row = int(empty[0]) + 2  # +1 for the header line, +1 for 1-based numbering
-            raise TearflowError(f"sample sheet {path}: row {row}, column '{column}' is empty")
+    for number, row in rows:
+        for column in SHEET_REQUIRED:
+            if not row[column]:
+                raise TearflowError(f"sample sheet {path}: line {number}, column '{column}' is empty")
+    return rows
+
+
+def read_sample_sheet(path):
+    """The sample sheet as a DataFrame of strings indexed by file line (``line``)."""
+    import pandas as pd
+
+    rows = read_sheet_rows(path)
+    sheet = pd.DataFrame([row for _, row in rows], dtype=str)
+    sheet.index = pd.Index([number for number, _ in rows], name="line")
     return sheet
 
 

@@ -11,6 +11,7 @@ therefore imported inside the functions that use it.
 """
 
 import csv
+import logging
 import math
 import os
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ import numpy as np
 
 from tearflow.atomic import temporary_beside
 from tearflow.errors import TearflowError
+
+log = logging.getLogger(__name__)
 
 MISSING = "NA"
 #: cells that are missing in a table tearflow wrote (``read_tsv``'s ``na_values``)
@@ -192,35 +195,86 @@ def read_tsv(path, **kwargs):
     return pd.read_csv(path, **kwargs)
 
 
-def read_text_table(path, what, required):
-    """A small user table (sample sheet, analyte map, endpoint table) as strings, header cells
-    stripped, with the ``required`` columns present; ``what`` names it in every error."""
-    import pandas as pd
+def read_text_rows(path, what, required):
+    """A small user table (sample sheet, analyte map, endpoint table), read without pandas:
+    ``(columns, rows)``, ``rows`` a list of ``(file line, {column: cell})`` with every cell a
+    stripped string (IDs such as ``007`` keep their zeros); ``what`` names the table in every error.
 
+    Lines starting with ``#`` are comments; blank lines and lines of separators only (what Excel
+    writes for a cleared row) are left out (the latter logged). A missing trailing cell is empty; a
+    cell beyond the header's is an error naming the line. The ``required`` columns must be there.
+    """
     try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    except pd.errors.EmptyDataError:
+        with open(path, "rb") as stream:
+            raw = stream.read()
+    except OSError as error:
+        raise TearflowError(f"{what} {path}: cannot be read ({error})") from error
+    encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise TearflowError(f"{what} {path}: not UTF-8 text ({error}); expected a tab-separated text file") from error
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1)]
+    # A blank line is skipped silently; a line of tabs only (a cleared spreadsheet row) is noted below.
+    content = [(number, line) for number, line in lines if line.strip(" ") and not line.lstrip().startswith("#")]
+    if not content:
         raise TearflowError(
             f"{what} {path}: the file is empty; expected a header line with {', '.join(required)} "
             "and one row per entry"
-        ) from None
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise TearflowError(f"{what} {path}: cannot be read as a TSV ({error})") from error
-    table.columns = [str(column).strip() for column in table.columns]
-    missing = [column for column in required if column not in table.columns]
-    if missing and len(table.columns) == 1:
-        header = table.columns[0]
+        )
+    header_line, header = content[0]
+    columns = [cell.strip() for cell in next(csv.reader([header], delimiter="\t"))]
+    repeated = sorted({column for column in columns if column and columns.count(column) > 1})
+    if repeated:
+        raise TearflowError(
+            f"{what} {path}: line {header_line} names column(s) {', '.join(repeated)} more than once; "
+            "expected each column once"
+        )
+    missing = [column for column in required if column not in columns]
+    if missing and len(columns) == 1:
         separator = next((name for mark, name in ((",", "comma"), (";", "semicolon")) if mark in header), None)
         if separator:
             raise TearflowError(
-                f"{what} {path}: line 1 has no tab; the file looks {separator}-separated ({header[:80]!r}); "
-                f"expected tab-separated columns {', '.join(required)} (save it as tab-separated text)"
+                f"{what} {path}: line {header_line} has no tab; the file looks {separator}-separated "
+                f"({header[:80]!r}); expected tab-separated columns {', '.join(required)} "
+                "(save it as tab-separated text)"
             )
     if missing:
         raise TearflowError(
             f"{what} {path}: missing column(s) {', '.join(missing)}; expected at least "
-            f"{', '.join(required)} (found {', '.join(table.columns)})"
+            f"{', '.join(required)} (found {', '.join(columns)})"
         )
+    rows, cleared = [], []
+    for number, line in content[1:]:
+        cells = [cell.strip() for cell in next(csv.reader([line], delimiter="\t"))]
+        if not any(cells):
+            cleared.append(number)
+            continue
+        if len(cells) > len(columns) and any(cells[len(columns) :]):
+            raise TearflowError(
+                f"{what} {path}: line {number} has {len(cells)} cells; expected {len(columns)} as in the "
+                f"header (line {header_line})"
+            )
+        cells += [""] * (len(columns) - len(cells))
+        rows.append((number, dict(zip(columns, cells))))
+    if cleared:
+        log.info(
+            "%s %s: %d line(s) with empty cells only left out (line %s)",
+            what,
+            path,
+            len(cleared),
+            ", ".join(map(str, cleared[:10])),
+        )
+    return columns, rows
+
+
+def read_user_table(path, what, required):
+    """:func:`read_text_rows` as a DataFrame of strings, indexed by file line (``line``)."""
+    import pandas as pd
+
+    columns, rows = read_text_rows(path, what, required)
+    table = pd.DataFrame([cells for _, cells in rows], columns=columns, dtype=str)
+    table.index = pd.Index([number for number, _ in rows], name="line")
     return table
 
 

@@ -34,8 +34,6 @@ rule differential:
         differential=config["differential"],
         timepoints=config["timepoints"],
         contrasts=CONTRASTS,
-        # the sheet as common.smk read and checked it: the step then needs no pandas (issue 8)
-        sheet=SAMPLES.to_dict("records"),
     script:
         "../../scripts/differential.py"
 

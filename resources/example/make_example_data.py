@@ -338,31 +338,48 @@ def planted_effects(catalogue, subgroups):
     return effects
 
 
+def trial_components(catalogue, sheet, responses, rng):
+    """The random parts of the protein-level model: ``patient_effect`` (protein × patient, in the
+    order of ``responses``), ``loading`` (one offset per sample) and ``residual`` (protein × sample).
+    """
+    n_proteins, n_samples = len(catalogue), len(sheet)
+    return {
+        "patient_effect": rng.normal(0.0, PATIENT_SD, (n_proteins, len(responses))),
+        "loading": rng.normal(0.0, LOADING_SD, n_samples),
+        "residual": rng.normal(0.0, RESIDUAL_SD, (n_proteins, n_samples)),
+    }
+
+
+def treatment_change(effects, sheet, responses):
+    """Protein × sample log2 change: the subgroup's effect × the patient's response, 0 at baseline."""
+    change = np.zeros((len(effects), len(sheet)))
+    for j, sample in enumerate(sheet.itertuples(index=False)):
+        if sample.timepoint != BASELINE:
+            change[:, j] = effects[sample.subgroup].to_numpy() * responses[sample.patient]
+    return change
+
+
+def compose_log2(catalogue, sheet, responses, components):
+    """``log2_mean + patient effect + loading offset + residual + planted effect × response``."""
+    column = {patient: i for i, patient in enumerate(responses.index)}
+    patients = [column[patient] for patient in sheet["patient"]]
+    effects = planted_effects(catalogue, list(dict.fromkeys(sheet["subgroup"])))
+    return (
+        catalogue["log2_mean"].to_numpy()[:, None]
+        + components["patient_effect"][:, patients]
+        + components["loading"][None, :]
+        + components["residual"]
+        + treatment_change(effects, sheet, responses)
+    )
+
+
 def simulate_log2(catalogue, sheet, responses, rng):
     """Complete log2 intensities (protein × sample) before missingness.
 
     ``log2_mean + patient effect + loading offset + residual + planted effect × response`` where
     the planted effect applies to every sample that is not at baseline.
     """
-    patients = list(responses.index)
-    n_proteins, n_samples = len(catalogue), len(sheet)
-    patient_effect = rng.normal(0.0, PATIENT_SD, (n_proteins, len(patients)))
-    loading = rng.normal(0.0, LOADING_SD, n_samples)
-    residual = rng.normal(0.0, RESIDUAL_SD, (n_proteins, n_samples))
-    effects = planted_effects(catalogue, list(dict.fromkeys(sheet["subgroup"])))
-    column = {patient: i for i, patient in enumerate(patients)}
-    values = np.empty((n_proteins, n_samples))
-    for j, sample in enumerate(sheet.itertuples(index=False)):
-        treated = sample.timepoint != BASELINE
-        change = effects[sample.subgroup].to_numpy() * responses[sample.patient] * treated
-        values[:, j] = (
-            catalogue["log2_mean"].to_numpy()
-            + patient_effect[:, column[sample.patient]]
-            + loading[j]
-            + residual[:, j]
-            + change
-        )
-    return values
+    return compose_log2(catalogue, sheet, responses, trial_components(catalogue, sheet, responses, rng))
 
 
 def apply_missingness(values, detected, rng):
@@ -533,7 +550,8 @@ def example_data(summary, idmap, seed=SEED):
     sheet = sample_sheet(rng)
     catalogue = protein_catalogue(summary, idmap, rng)
     responses = patient_responses(sheet, rng)
-    complete = simulate_log2(catalogue, sheet, responses, rng)
+    components = trial_components(catalogue, sheet, responses, rng)
+    complete = compose_log2(catalogue, sheet, responses, components)
     observed = apply_missingness(complete, catalogue["detected"], rng)
     elisa = elisa_as_reported(elisa_values(sheet, responses, rng))
     clinical = clinical_table(sheet, responses, rng)
@@ -544,6 +562,7 @@ def example_data(summary, idmap, seed=SEED):
         "clinical": clinical,
         "catalogue": catalogue,
         "responses": responses,
+        "components": components,
     }
 
 

@@ -396,3 +396,13 @@ def test_report_tells_the_pg_matrix_story(report, matrix, sheet, truth, simulate
     factor = report.groupby("Run")["Normalisation.Factor"].first()[list(sheet["sample"])]
     loading = simulated["components"]["loading"]
     assert np.corrcoef(-np.log2(factor.astype(float)), loading)[0, 1] > 0.9
+
+
+def test_readme_documents_the_precursor_report(generator):
+    readme = (EXAMPLE / "README.md").read_text(encoding="utf-8")
+    assert "`report.parquet`" in readme and "`precursor_truth.tsv`" in readme
+    assert f"β1 = {generator.DPC_SLOPE}, β0 = {generator.DPC_INTERCEPT}".replace("-", "−") in readme
+    assert f"default_rng([{generator.SEED}, {generator.PRECURSOR_STREAM}])" in readme
+    for gene in generator.SWITCHED:
+        assert f"`{gene}`" in readme
+    assert "What to expect (DPC quantification" in readme

@@ -6,7 +6,9 @@ by P. Wilmarth). On top of that a clinical trial is simulated: 11 NSDE and 5 SSD
 samples at ``baseline`` and ``week2`` (three patients also at ``week4``), patient random effects,
 per-sample loading offsets, residual noise and a few planted treatment effects (see
 ``resources/example/README.md``). Written are a DIA-NN ``pg_matrix``, the sample sheet, an ELISA
-table as a lab returns it and a (simulated) per-eye clinical table.
+table as a lab returns it, a (simulated) per-eye clinical table, and a DIA-NN 2.x precursor report
+(``report.parquet``) of the same trial with six proteins switched on or off, and its truth table
+(``precursor_truth.tsv``).
 
 Run from the repository root::
 
@@ -908,7 +910,7 @@ def write_table(table, path):
 
 
 def write_example_data(tear_path, idmap_path, out_folder, sheet_path):
-    """Generate and write report.pg_matrix.tsv, elisa.tsv, clinical.tsv and the sample sheet."""
+    """Write report.pg_matrix.tsv, elisa.tsv, clinical.tsv, report.parquet, precursor_truth.tsv and the sheet."""
     data = example_data(read_tear_summary(tear_path), read_idmap(idmap_path))
     out_folder = Path(out_folder)
     write_table(data["pg_matrix"], out_folder / "report.pg_matrix.tsv")
@@ -924,7 +926,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tear", default=DEFAULT_TEAR, help="PXD030990 grouped protein summary")
     parser.add_argument("--idmap", default=DEFAULT_IDMAP, help="UniProt Swiss-Prot ID map (TSV)")
-    parser.add_argument("--out", default=DEFAULT_OUT, help="folder for the three data tables")
+    parser.add_argument("--out", default=DEFAULT_OUT, help="folder for the data tables")
     parser.add_argument("--samples", default=DEFAULT_SHEET, help="where to write the sample sheet")
     args = parser.parse_args(argv)
     write_example_data(args.tear, args.idmap, args.out, args.samples)

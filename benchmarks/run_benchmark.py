@@ -116,6 +116,16 @@ def job_times_from_log(text):
     return times
 
 
+def _peak_rss(frame):
+    """The largest sampled max_rss of a rule's jobs, NaN when none was sampled: Snakemake records 0
+    (or "-") for a job that ends before its first memory sample, which is "not measured", not 0 MB."""
+    if "max_rss" not in frame:
+        return math.nan
+    sampled = pd.to_numeric(frame["max_rss"], errors="coerce")
+    sampled = sampled[sampled > 0]
+    return float(sampled.max()) if len(sampled) else math.nan
+
+
 def rule_rows(benchmarks, log_times):
     """One row per rule that ran: jobs, wall_s (sum), cpu_s (sum), max_rss_mb (max), source."""
     rows = []
@@ -128,7 +138,7 @@ def rule_rows(benchmarks, log_times):
                     "jobs": len(frame),
                     "wall_s": float(frame["s"].sum()),
                     "cpu_s": float(frame["cpu_time"].sum()) if "cpu_time" in frame else math.nan,
-                    "max_rss_mb": float(frame["max_rss"].max()) if "max_rss" in frame else math.nan,
+                    "max_rss_mb": _peak_rss(frame),
                     "source": "benchmark",
                 }
             )

@@ -82,6 +82,13 @@ def test_rule_rows_sum_wall_and_take_peak_memory():
     assert np.isnan(rows[1]["cpu_s"]) and np.isnan(rows[1]["max_rss_mb"])
 
 
+def test_a_job_ended_before_its_first_memory_sample_is_not_zero_mb():
+    frame = pd.DataFrame({"s": [0.1, 0.2, 0.3], "cpu_time": [0.0, 0.1, 0.2], "max_rss": [0.0, "-", 50.0]})
+    assert run_benchmark.rule_rows({"qc": frame}, {})[0]["max_rss_mb"] == 50.0
+    unsampled = pd.DataFrame({"s": [0.1], "cpu_time": [0.0], "max_rss": [0.0]})
+    assert np.isnan(run_benchmark.rule_rows({"qc": unsampled}, {})[0]["max_rss_mb"])
+
+
 def test_limma_ratio_sits_beside_the_differential_row_and_merge_keeps_other_scales():
     rows = [{"rule": "differential", "jobs": 1, "wall_s": 2.0, "cpu_s": 1.0, "max_rss_mb": 150.0, "source": "b"}]
     total = {"jobs": 1, "wall_s": 10.0, "cpu_s": 8.0, "max_rss_mb": 200.0, "source": "runner"}
@@ -132,7 +139,9 @@ def test_runner_writes_the_table_on_the_tiny_scale(tmp_path):
     total = table[table["rule"] == run_benchmark.TOTAL].iloc[0]
     assert total["wall_s"] > 0 and total["max_rss_mb"] > 0
     assert total["jobs"] == table.loc[table["rule"] != run_benchmark.TOTAL, "jobs"].sum()
-    assert (table.loc[table["source"] == "benchmark", "max_rss_mb"] > 0).all()
+    # a rule's memory is either sampled (> 0) or NaN: a job shorter than the first sample has none
+    memory = table.loc[table["source"] == "benchmark", "max_rss_mb"]
+    assert (memory.isna() | (memory > 0)).all()
     # the step is timed head to head with or without R; limma and the ratio only with R/limma
     assert table.loc[table["step_wall_s"].notna(), "rule"].tolist() == ["differential"]
     if run_benchmark.limma_available():

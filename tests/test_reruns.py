@@ -178,3 +178,15 @@ def test_edited_step_script_reruns_that_step_and_descendants_only(workdir, tmp_p
     assert after <= before | downstream_rules(graph, ["enrichment"]), sorted(after - before)
     for upstream in ("import_abundance", "normalize", "differential", "elisa_values"):
         assert upstream not in after, f"{upstream} does not run enrichment.py"
+
+
+def test_touch_reruns_nothing_and_forcerun_redoes_the_step_and_downstream(workdir, tmp_path, graph):
+    # What the README's "Adding a new batch" says: Snakemake compares content, so touching an
+    # unchanged input reruns nothing; --forcerun/-R <rule> redoes that rule and what follows it.
+    copy = moved_copy(workdir, tmp_path)
+    config = yaml.safe_load((copy / "config" / "config.yaml").read_text())
+    (copy / config["proteomics"][0]["path"]).touch()
+    assert planned_jobs(copy, *RERUN_TRIGGERS) == {}
+    forced = set(planned_jobs(copy, "-R", "import_abundance", *RERUN_TRIGGERS))
+    assert "import_abundance" in forced
+    assert forced - {"all"} == downstream_rules(graph, ["import_abundance"]) - {"all"}

@@ -405,4 +405,4 @@ def test_readme_documents_the_precursor_report(generator):
     assert f"default_rng([{generator.SEED}, {generator.PRECURSOR_STREAM}])" in readme
     for gene in generator.SWITCHED:
         assert f"`{gene}`" in readme
-    assert "What to expect (DPC quantification" in readme
+    assert "**What to expect** (the shipped config: this report" in readme

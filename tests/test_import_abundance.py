@@ -322,18 +322,29 @@ def test_main_writes_the_contract_tables(tmp_path):
     assert list(read_tsv(out / "removed.tsv").columns) == ["table", "protein", "gene", "reason"]
 
 
-def test_import_level_follows_the_quantification_and_the_tables():
-    from tearflow.abundance_import import PRECURSOR_LEVEL, PROTEIN_LEVEL, import_level
+def test_quantification_plan_follows_the_method_and_the_tables():
+    from tearflow.abundance_import import PRECURSOR_LEVEL, PROTEIN_LEVEL, quantification_plan
 
     options = config_section("import")
     report = TEST_FIXTURES / "precursor" / "diann1.9_HYE_AIF_report.tsv"
     matrix = FORMATS / "diann" / "report_final.pg_matrix.tsv"
     ions = TEST_FIXTURES / "precursor" / "fragpipe_combined_ion.tsv"
-    assert import_level([("proteomics[0]", report, "auto")], "dpc", options) == PRECURSOR_LEVEL
-    assert import_level([("proteomics[0]", report, "auto")], "none", options) == PROTEIN_LEVEL
-    assert import_level([("proteomics[0]", matrix, "auto")], "dpc", options) == PROTEIN_LEVEL
-    assert import_level([("proteomics[0]", ions, "auto")], "dpc", options) == PRECURSOR_LEVEL
+
+    def plan(paths, method):
+        return quantification_plan([(f"proteomics[{i}]", path, "auto") for i, path in enumerate(paths)], method, options)
+
+    assert plan([report], "dpc") == ("dpc", PRECURSOR_LEVEL)
+    assert plan([report], "none") == ("none", PROTEIN_LEVEL)  # DIA-NN's own protein quantities
+    assert plan([matrix], "dpc") == ("dpc", PROTEIN_LEVEL)  # quantified row by row
+    assert plan([ions], "dpc") == ("dpc", PRECURSOR_LEVEL)
+    # auto: DPC from precursors whenever every table has them, else the tables' protein values
+    assert plan([report], "auto") == ("dpc", PRECURSOR_LEVEL)
+    assert plan([ions, report], "auto") == ("dpc", PRECURSOR_LEVEL)
+    assert plan([matrix], "auto") == ("none", PROTEIN_LEVEL)
+    assert plan([report, matrix], "auto") == ("none", PROTEIN_LEVEL)
     with pytest.raises(TearflowError, match=r"proteomics\[0\].*fragpipe_ion table.*quantification.method: dpc"):
-        import_level([("proteomics[0]", ions, "auto")], "none", options)
+        plan([ions], "none")
+    with pytest.raises(TearflowError, match=r"different levels \(proteomics\[0\]: protein level; proteomics\[1\]: prec"):
+        plan([matrix, ions], "auto")
     with pytest.raises(TearflowError, match=r"different levels \(proteomics\[0\]: precursor level; proteomics\[1\]"):
-        import_level([("proteomics[0]", report, "auto"), ("proteomics[1]", matrix, "auto")], "dpc", options)
+        plan([report, matrix], "dpc")

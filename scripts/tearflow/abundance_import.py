@@ -344,17 +344,19 @@ def _with_protein_genes(groups, data):
     return groups.assign(**{GENE: groups[PROTEIN].map(genes).fillna(groups[GENE])})
 
 
-def import_level(tables, method, options):
-    """The level the configured ``tables`` are read at: precursor when the quantification is ``dpc``
-    and every table holds precursors (a DIA-NN, Spectronaut, FragPipe ion or MaxQuant evidence /
-    peptides table), else protein. ``tables``: ``[(config key, path, format)]``.
+def quantification_plan(tables, method, options):
+    """``(method, level)``: the quantification that runs (``dpc`` or ``none``) and the level the
+    configured ``tables`` are read at (precursor or protein). ``tables``: ``[(config key, path, format)]``.
 
-    A table only precursor-level tools write with ``quantification.method: none``, or precursor and
-    protein tables mixed, is a :class:`TearflowError` naming the tables.
+    ``auto`` (the default) is ``dpc`` when every table holds precursors (a DIA-NN, Spectronaut,
+    FragPipe ion or MaxQuant evidence / peptides table) and ``none`` for protein tables — what the
+    evidence in ``benchmarks/dpc_evidence.md`` supports. ``dpc`` reads precursor tables at precursor
+    level and quantifies protein tables row by row. A table only precursor-level tools write with
+    ``none``, or precursor and protein tables mixed, is a :class:`TearflowError` naming the tables.
     """
     from tearflow.readers import PRECURSOR_FORMATS, PRECURSOR_ONLY, detect_precursor_format
 
-    levels = {}
+    precursor_formats = {}
     for key, path, fmt in tables:
         precursor = None
         if fmt in PRECURSOR_ONLY:
@@ -364,17 +366,27 @@ def import_level(tables, method, options):
                 precursor = detect_precursor_format(path, options)
             except TearflowError:
                 precursor = None
-        if method == "none" and precursor in PRECURSOR_ONLY:
+        precursor_formats[key] = (path, precursor)
+    if method == "auto":
+        method = "dpc" if all(precursor for _, precursor in precursor_formats.values()) else "none"
+        mixed = any(precursor in PRECURSOR_ONLY for _, precursor in precursor_formats.values())
+    else:
+        mixed = False
+    levels = {
+        key: PRECURSOR_LEVEL if (method == "dpc" or mixed) and precursor else PROTEIN_LEVEL
+        for key, (_, precursor) in precursor_formats.items()
+    }
+    for key, (path, precursor) in precursor_formats.items():
+        if method == "none" and not mixed and precursor in PRECURSOR_ONLY:
             raise TearflowError(
                 f"config key '{key}': {path} is a {precursor} table, which holds precursors only; "
-                "expected quantification.method: dpc (proteins estimated from their precursors) or a "
-                "protein-level table"
+                "expected quantification.method: dpc or auto (proteins estimated from their precursors) "
+                "or a protein-level table"
             )
-        levels[key] = PRECURSOR_LEVEL if method == "dpc" and precursor else PROTEIN_LEVEL
     if len(set(levels.values())) > 1:
         described = "; ".join(f"{key}: {level} level" for key, level in levels.items())
         raise TearflowError(
             f"config key 'proteomics': the tables are at different levels ({described}); expected all "
             "precursor tables (for DPC quantification from precursors) or all protein tables"
         )
-    return next(iter(levels.values()))
+    return method, next(iter(levels.values()))

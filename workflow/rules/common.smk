@@ -39,7 +39,7 @@ except ImportError:
         "`pip install -r requirements.txt` in the tearflow folder (see its README)"
     )
 
-from tearflow.abundance_import import PRECURSOR_LEVEL, import_level
+from tearflow.abundance_import import PRECURSOR_LEVEL, quantification_plan
 from tearflow.clinical import load_clinical, read_endpoint_definitions
 from tearflow.config import (
     check_sample_sheet,
@@ -139,26 +139,41 @@ except TearflowError as error:
 
 SUBGROUPS = subgroup_order(SAMPLES)
 CONTRASTS = contrast_names(SUBGROUPS)
-# DPC quantification (quantification.method: dpc) reads precursor tables at precursor level; the
-# level is decided from the tables' headers before any rule runs.
-DPC_ENABLED = config["quantification"]["method"] == "dpc"
+# DPC quantification reads precursor tables at precursor level; whether it runs
+# (quantification.method auto: when every table holds precursors) and at which level the tables
+# are read is decided from the tables' headers before any rule runs.
+def _quantification_plan(method):
+    tables = [
+        (f"proteomics[{i}]", resolve_input(table["path"]), table["format"])
+        for i, table in enumerate(config["proteomics"])
+    ]
+    return quantification_plan(tables, method, config["import"])
+
+
 try:
-    if DPC_ENABLED and config["imputation"]["method"] != "none":
-        raise TearflowError(
-            f"config key 'imputation.method': {config['imputation']['method']!r} with quantification.method "
-            "dpc; expected none (DPC quantification estimates every missing value itself, with its "
-            "uncertainty) or quantification.method: none"
+    QUANTIFICATION, IMPORT_LEVEL = _quantification_plan(config["quantification"]["method"])
+    if (
+        QUANTIFICATION == "dpc"
+        and config["quantification"]["method"] == "auto"
+        and config["imputation"]["method"] != "none"
+    ):
+        # An imputation method set by hand says which path is meant: the tables' protein values.
+        QUANTIFICATION, IMPORT_LEVEL = _quantification_plan("none")
+        print(
+            f"tearflow note: imputation.method is {config['imputation']['method']!r}, so "
+            "quantification.method auto reads the tables' protein values instead of DPC quantification",
+            file=sys.stderr,
         )
-    IMPORT_LEVEL = import_level(
-        [
-            (f"proteomics[{i}]", resolve_input(table["path"]), table["format"])
-            for i, table in enumerate(config["proteomics"])
-        ],
-        config["quantification"]["method"],
-        config["import"],
-    )
+    if QUANTIFICATION == "dpc" and config["imputation"]["method"] != "none":
+        raise TearflowError(
+            f"config key 'imputation.method': {config['imputation']['method']!r} with DPC quantification "
+            f"(quantification.method: {config['quantification']['method']}); expected none (DPC "
+            "quantification estimates every missing value itself, with its uncertainty) or "
+            "quantification.method: none"
+        )
 except TearflowError as error:
     sys.exit(f"tearflow: {error}")
+DPC_ENABLED = QUANTIFICATION == "dpc"
 IMPORTED_TABLE = (
     "results/abundance/precursors.parquet"
     if IMPORT_LEVEL == PRECURSOR_LEVEL

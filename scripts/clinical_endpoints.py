@@ -24,7 +24,7 @@ log = logging.getLogger("tearflow.clinical")
 
 def main(snakemake):
     settings = snakemake.params.clinical
-    baseline = snakemake.params.baseline
+    baseline = snakemake.params.timepoints["baseline"]
     path = str(snakemake.input.table)
     definitions = read_endpoint_definitions(snakemake.input.endpoints)
     schema = snakemake.params.schema  # workflow/schemas/clinical.schema.yaml, read by common.smk

@@ -12,7 +12,7 @@ def main(snakemake):
     sheet = read_sample_sheet(snakemake.input.sheet)
     tables = list(snakemake.input.tables) if "tables" in snakemake.input.keys() else []
     plates = snakemake.input.plates if "plates" in snakemake.input.keys() else None
-    names = [snakemake.params.table_name] if tables else None
+    names = list(snakemake.params.table_names) if tables else None
     values = elisa_values(tables, plates, snakemake.input.analytes, sheet, snakemake.params.timepoints, settings, names)
     write_tsv(values, snakemake.output.values)
 

@@ -8,7 +8,7 @@ is 10⁸ cells).
 
 import logging
 
-from tearflow.abundance_import import PRECURSOR_LEVEL, import_tables, table_entries
+from tearflow.abundance_import import PRECURSOR_LEVEL, PROTEIN_LEVEL, import_tables, table_entries
 from tearflow.errors import run_step
 from tearflow.genes import read_fasta_genes, read_gene_map
 from tearflow.samples import read_sample_sheet
@@ -19,7 +19,7 @@ log = logging.getLogger("tearflow.import")
 
 def main(snakemake):
     options = snakemake.params.options
-    level = snakemake.params.level
+    level = PRECURSOR_LEVEL if snakemake.params.precursor_level else PROTEIN_LEVEL
     sheet = read_sample_sheet(snakemake.input.samples)
     fasta = getattr(snakemake.input, "fasta", None)
     gene_map = getattr(snakemake.input, "gene_map", None)

@@ -20,7 +20,7 @@ def main(snakemake):
     definitions = read_endpoint_definitions(snakemake.input.endpoints)
     values = read_tsv(snakemake.input.values, dtype={PATIENT: str, SUBGROUP: str})
     summary = read_tsv(snakemake.input.summary, dtype={SUBGROUP: str})
-    visits = visit_order(snakemake.params.baseline, settings["visits"])
+    visits = visit_order(snakemake.params.timepoints["baseline"], settings["visits"])
     sheet_subgroups = subgroup_order(read_sample_sheet(snakemake.input.sheet))
     figure = trajectory_figure(values, summary, definitions, visits, sheet_subgroups)
     save_figure(figure, snakemake.output.trajectories)

@@ -27,7 +27,7 @@ def main(snakemake):
         table = read_tsv(snakemake.input.raw)
         labels = [PROTEIN, GENE]
     samples = [column for column in table.columns if column not in labels]
-    log2, already = log2_matrix(table[samples], snakemake.params.input_is_log2)
+    log2, already = log2_matrix(table[samples], snakemake.params.scale["input_is_log2"])
     y = log2.to_numpy(dtype=float)
     by_row = PRECURSOR not in labels
     curve, quant = quantified_proteins(y, None if by_row else table[PROTEIN].to_numpy(dtype=object), settings)

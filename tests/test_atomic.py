@@ -149,5 +149,10 @@ def test_a_workflow_run_under_umask_002_writes_group_writable_outputs(tmp_path):
     workdir = copy_workflow(tmp_path)
     command = f"umask 002 && exec {PYTHON} -m snakemake --nocolor --cores 1 results/qc/import_summary.tsv"
     subprocess.run(["sh", "-c", command], cwd=workdir, env=snakemake_env(), check=True, capture_output=True)
-    for path in ("results/abundance/raw.tsv", "results/qc/import_summary.tsv", "results/abundance/sample_runs.tsv"):
+    written = (
+        "results/abundance/precursors.parquet",
+        "results/qc/import_summary.tsv",
+        "results/abundance/sample_runs.tsv",
+    )
+    for path in written:
         assert (workdir / path).stat().st_mode & 0o777 == 0o664, path

@@ -309,7 +309,7 @@ def test_main_writes_the_contract_tables(tmp_path):
         params=SimpleNamespace(
             tables=[{"path": str(FIXTURES / "diann18_posix.pg_matrix.tsv"), "format": "auto", "batch": None}],
             options=config_section("import"),
-            level="protein",
+            precursor_level=False,
         ),
     )
     adapter("import_abundance").main(snakemake)
@@ -331,7 +331,8 @@ def test_quantification_plan_follows_the_method_and_the_tables():
     ions = TEST_FIXTURES / "precursor" / "fragpipe_combined_ion.tsv"
 
     def plan(paths, method):
-        return quantification_plan([(f"proteomics[{i}]", path, "auto") for i, path in enumerate(paths)], method, options)
+        tables = [(f"proteomics[{i}]", path, "auto") for i, path in enumerate(paths)]
+        return quantification_plan(tables, method, options)
 
     assert plan([report], "dpc") == ("dpc", PRECURSOR_LEVEL)
     assert plan([report], "none") == ("none", PROTEIN_LEVEL)  # DIA-NN's own protein quantities
@@ -344,7 +345,7 @@ def test_quantification_plan_follows_the_method_and_the_tables():
     assert plan([report, matrix], "auto") == ("none", PROTEIN_LEVEL)
     with pytest.raises(TearflowError, match=r"proteomics\[0\].*fragpipe_ion table.*quantification.method: dpc"):
         plan([ions], "none")
-    with pytest.raises(TearflowError, match=r"different levels \(proteomics\[0\]: protein level; proteomics\[1\]: prec"):
+    with pytest.raises(TearflowError, match=r"levels \(proteomics\[0\]: protein level; proteomics\[1\]: prec"):
         plan([matrix, ions], "auto")
     with pytest.raises(TearflowError, match=r"different levels \(proteomics\[0\]: precursor level; proteomics\[1\]"):
         plan([report, matrix], "dpc")

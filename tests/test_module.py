@@ -111,7 +111,7 @@ def test_module_run_writes_the_same_tables_as_a_run_from_the_clone(module_run, c
     from_module = result_tables(analysis)
     assert from_clone, "the run from the clone wrote no tables"
     main_outputs = [
-        "results/abundance/raw.tsv",
+        "results/abundance/quantified.tsv",
         "results/abundance/normalized.tsv",
         "results/qc/sample_qc.tsv",
         "results/differential/all.tsv",

@@ -11,6 +11,8 @@ markup.
 Without Chromium the tests are skipped on a developer's machine and fail when `CI` is set.
 """
 
+import csv
+import io
 import shutil
 
 import pytest
@@ -18,7 +20,6 @@ import yaml
 from browser import BrowserError, Chromium, require_chromium
 from workflow_runner import copy_workflow, run_snakemake, shared_local_run
 
-HTML_NAME = "<b>x</b>"
 REPORT = "results/report.html"
 
 APP_READY = (
@@ -173,12 +174,19 @@ def test_every_reported_figure_shows(example_page, example_report):
     assert page.errors == []
 
 
-# --- names holding HTML -------------------------------------------------------------------------
+# --- names holding HTML and scripts --------------------------------------------------------------
+
+# A name that ends Snakemake's <script> block of report data and starts one of its own, and one that
+# runs a script when rendered as HTML (no "/": it is also a sample, matched to a column header).
+SCRIPT_NAME = "</script><script>window.__pwned = 1</script>"
+MARKUP_NAME = '<img src="x" onerror="window.__pwned = 2"><b>x</b>'
 
 
-def _html_name_variant(destination):
-    """A copy of the example in which one protein's gene is `<b>x</b>` and the follow-up visit is
-    labelled `<b>x</b>` (sheet and config); ELISA off and a lighter enrichment, to keep it quick."""
+def _hostile_name_variant(destination):
+    """A copy of the example whose names come from a hostile sheet: the follow-up visit label
+    (sheet and config), one patient and one protein's gene are SCRIPT_NAME, one sample (sheet and
+    table column) is MARKUP_NAME. The protein-level table, ELISA off and a lighter enrichment keep
+    it quick."""
     workdir = copy_workflow(destination)
     table = workdir / "resources" / "example" / "report.pg_matrix.tsv"
     lines = table.read_text().splitlines(keepends=True)
@@ -187,8 +195,12 @@ def _html_name_variant(destination):
     # The first protein quantified in every run, so it is tested and shows in every table.
     row = next(i for i, line in enumerate(lines[1:], 1) if all(line.rstrip("\n").split("\t")[len(header) - 1 :]))
     fields = lines[row].rstrip("\n").split("\t")
-    fields[genes] = HTML_NAME
+    fields[genes] = SCRIPT_NAME
     lines[row] = "\t".join(fields) + "\n"
+    renamed_sample = "NSDE02_baseline"
+    column = next(i for i, name in enumerate(header) if name.endswith(f"\\{renamed_sample}.raw"))
+    header[column] = MARKUP_NAME
+    lines[0] = "\t".join(header) + "\n"
     table.write_text("".join(lines))
 
     config_path = workdir / "config" / "config.yaml"
@@ -196,51 +208,72 @@ def _html_name_variant(destination):
     followup = config["timepoints"]["followup"]
     sheet = workdir / "config" / "samples.tsv"
     sheet_lines = sheet.read_text().splitlines()
-    column = sheet_lines[0].split("\t").index("timepoint")
+    names = sheet_lines[0].split("\t")
+    sample, patient, timepoint = (names.index(name) for name in ("sample", "patient", "timepoint"))
     relabelled = [sheet_lines[0]]
     for line in sheet_lines[1:]:
         fields = line.split("\t")
-        if fields[column] == followup:
-            fields[column] = HTML_NAME
+        if fields[timepoint] == followup:
+            fields[timepoint] = SCRIPT_NAME
+        if fields[patient] == "NSDE01":
+            fields[patient] = SCRIPT_NAME
+        if fields[sample] == renamed_sample:
+            fields[sample] = MARKUP_NAME
         relabelled.append("\t".join(fields))
     sheet.write_text("\n".join(relabelled) + "\n")
 
-    config["timepoints"]["followup"] = HTML_NAME
+    config["proteomics"] = [{"path": "resources/example/report.pg_matrix.tsv"}]
+    config["timepoints"]["followup"] = SCRIPT_NAME
     config["elisa"] = None
-    config["enrichment"]["libraries"] = {
-        name: path for name, path in config["enrichment"]["libraries"].items() if name == "wikipathways"
+    config["enrichment"] = {
+        "libraries": {"wikipathways": "resources/genesets/wikipathways-20260410-gmt-Homo_sapiens.gmt"},
+        "gsea_permutations": 100,
     }
-    config["enrichment"]["gsea_permutations"] = 100
     config_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     return workdir
 
 
 @pytest.fixture(scope="module")
-def html_name_report(chromium_executable, tmp_path_factory):
-    workdir = _html_name_variant(tmp_path_factory.mktemp("html_names"))
+def hostile_name_report(chromium_executable, tmp_path_factory):
+    workdir = _hostile_name_variant(tmp_path_factory.mktemp("hostile_names"))
     run_snakemake(workdir, "--cores", "2")
     return make_report(workdir)
 
 
-def test_names_holding_html_show_as_text(chromium_executable, html_name_report):
+def test_hostile_names_never_run_as_script_or_markup(chromium_executable, hostile_name_report):
+    html = hostile_name_report.read_text(encoding="utf-8")
+    assert SCRIPT_NAME not in html and "onerror=" not in html, "a hostile name reached the report's HTML as is"
     with Chromium(chromium_executable, timeout=60) as browser:
-        page = open_report(browser, html_name_report)
-        # The follow-up label reaches the workflow description (the report's start page).
-        assert f"follow-up sample ({HTML_NAME})" in page.evaluate("document.body.innerText")
+        page = open_report(browser, hostile_name_report)
+        assert page.evaluate("typeof window.__pwned") == "undefined"
         for category, subcategory in result_views(page):
             show_results_table(page, category, subcategory)
         for path in page.evaluate("Object.keys(results)"):
             page.evaluate(f"app.showResultInfo({path!r})")
-        page.evaluate("app.setView({content: 'rulegraph'})")
+            page.wait_for("document.querySelector('#app').innerText.length > 0")
+        for view in ("stats", "rulegraph"):
+            page.evaluate(f"app.setView({{content: {view!r}}})")
+            page.settle(0.5)
+        page.evaluate("app.showReportInfo()")
         page.settle(0.5)
-        injected = page.evaluate("[...document.querySelectorAll('b')].filter((b) => b.textContent === 'x').length")
+        assert page.evaluate("typeof window.__pwned") == "undefined", "a name from the sheet ran as a script"
+        injected = page.evaluate(
+            "document.querySelectorAll('img[src=\"x\"]').length"
+            " + [...document.querySelectorAll('b')].filter((b) => b.textContent === 'x').length"
+        )
         assert injected == 0, "a name holding HTML was rendered as markup"
-        # The protein's gene is in the differential table a user downloads from the report, as text.
+        # The follow-up label is in the job parameters (the timepoints section), escaped as text.
+        params = page.evaluate("results['results/differential/all.tsv'].job_properties.params")
+        assert "\\u003c/script\\u003e\\u003cscript\\u003ewindow.__pwned = 1" in params
+        # The protein's gene and the sample are in the tables a user downloads from the report, as text.
         table = page.evaluate(
             "fetch(results['results/differential/all.tsv'].data_uri).then((response) => response.text())"
         )
-        assert f"\t{HTML_NAME}\t" in table
-        assert "&lt;b&gt;" not in table
+        assert f"\t{SCRIPT_NAME}\t" in table
+        sample_qc = page.evaluate(
+            "fetch(results['results/qc/sample_qc.tsv'].data_uri).then((response) => response.text())"
+        )
+        assert MARKUP_NAME in [row[0] for row in csv.reader(io.StringIO(sample_qc), delimiter="\t")]
         assert page.errors == []
 
 

@@ -21,7 +21,7 @@ from workflow_runner import (
 
 RERUN_TRIGGERS = ("--rerun-triggers", "mtime", "params", "input", "code", "software-env")
 
-RAW = "results/abundance/raw.tsv"
+IMPORTED = "results/abundance/precursors.parquet"  # the example is a precursor report
 NORMALIZED = "results/abundance/normalized.tsv"
 DIFFERENTIAL_ALL = "results/differential/all.tsv"
 ELISA_VALUES = "results/elisa/values.tsv"
@@ -60,39 +60,65 @@ def write_rows(path, rows):
 
 
 def second_batch(workdir, destination, prefix="B2"):
-    """Write a second batch next to the example: a copy of the example DIA-NN pg_matrix whose
-    sample columns are renamed `<prefix>_<sample>` (intensities x1.5, so they differ), and a sample
-    sheet with new rows for them (new patients `<prefix>_<patient>`, batch `batch2`).
-    Return (table path, sheet path)."""
+    """Write a second batch next to the example: a copy of the example's table whose samples are
+    renamed `<prefix>_<sample>` (intensities x1.5, so they differ), and a sample sheet with new rows
+    for them (new patients `<prefix>_<patient>`, batch `batch2`). Return (table path, sheet path)."""
     config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
-    table = read_rows(workdir / config["proteomics"][0]["path"])
+    source = workdir / config["proteomics"][0]["path"]
     sheet = read_rows(workdir / config["samples"])
     header = sheet[0]
     samples = {row[header.index("sample")]: row for row in sheet[1:]}
+    if source.suffix == ".parquet":
+        table_path, renamed = _second_precursor_report(source, destination, samples, prefix)
+    else:
+        table_path, renamed = _second_protein_table(source, destination, samples, prefix)
+    assert renamed, "no sample of the example table matched the sample sheet"
 
-    renamed_header, new_rows = [], []
+    new_rows = []
+    for stem in renamed:
+        row = dict(zip(header, samples[stem]))
+        row["sample"] = f"{prefix}_{stem}"
+        row["patient"] = f"{prefix}_{row['patient']}"
+        row["batch"] = "batch2"
+        new_rows.append([row.get(name, "") for name in header + ["batch"] * ("batch" not in header)])
+    sheet_header = header + ["batch"] * ("batch" not in header)
+    old_rows = [row + [""] * (len(sheet_header) - len(row)) for row in sheet[1:]]
+    sheet_path = destination / "samples_two_batches.tsv"
+    write_rows(sheet_path, [sheet_header, *old_rows, *new_rows])
+    return table_path, sheet_path
+
+
+def _second_precursor_report(source, destination, samples, prefix):
+    """The DIA-NN precursor report with its runs renamed and its quantities x1.5."""
+    import pandas as pd
+
+    report = pd.read_parquet(source)
+    report = report[report["Run"].isin(samples)].copy()
+    renamed = sorted(report["Run"].unique())
+    report["Run"] = prefix + "_" + report["Run"]
+    for column in ("Precursor.Quantity", "Precursor.Normalised", "PG.MaxLFQ"):
+        report[column] = report[column] * 1.5
+    table_path = destination / "batch2.report.parquet"
+    report.to_parquet(table_path, index=False)
+    return table_path, renamed
+
+
+def _second_protein_table(source, destination, samples, prefix):
+    """The protein table with its sample columns renamed and their values x1.5."""
+    table = read_rows(source)
+    renamed_header, renamed = [], []
     for column in table[0]:
         stem = Path(column.replace("\\", "/")).stem
         if stem not in samples:
             renamed_header.append(column)
             continue
         renamed_header.append(column.replace(stem, f"{prefix}_{stem}"))
-        row = dict(zip(header, samples[stem]))
-        row["sample"] = f"{prefix}_{stem}"
-        row["patient"] = f"{prefix}_{row['patient']}"
-        row["batch"] = "batch2"
-        new_rows.append([row.get(name, "") for name in header + ["batch"] * ("batch" not in header)])
-    assert new_rows, "no sample column of the example table matched the sample sheet"
+        renamed.append(stem)
     sample_columns = {i for i, name in enumerate(renamed_header) if name != table[0][i]}
     body = [[scaled(value) if i in sample_columns else value for i, value in enumerate(row)] for row in table[1:]]
     table_path = destination / "batch2.pg_matrix.tsv"
     write_rows(table_path, [renamed_header, *body])
-
-    sheet_header = header + ["batch"] * ("batch" not in header)
-    old_rows = [row + [""] * (len(sheet_header) - len(row)) for row in sheet[1:]]
-    sheet_path = destination / "samples_two_batches.tsv"
-    write_rows(sheet_path, [sheet_header, *old_rows, *new_rows])
-    return table_path, sheet_path
+    return table_path, renamed
 
 
 def scaled(value):
@@ -116,7 +142,7 @@ def test_new_batch_reruns_import_and_downstream_only(workdir, tmp_path, summary,
             "samples": str(sheet_path),
             "proteomics": [
                 *config["proteomics"],
-                {"path": str(table_path), "format": "diann_matrix", "batch": "batch2"},
+                {"path": str(table_path), "batch": "batch2"},
             ],
         },
     )
@@ -126,7 +152,7 @@ def test_new_batch_reruns_import_and_downstream_only(workdir, tmp_path, summary,
     # them, must rerun; nothing else may.
     old_inputs = {config["samples"], *(table["path"] for table in config["proteomics"])}
     readers = {row["rule"] for row in summary if old_inputs & set(row["inputs"])}
-    import_rule = rule_of[RAW]
+    import_rule = rule_of[IMPORTED]
     assert import_rule in readers
     affected = downstream_rules(graph, readers)
     missing = affected - planned
@@ -148,7 +174,7 @@ def test_changed_method_key_reruns_that_step_and_descendants_only(workdir, tmp_p
     assert planned <= expected_at_most, f"rerun but not downstream: {sorted(planned - expected_at_most)}"
     missing = downstream_rules(graph, [rule_of[DIFFERENTIAL_ALL]]) - planned
     assert not missing, f"downstream of the differential step but not rerun: {sorted(missing)}"
-    for upstream in (RAW, NORMALIZED, ELISA_VALUES):
+    for upstream in (IMPORTED, NORMALIZED, ELISA_VALUES):
         if upstream in rule_of:
             assert rule_of[upstream] not in planned, f"{upstream} does not depend on differential"
 
@@ -181,12 +207,18 @@ def test_edited_step_script_reruns_that_step_and_descendants_only(workdir, tmp_p
 
 
 def test_touch_reruns_nothing_and_forcerun_redoes_the_step_and_downstream(workdir, tmp_path, graph):
-    # What the README's "Adding a new batch" says: Snakemake compares content, so touching an
-    # unchanged input reruns nothing; --forcerun/-R <rule> redoes that rule and what follows it.
+    # What the README's "Adding a new batch" says: Snakemake compares the content of an input below
+    # --max-checksum-file-size (1 MB), so touching the unchanged sample sheet reruns nothing, while a
+    # larger table reruns on its time; --forcerun/-R <rule> redoes that rule and what follows it.
     copy = moved_copy(workdir, tmp_path)
     config = yaml.safe_load((copy / "config" / "config.yaml").read_text())
-    (copy / config["proteomics"][0]["path"]).touch()
+    sheet = copy / config["samples"]
+    assert sheet.stat().st_size < 1_000_000
+    sheet.touch()
     assert planned_jobs(copy, *RERUN_TRIGGERS) == {}
-    forced = set(planned_jobs(copy, "-R", "import_abundance", *RERUN_TRIGGERS))
-    assert "import_abundance" in forced
-    assert forced - {"all"} == downstream_rules(graph, ["import_abundance"]) - {"all"}
+    forced = set(planned_jobs(copy, "-R", "differential", *RERUN_TRIGGERS))
+    assert forced - {"all"} == downstream_rules(graph, ["differential"]) - {"all"}
+    table = copy / config["proteomics"][0]["path"]
+    assert table.stat().st_size > 1_000_000
+    table.touch()
+    assert "import_abundance" in planned_jobs(copy, *RERUN_TRIGGERS)

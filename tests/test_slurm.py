@@ -156,7 +156,7 @@ def local_cores2(tmp_path_factory):
 def test_cores_1_and_cores_2_give_identical_tables(tmp_path_factory, local_cores2):
     cores1 = result_tables(shared_local_run(tmp_path_factory, cores=1))
     cores2 = result_tables(local_cores2)
-    assert "results/abundance/raw.tsv" in cores2
+    assert "results/abundance/quantified.tsv" in cores2
     assert differing_tables(cores1, cores2) == []
 
 
@@ -186,5 +186,5 @@ def test_slurm_run_goes_through_the_scheduler_and_matches_the_local_run(tmp_path
         assert {job_id: finished.get(job_id) for job_id in job_ids} == dict.fromkeys(job_ids, "COMPLETED")
 
     slurm_tables = result_tables(workdir)
-    assert "results/abundance/raw.tsv" in slurm_tables
+    assert "results/abundance/quantified.tsv" in slurm_tables
     assert differing_tables(slurm_tables, result_tables(local_cores2)) == []

@@ -28,9 +28,9 @@ rule clinical_endpoints:
         mem_mb=mem_mb_for(1000, 0),
         runtime=runtime_for(10, 0),
     params:
-        clinical=config["clinical_analysis"],
-        baseline=config["timepoints"]["baseline"],
-        schema=CLINICAL_SCHEMA,
+        clinical=report_safe(config["clinical_analysis"]),
+        timepoints=report_safe(config["timepoints"]),
+        schema=report_safe(CLINICAL_SCHEMA),
     script:
         "../../scripts/clinical_endpoints.py"
 
@@ -54,8 +54,8 @@ rule clinical_correlations:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
     params:
-        clinical=config["clinical_analysis"],
-        correlation=config["correlation"],
+        clinical=report_safe(config["clinical_analysis"]),
+        correlation=report_safe(config["correlation"]),
         seed=config["seed"],
     script:
         "../../scripts/clinical_correlations.py"
@@ -87,8 +87,8 @@ rule plot_clinical:
     conda:
         "../../envs/tearflow.yaml"
     params:
-        clinical=config["clinical_analysis"],
-        correlation=config["correlation"],
-        baseline=config["timepoints"]["baseline"],
+        clinical=report_safe(config["clinical_analysis"]),
+        correlation=report_safe(config["correlation"]),
+        timepoints=report_safe(config["timepoints"]),
     script:
         "../../scripts/plot_clinical.py"

@@ -51,6 +51,7 @@ from tearflow.config import (
 from tearflow.contrasts import CONTRAST_ALL, by_contrast, contrast_names
 from tearflow.elisa_plates import plate_names
 from tearflow.errors import TearflowError
+from tearflow.report_safe import report_safe, unsafe_params
 from tearflow.samples import read_sample_sheet, subgroup_order
 
 
@@ -139,6 +140,8 @@ except TearflowError as error:
 
 SUBGROUPS = subgroup_order(SAMPLES)
 CONTRASTS = contrast_names(SUBGROUPS)
+
+
 # DPC quantification reads precursor tables at precursor level; whether it runs
 # (quantification.method auto: when every table holds precursors) and at which level the tables
 # are read is decided from the tables' headers before any rule runs.
@@ -151,7 +154,9 @@ def _quantification_plan(method):
 
 
 try:
-    QUANTIFICATION, IMPORT_LEVEL = _quantification_plan(config["quantification"]["method"])
+    QUANTIFICATION, IMPORT_LEVEL = _quantification_plan(
+        config["quantification"]["method"]
+    )
     if (
         QUANTIFICATION == "dpc"
         and config["quantification"]["method"] == "auto"

@@ -31,9 +31,9 @@ rule differential:
         mem_mb=mem_mb_for(base_mb=1000, per_input_mb=20),
         runtime=runtime_for(base_min=10, per_input_mb=1),
     params:
-        differential=config["differential"],
-        timepoints=config["timepoints"],
-        contrasts=CONTRASTS,
+        differential=report_safe(config["differential"]),
+        timepoints=report_safe(config["timepoints"]),
+        contrasts=report_safe(CONTRASTS),
     script:
         "../../scripts/differential.py"
 
@@ -72,8 +72,8 @@ rule plot_differential:
     conda:
         "../../envs/tearflow.yaml"
     params:
-        differential=config["differential"],
-        timepoints=config["timepoints"],
-        contrasts=CONTRASTS,
+        differential=report_safe(config["differential"]),
+        timepoints=report_safe(config["timepoints"]),
+        contrasts=report_safe(CONTRASTS),
     script:
         "../../scripts/plot_differential.py"

@@ -25,7 +25,7 @@ rule elisa_plates:
         mem_mb=mem_mb_for(1000, 0),
         runtime=runtime_for(10, 0),
     params:
-        settings=ELISA_SETTINGS,
+        settings=report_safe(ELISA_SETTINGS),
     script:
         "../../scripts/elisa_plates.py"
 
@@ -74,9 +74,9 @@ rule elisa_values:
     conda:
         "../../envs/tearflow.yaml"
     params:
-        table_name=config["elisa"],
-        settings=ELISA_SETTINGS,
-        timepoints=config["timepoints"],
+        table_names=report_safe([config["elisa"]]),
+        settings=report_safe(ELISA_SETTINGS),
+        timepoints=report_safe(config["timepoints"]),
     script:
         "../../scripts/elisa_values.py"
 
@@ -100,10 +100,10 @@ rule elisa_tests:
     conda:
         "../../envs/tearflow.yaml"
     params:
-        settings=ELISA_SETTINGS,
-        timepoints=config["timepoints"],
-        contrasts=CONTRASTS,
-        subgroups=SUBGROUPS,
+        settings=report_safe(ELISA_SETTINGS),
+        timepoints=report_safe(config["timepoints"]),
+        contrasts=report_safe(CONTRASTS),
+        subgroups=report_safe(SUBGROUPS),
     script:
         "../../scripts/elisa_tests.py"
 
@@ -144,9 +144,9 @@ rule join_results:
     conda:
         "../../envs/tearflow.yaml"
     params:
-        correlation=config["correlation"],
-        contrasts=CONTRASTS,
-        timepoints=config["timepoints"],
+        correlation=report_safe(config["correlation"]),
+        contrasts=report_safe(CONTRASTS),
+        timepoints=report_safe(config["timepoints"]),
         seed=config["seed"],
     script:
         "../../scripts/join_results.py"
@@ -186,7 +186,7 @@ rule plot_elisa:
     conda:
         "../../envs/tearflow.yaml"
     params:
-        correlation=config["correlation"],
-        timepoints=config["timepoints"],
+        correlation=report_safe(config["correlation"]),
+        timepoints=report_safe(config["timepoints"]),
     script:
         "../../scripts/plot_elisa.py"

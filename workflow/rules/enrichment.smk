@@ -25,10 +25,10 @@ rule enrichment:
         mem_mb=mem_mb_for(2000, 20),
         runtime=runtime_for(20, 2),
     params:
-        enrichment=config["enrichment"],
-        library_names=[name for name, _ in _enrichment_libraries()],
+        enrichment=report_safe(config["enrichment"]),
+        library_names=report_safe([name for name, _ in _enrichment_libraries()]),
         seed=config["seed"],
-        contrasts=CONTRASTS,
+        contrasts=report_safe(CONTRASTS),
     script:
         "../../scripts/enrichment.py"
 
@@ -51,8 +51,8 @@ rule pathway_scores:
         mem_mb=mem_mb_for(2000, 20),
         runtime=runtime_for(20, 2),
     params:
-        enrichment=config["enrichment"],
-        timepoints=config["timepoints"],
+        enrichment=report_safe(config["enrichment"]),
+        timepoints=report_safe(config["timepoints"]),
     script:
         "../../scripts/pathway_scores.py"
 
@@ -104,7 +104,7 @@ rule plot_enrichment:
     conda:
         "../../envs/tearflow.yaml"
     params:
-        enrichment=config["enrichment"],
-        contrasts=CONTRASTS,
+        enrichment=report_safe(config["enrichment"]),
+        contrasts=report_safe(CONTRASTS),
     script:
         "../../scripts/plot_enrichment.py"

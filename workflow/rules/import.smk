@@ -28,8 +28,8 @@ rule import_abundance:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
     params:
-        tables=import_table_entries(),
-        options=config["import"],
-        level=IMPORT_LEVEL,
+        tables=report_safe(import_table_entries()),
+        options=report_safe(config["import"]),
+        precursor_level=IMPORT_LEVEL == PRECURSOR_LEVEL,
     script:
         "../../scripts/import_abundance.py"

@@ -25,7 +25,7 @@ rule normalize:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
     params:
-        normalization=normalization_settings(),
+        normalization=report_safe(normalization_settings()),
     script:
         "../../scripts/normalize.py"
 
@@ -57,7 +57,7 @@ rule plot_normalization:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
     params:
-        normalization=normalization_settings(),
+        normalization=report_safe(normalization_settings()),
     script:
         "../../scripts/plot_normalization.py"
 
@@ -83,7 +83,7 @@ rule impute:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
     params:
-        imputation=config["imputation"],
+        imputation=report_safe(config["imputation"]),
         seed=config["seed"],
     script:
         "../../scripts/impute.py"
@@ -111,7 +111,7 @@ rule qc:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
     params:
-        qc=config["qc"],
+        qc=report_safe(config["qc"]),
     script:
         "../../scripts/qc.py"
 

@@ -28,8 +28,8 @@ rule quantify:
         mem_mb=mem_mb_for(2000, 6),
         runtime=runtime_for(10, 0.1),
     params:
-        quantification=config["quantification"],
-        input_is_log2=config["normalization"]["input_is_log2"],
+        quantification=report_safe(config["quantification"]),
+        scale=report_safe({"input_is_log2": config["normalization"]["input_is_log2"]}),
     script:
         "../../scripts/quantify.py"
 

@@ -3,7 +3,7 @@
 Each case breaks one input of a fresh copy of the workflow and runs real Snakemake there:
 config and sample-sheet problems fail while the workflow is parsed, so a dry run (`-n`) shows them;
 abundance-table problems fail in `import_abundance`, so only `results/abundance/raw.tsv` is asked
-for; ELISA problems fail in `elisa_values` (`results/elisa/values.tsv`). Every failing case asserts:
+for; ELISA lab-table problems are found before any rule too. Every failing case asserts:
 a non-zero exit, the message (naming the file, row/column or key, and what was expected) exactly
 once in the console and - for a rule - once in the rule's log, no Python traceback, and no output of
 the failing step left behind. Inputs that are odd but usable (a patient with one visit, a BOM,
@@ -239,8 +239,6 @@ def _rename_subgroup(old, new):
     return change
 
 
-
-
 CONFIG_CASES = [
     # (id, change of the copy or None, config overrides, message fragments)
     ("misspelt_top_level_key", None, {"seeed": 1}, ["unknown key 'seeed'", "did you mean 'seed'"]),
@@ -422,9 +420,7 @@ def test_usable_sheet_oddity_is_not_refused(oddity_dry_runs, name):
     assert_no_traceback(completed)
 
 
-@pytest.mark.parametrize(
-    "name, note", [pytest.param(c[0], c[2], id=c[0]) for c in SHEET_ODDITIES]
-)
+@pytest.mark.parametrize("name, note", [pytest.param(c[0], c[2], id=c[0]) for c in SHEET_ODDITIES])
 def test_usable_sheet_oddity_is_noted(oddity_dry_runs, name, note):
     output = console(oddity_dry_runs[name])
     assert lines_with(output, note), f"no note {note} in:\n{output[-3000:]}"
@@ -674,11 +670,6 @@ ABUNDANCE_CASES = [
             "column 'NSDE02_week2' of data/text_column.tsv holds no numbers",
         ],
     ),
-    (
-        "sample_not_in_table",
-        _table("missing_sample.tsv", _rename_column("SSDE05_week2", "SSDE5_wk2")),
-        ["1 sample(s) not found in any protein table: SSDE05_week2", "Runs no sheet sample matched", ": SSDE5_wk2"],
-    ),
 ]
 
 
@@ -691,6 +682,18 @@ def test_bad_abundance_table_stops_the_import_cleanly(tmp_path, make, fragments)
     workdir = copy_workflow(tmp_path)
     completed = run_import(workdir, make(workdir))
     assert_rule_error(workdir, completed, fragments, IMPORT_LOG, IMPORT_OUTPUTS)
+
+
+def test_sheet_sample_named_in_no_table_is_refused_before_any_step(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    overrides = _table("missing_sample.tsv", _rename_column("SSDE05_week2", "SSDE5_wk2"))(workdir)
+    completed = dry_run(workdir, overrides)
+    fragments = [
+        "sample sheet config/samples.tsv: 1 sample(s) named in no proteomics table: SSDE05_week2 (line(s) 36)",
+        "proteomics[0] data/missing_sample.tsv",
+        "closest names in the tables: 'SSDE05_week2' ~ 'SSDE5_wk2'",
+    ]
+    assert_parse_error(workdir, completed, fragments)
 
 
 def _all_missing_protein(rows):
@@ -767,7 +770,7 @@ def test_excel_mangled_gene_symbols_are_repaired_and_reported(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
-# ELISA: refused by the step that reads the lab table
+# ELISA: the lab table is read and checked before any rule runs
 
 
 def _elisa(edit):
@@ -804,21 +807,50 @@ ELISA_CASES = [
         ["data/elisa.tsv", "unit 'mmHg' cannot be converted to pg/mL"],
     ),
     (
-        "patient_not_in_sheet",
-        _elisa(_elisa_cell(3, "patient", "NSDE99")),
-        ["data/elisa.tsv", "patient 'NSDE99' is not in the sample sheet"],
+        "visit_label_unknown",
+        _elisa(_elisa_cell(3, "timepoint", "W2")),
+        ["data/elisa.tsv", "timepoint 'W2' is not a known visit", "elisa_analysis.visits"],
     ),
 ]
 
 
 @pytest.mark.parametrize("make, fragments", [c[1:] for c in ELISA_CASES], ids=[c[0] for c in ELISA_CASES])
-def test_bad_elisa_table_stops_the_elisa_step_cleanly(tmp_path, make, fragments):
+def test_bad_elisa_table_is_refused_before_any_step(tmp_path, make, fragments):
     workdir = copy_workflow(tmp_path)
-    overrides = make(workdir)
+    completed = dry_run(workdir, make(workdir))
+    assert_parse_error(workdir, completed, fragments)
+
+
+def test_elisa_patient_not_in_the_sheet_is_left_out_with_a_note(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    overrides = _elisa(_elisa_cell(3, "patient", "NSDE99"))(workdir)
     completed = run_snakemake(
         workdir, ELISA_VALUES, "--cores", "1", "--configfile", write_configfile(workdir, overrides), check=False
     )
-    assert_rule_error(workdir, completed, fragments, ELISA_LOG, [ELISA_VALUES])
+    assert completed.returncode == 0, console(completed)[-3000:]
+    notes = lines_with(
+        console(completed), ["data/elisa.tsv", "not in the sample sheet are left out: 'NSDE99' (row(s) 4"]
+    )
+    assert len([line for line in notes if line.startswith("tearflow note: ")]) == 1, notes
+    patients = {row[0] for row in read_rows(workdir / ELISA_VALUES)[1:]}
+    assert "NSDE99" not in patients and "NSDE01" in patients
+
+
+def test_elisa_visit_labels_map_with_a_config_key(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    rows = read_rows(workdir / EXAMPLE_ELISA)
+    column = rows[0].index("timepoint")
+    relabel = {"baseline": "W0", "week2": "W2"}
+    for row in rows[1:]:
+        row[column] = relabel.get(row[column], row[column])
+    write_rows(workdir / "data" / "elisa.tsv", rows)
+    overrides = {"elisa": "data/elisa.tsv", "elisa_analysis": {"visits": {"W0": "baseline", "W2": "week2"}}}
+    completed = run_snakemake(
+        workdir, ELISA_VALUES, "--cores", "1", "--configfile", write_configfile(workdir, overrides), check=False
+    )
+    assert completed.returncode == 0, console(completed)[-3000:]
+    values = read_rows(workdir / ELISA_VALUES)
+    assert {row[values[0].index("timepoint")] for row in values[1:]} == {"baseline", "week2"}
 
 
 def test_latin1_elisa_table_with_micro_sign_is_read(tmp_path):

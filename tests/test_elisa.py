@@ -241,10 +241,24 @@ def test_unparseable_value_is_a_clear_error(tmp_path, analyte_map, sheet):
         values_from(tmp_path, text, analyte_map, sheet)
 
 
-def test_patient_not_in_sheet_is_a_clear_error(tmp_path, analyte_map, sheet):
+def test_patient_not_in_sheet_is_left_out_with_a_note(tmp_path, analyte_map, sheet, caplog):
+    # As runs the sheet does not have are: left out, with the rows and the closest sheet ID.
     text = "patient\ttimepoint\tanalyte\tvalue\nP1\tbaseline\tIL-6\t4\nP01\tweek2\tIL-6\t3\n"
-    with pytest.raises(TearflowError, match=r"row 3, column 'patient'.*'P01' is not in the sample"):
+    with caplog.at_level(logging.WARNING):
+        values = values_from(tmp_path, text, analyte_map, sheet)
+    assert values["patient"].tolist() == ["P1"]
+    assert "1 patient(s) not in the sample sheet are left out: 'P01' (row(s) 3, did you mean 'P1'?)" in caplog.text
+
+
+def test_visit_labels_map_to_the_sheet(tmp_path, analyte_map, sheet):
+    text = "patient\ttimepoint\tanalyte\tvalue\nP1\tW0\tIL-6\t4\nP1\tW2\tIL-6\t3\n"
+    with pytest.raises(TearflowError, match=r"timepoint 'W0' is not a known visit.*elisa_analysis.visits"):
         values_from(tmp_path, text, analyte_map, sheet)
+    path = write(tmp_path, text)
+    long = elisa.long_measurements(elisa.read_elisa_table(path), path)
+    values = elisa.normalise_values(long, analyte_map, settings(), path)
+    mapped = elisa.attach_sample_sheet(values, sheet, TIMEPOINTS, path, {"W0": "baseline", "W2": "week2"})
+    assert mapped["timepoint"].tolist() == ["baseline", "week2"]
 
 
 def test_timepoint_not_known_is_a_clear_error(tmp_path, analyte_map, sheet):

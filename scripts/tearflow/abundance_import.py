@@ -173,6 +173,46 @@ def match_samples(sheet, runs_by_batch, aliases_by_batch=None, tables_by_batch=N
     return matches
 
 
+def check_sheet_samples_in_tables(sheet, sheet_path, tables):
+    """Before any rule: every sheet sample is named somewhere in a table (``tables``:
+    ``[(config key, path)]``), as a run or column name, a file stem, or part of a column name
+    (``LFQ intensity S1``). A sample named nowhere is a :class:`TearflowError` naming the sheet, its
+    lines and the tables; the exact matching and its finer errors stay with the import."""
+    import difflib
+
+    from tearflow.readers import sample_names_in
+
+    names = []
+    for _key, path in tables:
+        table_names = sample_names_in(path)
+        if table_names is None:  # a table whose runs only the reader can name (mzTab): the import checks
+            return
+        names += table_names
+    text = "\n".join(names)
+    missing = [
+        (line, sample)
+        for line, sample in zip(sheet.index, sheet[SAMPLE])
+        if sample not in text and file_stem(sample) not in text
+    ]
+    if missing:
+        lines = ", ".join(str(line) for line, _ in missing[:10])
+        # Suggest only the names no sheet sample is part of (the runs left over).
+        samples = [sample for sample in sheet[SAMPLE] if sample]
+        unclaimed = {name for name in names if not any(sample in name for sample in samples)}
+        closest = [
+            f"{sample!r} ~ {found[0]!r}"
+            for _, sample in missing[:5]
+            if (found := difflib.get_close_matches(sample, unclaimed, n=1, cutoff=0.6))
+        ]
+        raise TearflowError(
+            f"sample sheet {sheet_path}: {len(missing)} sample(s) named in no proteomics table: "
+            f"{', '.join(_shorten([sample for _, sample in missing]))} (line(s) {lines}); expected each "
+            "sample as a run or column name (or its file stem) of one of "
+            + ", ".join(f"{key} {path}" for key, path in tables)
+            + (f"; closest names in the tables: {', '.join(closest)}" if closest else "")
+        )
+
+
 def _shorten(names, limit=25):
     names = list(names)
     return names if len(names) <= limit else [*names[:limit], f"... ({len(names)} in all)"]

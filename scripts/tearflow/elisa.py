@@ -616,13 +616,15 @@ def normalise_values(long, analyte_map, settings, path, analytes_path="analyte m
     return values
 
 
-def attach_sample_sheet(values, sheet, timepoints, path):
+def attach_sample_sheet(values, sheet, timepoints, path, visit_labels=None):
     """Add each patient's subgroup and map timepoint spellings to the sheet's labels.
 
-    Errors: a patient not in the sheet (no subgroup — most often a typo); a timepoint label that is
-    neither a sheet label nor a configured one; one patient/timepoint/analyte measured twice.
-    Timepoints match ignoring case, spaces, '-' and '_' ("Week 2" = "week2"). Measurements at a
-    known visit other than baseline/follow-up are kept in values.tsv and left out of the tests.
+    ``visit_labels`` (config ``elisa_analysis.visits``) maps the ELISA table's own visit labels to
+    the sheet's (``{"W0": "baseline"}``); otherwise timepoints match ignoring case, spaces, '-' and
+    '_' ("Week 2" = "week2"). A patient the sheet does not have is left out with a note (as runs the
+    sheet does not have are). Errors: a timepoint label that is neither a sheet label nor a configured
+    one; one patient/timepoint/analyte measured twice. Measurements at a known visit other than
+    baseline/follow-up are kept in values.tsv and left out of the tests.
     """
     import difflib
 
@@ -630,24 +632,30 @@ def attach_sample_sheet(values, sheet, timepoints, path):
     labels = list(dict.fromkeys(list(timepoints.values()) + list(sheet[TIMEPOINT])))
     by_key = {visit_key(label): label for label in labels}
     values = values.copy()
+    if visit_labels:
+        values[TIMEPOINT] = values[TIMEPOINT].map(lambda label: visit_labels.get(label, label))
     unknown = values[~values[PATIENT].isin(patients)]
     if len(unknown):
-        first = unknown.iloc[0]
-        close = difflib.get_close_matches(first[PATIENT], list(patients), n=1)
-        hint = f" — did you mean {close[0]!r}?" if close else ""
-        others = sorted(set(unknown[PATIENT]))
-        raise TearflowError(
-            f"ELISA table {path}: row {first[SOURCE_ROW]}, column 'patient': patient "
-            f"{first[PATIENT]!r} is not in the sample sheet{hint} (unknown patients: "
-            f"{', '.join(others)}); expected one of the sheet's patients"
+        described = []
+        for patient, rows in unknown.groupby(PATIENT, sort=True)[SOURCE_ROW]:
+            close = difflib.get_close_matches(patient, list(patients), n=1)
+            hint = f", did you mean {close[0]!r}?" if close else ""
+            described.append(f"{patient!r} (row(s) {', '.join(str(row) for row in list(rows)[:5])}{hint})")
+        log.warning(
+            "ELISA table %s: %d patient(s) not in the sample sheet are left out: %s",
+            path,
+            len(described),
+            "; ".join(described),
         )
+        values = values[values[PATIENT].isin(patients)].copy()
     mapped = values[TIMEPOINT].map(lambda label: by_key.get(visit_key(label)))
     unknown = values[mapped.isna()]
     if len(unknown):
         first = unknown.iloc[0]
         raise TearflowError(
             f"ELISA table {path}: row {first[SOURCE_ROW]}, column 'timepoint': timepoint "
-            f"{first[TIMEPOINT]!r} is not a known visit; expected one of {', '.join(labels)}"
+            f"{first[TIMEPOINT]!r} is not a known visit; expected one of {', '.join(labels)} (or map the "
+            "ELISA table's labels to the sheet's with elisa_analysis.visits)"
         )
     values[TIMEPOINT] = mapped
     values.insert(1, SUBGROUP, values[PATIENT].map(patients))
@@ -793,12 +801,12 @@ def elisa_values(table_paths, plate_path, analytes_path, sheet, timepoints, sett
     for path, name in zip(paths, names):
         long = long_measurements(read_elisa_table(path), path)
         values = normalise_values(long, analyte_map, settings, path, analytes_path)
-        values = attach_sample_sheet(values, sheet, timepoints, path)
+        values = attach_sample_sheet(values, sheet, timepoints, path, settings["visits"])
         values[SOURCE_FILE] = str(name)
         parts.append(values)
     values = pd.concat(parts, ignore_index=True)
     if len(parts) > 1:  # the same measurement in two inputs (lab table and plates)
-        values = attach_sample_sheet(values.drop(columns=[SUBGROUP]), sheet, timepoints, "inputs")
+        values = attach_sample_sheet(values.drop(columns=[SUBGROUP]), sheet, timepoints, "inputs", settings["visits"])
     counts = values[STATUS].value_counts()
     log.info(
         "%d ELISA values, %d analytes, %d patients; status: %s; censoring policy %s",

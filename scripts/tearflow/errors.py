@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+from contextlib import contextmanager
 
 from tearflow.atomic import remove_stale_temporaries
 
@@ -35,6 +36,24 @@ def configure_logging(log_path=None):
         to_file.setFormatter(logging.Formatter(LOG_FORMAT))
         root.addHandler(to_file)
     logging.captureWarnings(True)
+
+
+class _ConsoleNotes(logging.Handler):
+    def emit(self, record):
+        print(f"tearflow note: {record.getMessage()}", file=sys.stderr)
+
+
+@contextmanager
+def notes_to_console():
+    """Within the block, tearflow's warnings are printed as ``tearflow note: ...`` lines (for the
+    checks ``common.smk`` runs before any rule: Snakemake shows no log records of a Snakefile)."""
+    logger = logging.getLogger("tearflow")
+    handler = _ConsoleNotes(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def _remove_outputs(paths):

@@ -39,7 +39,11 @@ except ImportError:
         "`pip install -r requirements.txt` in the tearflow folder (see its README)"
     )
 
-from tearflow.abundance_import import PRECURSOR_LEVEL, quantification_plan
+from tearflow.abundance_import import (
+    PRECURSOR_LEVEL,
+    check_sheet_samples_in_tables,
+    quantification_plan,
+)
 from tearflow.clinical import load_clinical, read_endpoint_definitions
 from tearflow.config import (
     check_sample_sheet,
@@ -50,7 +54,8 @@ from tearflow.config import (
 )
 from tearflow.contrasts import CONTRAST_ALL, by_contrast, contrast_names
 from tearflow.elisa_plates import plate_names
-from tearflow.errors import TearflowError
+from tearflow.elisa import elisa_values
+from tearflow.errors import TearflowError, notes_to_console
 from tearflow.report_safe import report_safe, unsafe_params
 from tearflow.samples import read_sample_sheet, subgroup_order
 
@@ -179,6 +184,17 @@ try:
 except TearflowError as error:
     sys.exit(f"tearflow: {error}")
 DPC_ENABLED = QUANTIFICATION == "dpc"
+try:
+    check_sheet_samples_in_tables(
+        SAMPLES,
+        SAMPLE_SHEET,
+        [
+            (f"proteomics[{i}]", resolve_input(table["path"]))
+            for i, table in enumerate(config["proteomics"])
+        ],
+    )
+except TearflowError as error:
+    sys.exit(f"tearflow: {error}")
 IMPORTED_TABLE = (
     "results/abundance/precursors.parquet"
     if IMPORT_LEVEL == PRECURSOR_LEVEL
@@ -325,6 +341,28 @@ def _elisa_plate_names():
 
 
 ELISA_PLATE_NAMES = _elisa_plate_names()
+
+
+def _check_elisa_table():
+    """Read and check the lab ELISA table before any rule runs: its values, analytes, units and
+    visits; ELISA patients the sheet does not have are noted (and left out by the step).
+    """
+    try:
+        with notes_to_console():
+            elisa_values(
+                [resolve_input(config["elisa"])],
+                None,
+                resolve_input(ELISA_SETTINGS["analytes"]),
+                SAMPLES,
+                config["timepoints"],
+                ELISA_SETTINGS,
+            )
+    except TearflowError as error:
+        sys.exit(f"tearflow: {error}")
+
+
+if ELISA_ENABLED:
+    _check_elisa_table()
 
 
 def elisa_value_inputs(wildcards):

@@ -159,6 +159,36 @@ def _columns_of(path, expected="a protein table"):
     return report_columns(path), lines[0]
 
 
+# Long layouts (one row per run and protein or precursor) name their runs in a column, not in the
+# header: DIA-NN (Run, File.Name), Spectronaut (R.FileName, R.Label), MaxQuant evidence (Raw file),
+# FragPipe psm/ion tables (Spectrum File).
+RUN_NAME_COLUMNS = ("Run", "File.Name", "R.FileName", "R.Label", "Raw file", "Spectrum File")
+
+
+def sample_names_in(path):
+    """Every name ``path`` gives its samples, for the check before any rule that each sheet sample
+    is in some table: the header cells and, in a long layout, the values of its run column(s).
+    None for mzTab (its runs are named in the metadata section). Lenient on purpose: the import
+    matches exactly; this only has to see that a sample is named nowhere.
+    """
+    columns, first = _columns_of(path)
+    if first is not None and not columns:
+        return None
+    names = [str(column) for column in columns]
+    for column in (name for name in columns if name in RUN_NAME_COLUMNS):
+        if is_parquet(path):
+            import pyarrow.compute as pc
+            import pyarrow.parquet as pq
+
+            values = pc.unique(pq.read_table(path, columns=[column]).column(0)).to_pylist()
+        else:
+            from tearflow.readers.text import read_text_table
+
+            values = read_text_table(path, usecols=[column])[column].unique().tolist()
+        names += [str(value) for value in values if value is not None]
+    return names + [file_stem(name) for name in names]
+
+
 def detect_format(path, options):
     """The format of ``path`` judged from its first line/header (see :data:`SIGNATURES`).
 

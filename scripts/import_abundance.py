@@ -25,7 +25,7 @@ def main(snakemake):
     raw, removed, summary, runs = import_tables(
         table_entries(snakemake.params.tables), sheet, options, fasta_map, id_map
     )
-    write_tsv(raw, snakemake.output.raw)
+    write_tsv(raw, snakemake.output.raw, full_precision=True)
     write_tsv(removed, snakemake.output.removed)
     write_tsv(summary, snakemake.output.summary)
     write_tsv(runs, snakemake.output.runs)

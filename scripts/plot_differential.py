@@ -12,13 +12,15 @@ from tearflow.figures.differential import (
     significant_proteins,
     volcano_figure,
 )
+from tearflow.figures.output import save_figure
 from tearflow.samples import paired_samples, read_sample_sheet, subgroup_order
-from tearflow.tables import read_tsv, save_figure
+from tearflow.tables import read_tsv
 
 log = logging.getLogger("tearflow.plot_differential")
 
 
 def main(snakemake):
+    output_format = snakemake.params.figures
     section = snakemake.params.differential
     timepoints = snakemake.params.timepoints
     change = f"{timepoints['followup']} − {timepoints['baseline']}"
@@ -36,7 +38,7 @@ def main(snakemake):
             section.get("min_abs_log2fc", 0.0),
             change,
         )
-        save_figure(figure, figures[contrast])
+        save_figure(figure, figures[contrast], output_format)
         log.info("volcano %s: %s", contrast, figures[contrast])
 
     changes = read_tsv(snakemake.input.changes, dtype={PROTEIN: str, GENE: str})
@@ -53,7 +55,7 @@ def main(snakemake):
     figure = heatmap_figure(
         changes, dict(zip(pairs[PATIENT], pairs[SUBGROUP])), proteins, subgroup_order(sheet), title, change
     )
-    save_figure(figure, snakemake.output.heatmap)
+    save_figure(figure, snakemake.output.heatmap, output_format)
 
 
 if __name__ == "__main__":

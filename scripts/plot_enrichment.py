@@ -18,14 +18,16 @@ from tearflow.figures.enrichment import (
     focus_gene_matrix,
     gsea_focus_figure,
 )
+from tearflow.figures.output import save_figure
 from tearflow.genesets import read_gmt
 from tearflow.samples import read_sample_sheet
-from tearflow.tables import read_tsv, save_figure
+from tearflow.tables import read_tsv
 
 log = logging.getLogger("tearflow.plot_enrichment")
 
 
 def main(snakemake):
+    output_format = snakemake.params.figures
     contrasts = snakemake.params.contrasts
     tables = {c: read_tsv(path) for c, path in by_contrast(contrasts, snakemake.input.tables).items()}
     curves = by_contrast(contrasts, snakemake.input.curves)
@@ -33,8 +35,9 @@ def main(snakemake):
     gsea_figures = by_contrast(contrasts, snakemake.output.gsea_focus)
     top = snakemake.params.enrichment["plot_top_sets"]
     for contrast, table in tables.items():
-        save_figure(dotplot_figure(table, contrast, top), dotplots[contrast])
-        save_figure(gsea_focus_figure(read_tsv(curves[contrast]), table, contrast), gsea_figures[contrast])
+        save_figure(dotplot_figure(table, contrast, top), dotplots[contrast], output_format)
+        gsea_figure = gsea_focus_figure(read_tsv(curves[contrast]), table, contrast)
+        save_figure(gsea_figure, gsea_figures[contrast], output_format)
         log.info("enrichment figures %s: %s, %s", contrast, dotplots[contrast], gsea_figures[contrast])
 
     changes = read_tsv(snakemake.input.changes)
@@ -45,7 +48,7 @@ def main(snakemake):
     focus = read_gmt(snakemake.input.focus, "focus", focus=True)
     matrix = focus_gene_matrix(changes, focus.sets, subgroups)
     log.info("%d focus-set proteins quantified in patient_changes", len(matrix))
-    save_figure(focus_gene_figure(matrix, subgroups, order), snakemake.output.focus_gene_changes)
+    save_figure(focus_gene_figure(matrix, subgroups, order), snakemake.output.focus_gene_changes, output_format)
 
 
 if __name__ == "__main__":

@@ -311,8 +311,9 @@ def test_main_reports_missing_covariate_column(tmp_path):
 
 
 def test_figures_are_drawn(tmp_path):
-    from tearflow.tables import save_figure
+    from tearflow.figures.output import save_figure
 
+    png = config_section("figures")
     sheet, matrix = small_study()
     snakemake = fake_snakemake(tmp_path, sheet, matrix, ["A", "B", "all", "interaction"])
     DIFFERENTIAL_STEP.main(snakemake)
@@ -323,14 +324,14 @@ def test_figures_are_drawn(tmp_path):
     table = read_tsv(snakemake.output.tables[2], dtype={PROTEIN: str, GENE: str})
     labelled = table.loc[plots.volcano_labels(table, focus, 3), GENE].tolist()
     assert labelled[:3] == table.nsmallest(3, PVALUE)[GENE].tolist() and "G30" in labelled
-    save_figure(plots.volcano_figure(table, "all", focus), tmp_path / "volcano.png")
+    save_figure(plots.volcano_figure(table, "all", focus), tmp_path / "volcano.png", png)
     tables = [read_tsv(p, dtype={PROTEIN: str, GENE: str}) for p in snakemake.output.tables]
     proteins = plots.significant_proteins(tables, 50)
     assert set(proteins) >= {f"P{i}" for i in range(5)}
     changes = read_tsv(snakemake.output.changes, dtype={PROTEIN: str, GENE: str})
     subgroups = {f"p{i}": "A" if i < 5 else "B" for i in range(8)}
-    save_figure(plots.heatmap_figure(changes, subgroups, proteins, ["A", "B"]), tmp_path / "heatmap.png")
-    save_figure(plots.heatmap_figure(changes, subgroups, [], ["A", "B"]), tmp_path / "empty.png")
+    save_figure(plots.heatmap_figure(changes, subgroups, proteins, ["A", "B"]), tmp_path / "heatmap.png", png)
+    save_figure(plots.heatmap_figure(changes, subgroups, [], ["A", "B"]), tmp_path / "empty.png", png)
     assert (tmp_path / "volcano.png").stat().st_size > 0 and (tmp_path / "heatmap.png").exists()
     bad = tmp_path / "bad.gmt"
     bad.write_text("onlyname\n")
@@ -364,6 +365,7 @@ def test_one_plot_job_draws_every_contrast_in_order(tmp_path, monkeypatch):
         output=SimpleNamespace(volcanoes=volcanoes, heatmap=str(tmp_path / "figures" / "heatmap.png")),
         params=SimpleNamespace(
             differential=config_section("differential"),
+            figures=config_section("figures"),
             contrasts=contrasts,
             timepoints={"baseline": "baseline", "followup": "week2"},
         ),

@@ -318,13 +318,14 @@ def test_main_writes_the_contract_tables_offline(no_network, tmp_path):
 
 def test_figures_draw_from_the_tables(tmp_path):
     from tearflow.figures.enrichment import dotplot_figure, gsea_focus_figure
-    from tearflow.tables import save_figure
+    from tearflow.figures.output import save_figure
 
+    png = config_section("figures")
     table = _table(120, planted=["G1", "G2", "G3", "G4", "G5"])
     focus = _library({"IL-17 (test)": ["G1", "G2", "G3", "G4", "G5"], "absent": ["NOPE"]}, FOCUS_LIBRARY, True)
     result, curves = contrast_enrichment(table, [focus], config_section("enrichment", gsea_permutations=50), seed=1)
-    save_figure(dotplot_figure(result, "NSDE", 15), tmp_path / "dot.png")
-    save_figure(gsea_focus_figure(curves, result, "NSDE"), tmp_path / "gsea.png")
+    save_figure(dotplot_figure(result, "NSDE", 15), tmp_path / "dot.png", png)
+    save_figure(gsea_focus_figure(curves, result, "NSDE"), tmp_path / "gsea.png", png)
     assert (tmp_path / "dot.png").stat().st_size > 0 and (tmp_path / "gsea.png").stat().st_size > 0
 
 
@@ -376,7 +377,11 @@ def test_one_plot_job_draws_every_contrast(tmp_path, monkeypatch):
             output=SimpleNamespace(
                 dotplots=dotplots, gsea_focus=gsea_figures, focus_gene_changes=tmp_path / "focus_genes.png"
             ),
-            params=SimpleNamespace(enrichment=config_section("enrichment", plot_top_sets=5), contrasts=contrasts),
+            params=SimpleNamespace(
+                enrichment=config_section("enrichment", plot_top_sets=5),
+                figures=config_section("figures"),
+                contrasts=contrasts,
+            ),
         )
     )
     assert all(f.stat().st_size > 0 for f in dotplots + gsea_figures + [tmp_path / "focus_genes.png"])

@@ -229,28 +229,6 @@ def read_text_table(path, what, required):
     return table
 
 
-def save_figure(figure, path, dpi=150):
-    """Save a matplotlib figure atomically as PNG and close it.
-
-    Figures are cropped to what they draw (``bbox_inches="tight"``), except those laid out by
-    matplotlib's constrained layout, which already fit the canvas: cropping would draw them twice.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
-
-    constrained = isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine)
-    temporary = temporary_beside(path, ".png")
-    try:
-        figure.savefig(
-            temporary, dpi=dpi, bbox_inches=None if constrained else "tight", metadata={"Software": None}
-        )
-        os.replace(temporary, path)
-    finally:
-        plt.close(figure)
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
 def require_columns(table, columns, path):
     """Raise a :class:`TearflowError` naming ``path`` when ``table`` lacks any of ``columns``."""
     missing = [column for column in columns if column not in table.columns]

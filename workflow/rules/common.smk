@@ -132,6 +132,11 @@ ELISA_ENABLED = config["elisa"] is not None
 CLINICAL_ENABLED = config["clinical"] is not None
 
 
+def figure_path(name):
+    """``results/figures/<name>.<ext>``: a figure's path in the format of config ``figures.format``."""
+    return f"results/figures/{name}.{config['figures']['format']}"
+
+
 wildcard_constraints:
     contrast="|".join(CONTRASTS),
 

@@ -57,11 +57,11 @@ rule plot_differential:
                 labels={"contrast": contrast, "type": "volcano"},
             )
             for contrast, path in per_contrast(
-                "results/figures/volcano_{contrast}.png"
+                figure_path("volcano_{contrast}")
             ).items()
         ],
         heatmap=report(
-            "results/figures/heatmap_significant.png",
+            figure_path("heatmap_significant"),
             caption="../report/heatmap_significant.rst",
             category="Differential abundance",
             labels={"contrast": "any", "type": "heatmap"},
@@ -74,6 +74,7 @@ rule plot_differential:
     conda:
         "../../envs/tearflow.yaml"
     params:
+        figures=config["figures"],
         differential=config["differential"],
         timepoints=config["timepoints"],
         contrasts=CONTRASTS,

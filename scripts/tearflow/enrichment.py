@@ -248,21 +248,22 @@ def _gseapy_ora_pvalues(query, background, names, members, overlap, pvalue):
         no_plot=True,
         verbose=False,
     ).res2d
-    found = result.set_index("Term")
+    # plain dicts: a pandas lookup per set cost ~0.25 s per contrast with the propagated GO sets
+    counted = dict(zip(result["Term"], result["Overlap"].astype(str)))
+    pvalues = dict(zip(result["Term"], result["P-value"].astype(float)))
     pvalue = pvalue.copy()
     for i, (name, x) in enumerate(zip(names, overlap)):
         if x == 0:
             continue
-        if name not in found.index:
+        if name not in counted:
             raise RuntimeError(f"gseapy enrich returned no row for set {name!r} with overlap {x}")
-        gseapy_x = int(str(found.at[name, "Overlap"]).split("/")[0])
-        gseapy_m = int(str(found.at[name, "Overlap"]).split("/")[1])
+        gseapy_x, gseapy_m = (int(part) for part in counted[name].split("/"))
         if gseapy_x != x or gseapy_m != len(members[i]):
             raise RuntimeError(
                 f"gseapy enrich counted {gseapy_x}/{gseapy_m} for {name!r}, tearflow "
                 f"{int(x)}/{len(members[i])}: the background was not applied as expected"
             )
-        pvalue[i] = float(found.at[name, "P-value"])
+        pvalue[i] = pvalues[name]
     return pvalue
 
 

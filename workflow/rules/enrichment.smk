@@ -106,6 +106,7 @@ rule plot_enrichment:
     params:
         figures=config["figures"],
         enrichment=config["enrichment"],
+        timepoints=config["timepoints"],
         contrasts=CONTRASTS,
     script:
         "../../scripts/plot_enrichment.py"

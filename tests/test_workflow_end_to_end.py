@@ -1,11 +1,15 @@
 """The whole DAG on the shipped example, run once in a temporary copy: the output contract of every
 step, the planted effects recovered (resources/example/README.md), and nothing left to do after."""
 
+import re
+import shutil
+
 import pytest
 from workflow_runner import (
     OFFLINE_RUNS,
     copy_workflow,
     network_namespace_available,
+    parse_job_stats,
     planned_jobs,
     run_snakemake,
     shared_local_run,
@@ -142,10 +146,42 @@ def test_second_run_has_nothing_to_do(run):
     assert planned_jobs(run) == {}
 
 
-def test_report_is_written(run, tmp_path):
+# what docutils prints for a caption it cannot parse cleanly: "<string>:1: (WARNING/2) Inline strong ..."
+DOCUTILS_PROBLEM = re.compile(r"\((?:WARNING|ERROR|SEVERE)/\d\)")
+
+
+def docutils_problems(completed):
+    return [line for line in (completed.stdout + completed.stderr).splitlines() if DOCUTILS_PROBLEM.search(line)]
+
+
+def test_report_is_written_and_every_caption_parses(run, tmp_path):
     report = tmp_path / "report.html"
-    run_snakemake(run, "--report", report)
+    completed = run_snakemake(run, "--report", report)
     assert report.stat().st_size > 100_000
+    assert not docutils_problems(completed)
+    assert "NSDE, SSDE, all, interaction" in report.read_text(encoding="utf-8")  # the captions' contrast list
+
+
+def test_pdf_figures_are_reproducible_and_reported(run, tmp_path):
+    """figures.format: pdf: only the plot steps rerun; every figure gets the extension, a rerun writes
+    the same bytes, and the report embeds the PDFs with captions that parse (SVG and PNG: the same
+    code path, byte-compared across processes in tests/test_figure_output.py)."""
+    workdir = tmp_path / "pdf"
+    shutil.copytree(run, workdir, symlinks=True)
+    configfile = write_configfile(workdir, {"figures": {"format": "pdf", "dpi": 100}})
+    completed = run_snakemake(workdir, "--cores", 2, "--configfile", configfile)
+    ran = parse_job_stats(completed.stdout + completed.stderr)
+    assert ran and all(rule.startswith("plot_") or rule == "all" for rule in ran), ran
+    figures = {path.name: path.read_bytes() for path in (workdir / "results" / "figures").glob("*.pdf")}
+    assert len(figures) == len(list((run / "results" / "figures").glob("*.png")))
+    assert all(content.startswith(b"%PDF") for content in figures.values())
+    run_snakemake(workdir, "--cores", 2, "--configfile", configfile, "--forcerun", "plot_differential")
+    again = {path.name: path.read_bytes() for path in (workdir / "results" / "figures").glob("*.pdf")}
+    assert [name for name in figures if again[name] != figures[name]] == []
+    report = workdir / "report.html"
+    completed = run_snakemake(workdir, "--report", report, "--configfile", configfile)
+    assert not docutils_problems(completed)
+    assert "volcano_interaction.pdf" in report.read_text(encoding="utf-8")
 
 
 def test_snakemake_lint_finds_nothing(tmp_path):

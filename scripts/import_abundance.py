@@ -31,7 +31,7 @@ def main(snakemake):
     if level == PRECURSOR_LEVEL:
         write_parquet(table, snakemake.output.table)
     else:
-        write_tsv(table, snakemake.output.table)
+        write_tsv(table, snakemake.output.table, full_precision=True)
     write_tsv(removed, snakemake.output.removed)
     write_tsv(summary, snakemake.output.summary)
     write_tsv(runs, snakemake.output.runs)

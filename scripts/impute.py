@@ -29,7 +29,7 @@ def main(snakemake):
         summary["n_values"].iloc[-1],
         100 * summary["share_imputed"].iloc[-1],
     )
-    write_tsv(pd.concat([annotation, imputed], axis=1), snakemake.output.imputed)
+    write_tsv(pd.concat([annotation, imputed], axis=1), snakemake.output.imputed, full_precision=True)
     write_tsv(pd.concat([annotation, mask], axis=1), snakemake.output.mask)
     write_tsv(summary, snakemake.output.summary)
 

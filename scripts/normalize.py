@@ -46,7 +46,7 @@ def main(snakemake):
         ", ".join(f"{sample} {offset:+.3f}" for sample, offset in zip(offsets[SAMPLE][:60], offsets["offset"][:60])),
         f" ... ({len(offsets)} samples; all in {snakemake.output.offsets})" if len(offsets) > 60 else "",
     )
-    write_tsv(pd.concat([annotation, normalized], axis=1), snakemake.output.normalized)
+    write_tsv(pd.concat([annotation, normalized], axis=1), snakemake.output.normalized, full_precision=True)
     write_tsv(offsets, snakemake.output.offsets)
 
 

@@ -4,12 +4,14 @@ log-ratio density with the offset every method estimated (read from results/qc/n
 from tearflow.columns import ANNOTATION, PATIENT, SAMPLE
 from tearflow.errors import run_step
 from tearflow.figures.normalization import distributions_figure, offsets_figure
+from tearflow.figures.output import save_figure
 from tearflow.normalization import log2_matrix
 from tearflow.samples import read_sample_sheet
-from tearflow.tables import read_tsv, save_figure
+from tearflow.tables import read_tsv
 
 
 def main(snakemake):
+    output_format = snakemake.params.figures
     settings = snakemake.params.normalization
     offsets = read_tsv(snakemake.input.offsets, dtype={SAMPLE: str})
     kept = list(offsets[SAMPLE])
@@ -17,14 +19,15 @@ def main(snakemake):
     normalized = read_tsv(snakemake.input.normalized).drop(columns=list(ANNOTATION))
     sheet = read_sample_sheet(snakemake.input.samples)
     log2, _already = log2_matrix(raw[kept], settings["input_is_log2"])
-    save_figure(distributions_figure(log2, normalized[kept], settings["method"]), snakemake.output.distributions)
+    distributions = distributions_figure(log2, normalized[kept], settings["method"])
+    save_figure(distributions, snakemake.output.distributions, output_format)
     candidates = offsets.set_index(SAMPLE)[[c for c in offsets.columns if c.startswith("offset_")]]
     candidates.columns = [c.removeprefix("offset_") for c in candidates.columns]
     patients = sheet.set_index(SAMPLE)[PATIENT].reindex(kept)
     figure = offsets_figure(
         log2, candidates, settings["reference"], settings["mode_bandwidth"], settings["method"], patients
     )
-    save_figure(figure, snakemake.output.offsets)
+    save_figure(figure, snakemake.output.offsets, output_format)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,8 @@ def main(snakemake):
         (snakemake.output.standard_errors, quant.standard_error),
         (snakemake.output.observed, quant.n_observed.astype(int)),
     ):
-        write_columns({**label_columns, **dict(zip(samples, values.T))}, path)
+        # full precision: the matrices feed normalization and the statistics (see tables.write_tsv)
+        write_columns({**label_columns, **dict(zip(samples, values.T))}, path, full_precision=True)
     write_columns(
         {
             **label_columns,

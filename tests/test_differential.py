@@ -4,6 +4,7 @@ the table contract, filtering, covariates, imputed input, and the Snakemake adap
 from pathlib import Path
 from types import SimpleNamespace
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -312,8 +313,9 @@ def test_main_reports_missing_covariate_column(tmp_path):
 
 
 def test_figures_are_drawn(tmp_path):
-    from tearflow.tables import save_figure
+    from tearflow.figures.output import save_figure
 
+    png = config_section("figures")
     sheet, matrix = small_study()
     snakemake = fake_snakemake(tmp_path, sheet, matrix, ["A", "B", "all", "interaction"])
     DIFFERENTIAL_STEP.main(snakemake)
@@ -324,14 +326,17 @@ def test_figures_are_drawn(tmp_path):
     table = read_tsv(snakemake.output.tables[2], dtype={PROTEIN: str, GENE: str})
     labelled = table.loc[plots.volcano_labels(table, focus, 3), GENE].tolist()
     assert labelled[:3] == table.nsmallest(3, PVALUE)[GENE].tolist() and "G30" in labelled
-    save_figure(plots.volcano_figure(table, "all", focus), tmp_path / "volcano.png")
+    volcano = plots.volcano_figure(table, "all patients", "log2 fold change", focus, 10, 0.05, 0.0)
+    save_figure(volcano, tmp_path / "volcano.png", png)
     tables = [read_tsv(p, dtype={PROTEIN: str, GENE: str}) for p in snakemake.output.tables]
     proteins = plots.significant_proteins(tables, 50)
     assert set(proteins) >= {f"P{i}" for i in range(5)}
     changes = read_tsv(snakemake.output.changes, dtype={PROTEIN: str, GENE: str})
     subgroups = {f"p{i}": "A" if i < 5 else "B" for i in range(8)}
-    save_figure(plots.heatmap_figure(changes, subgroups, proteins, ["A", "B"]), tmp_path / "heatmap.png")
-    save_figure(plots.heatmap_figure(changes, subgroups, [], ["A", "B"]), tmp_path / "empty.png")
+    heatmap = plots.heatmap_figure(changes, subgroups, proteins, ["A", "B"], "significant", "week2 − baseline")
+    save_figure(heatmap, tmp_path / "heatmap.png", png)
+    empty = plots.heatmap_figure(changes, subgroups, [], ["A", "B"], "no protein significant", "week2 − baseline")
+    save_figure(empty, tmp_path / "empty.png", png)
     assert (tmp_path / "volcano.png").stat().st_size > 0 and (tmp_path / "heatmap.png").exists()
     bad = tmp_path / "bad.gmt"
     bad.write_text("onlyname\n")
@@ -365,6 +370,7 @@ def test_one_plot_job_draws_every_contrast_in_order(tmp_path, monkeypatch):
         output=SimpleNamespace(volcanoes=volcanoes, heatmap=str(tmp_path / "figures" / "heatmap.png")),
         params=SimpleNamespace(
             differential=config_section("differential"),
+            figures=config_section("figures"),
             contrasts=contrasts,
             timepoints={"baseline": "baseline", "followup": "week2"},
         ),
@@ -373,16 +379,24 @@ def test_one_plot_job_draws_every_contrast_in_order(tmp_path, monkeypatch):
     titles = []
     original = step.volcano_figure
 
-    def recording(table, contrast, *args):
-        figure = original(table, contrast, *args)
-        titles.append((contrast, len(table), figure.axes[0].get_title()))
+    def recording(table, *args):
+        figure = original(table, *args)
+        titles.append((len(table), figure.axes[0].get_title(), figure.axes[0].get_xlabel()))
         return figure
 
     monkeypatch.setattr(step, "volcano_figure", recording)
     step.main(plot_job)
-    assert [t[0] for t in titles] == contrasts
-    for (contrast, rows, title), path in zip(titles, snakemake.output.tables):
-        assert rows == len(read_tsv(path)) and title.startswith(f"{contrast}:")
+    assert [title.split(":")[0] for _, title, _ in titles] == [
+        "A, week2 − baseline",
+        "B, week2 − baseline",
+        "all patients, week2 − baseline",
+        "interaction, (B − A) change",  # the subgroups' difference, not a week2 − baseline change
+    ]
+    assert [label for _, _, label in titles] == ["log2 fold change (week2 − baseline)"] * 3 + [
+        "(B − A) change, log2 (change = week2 − baseline)"
+    ]
+    for (rows, _, _), path in zip(titles, snakemake.output.tables):
+        assert rows == len(read_tsv(path))
     assert all(Path(f).stat().st_size > 0 for f in volcanoes + [plot_job.output.heatmap])
     plot_job.params.contrasts = contrasts[:3]  # lists of different lengths: a bug, not a silent skip
     with pytest.raises(ValueError, match="3 contrasts for 4 files"):
@@ -400,6 +414,54 @@ def test_volcano_focus_genes_match_any_member_of_a_protein_group():
 
     genes = pd.Series(["S100A8;S100A9", "ALB", None, "il6"])
     assert has_focus_gene(genes, {"S100A9", "IL6"}).tolist() == [True, False, False, True]
+
+
+def _patient_changes(n_patients, rows):
+    """patient_changes-shaped table: {gene: one value per patient} (None = no pair)."""
+    patients = [f"p{i}" for i in range(n_patients)]
+    table = pd.DataFrame(
+        [[f"P_{gene}", gene, *values] for gene, values in rows.items()], columns=[PROTEIN, GENE, *patients]
+    )
+    return table, {p: "A" if i < n_patients // 2 + 1 else "B" for i, p in enumerate(patients)}
+
+
+def test_heatmap_is_a_clustermap_that_clusters_measured_changes_and_greys_missing_ones():
+    up, down, flat = [2.0] * 8, [-2.0] * 8, [0.1, -0.1] * 4
+    rows = {
+        "UP1": up, "DOWN1": down, "FLAT1": flat, "UP2": [2.1] * 8, "DOWN2": [-2.1] * 8, "FLAT2": flat[::-1],
+        # measured in 2 of 8 patients, both +2: with a missing change taken as 0 it would join the
+        # flat proteins; taken as its own mean it joins the increased ones
+        "SPARSE_UP": [2.0, 2.0, None, None, None, None, None, None],
+    }  # fmt: skip
+    changes, subgroups = _patient_changes(8, rows)
+    grid = plots.significant_clustermap(
+        changes, subgroups, list(changes[PROTEIN]), ["A", "B"], "title", "week2 − baseline"
+    )
+    from scipy.cluster.hierarchy import fcluster
+
+    three = dict(zip(changes[GENE], fcluster(grid.dendrogram_row.linkage, 3, "maxclust")))
+    kind = {gene: gene.rstrip("12").removeprefix("SPARSE_") for gene in three}
+    kinds = {name: {three[gene] for gene in three if kind[gene] == name} for name in ("UP", "DOWN", "FLAT")}
+    assert all(len(found) == 1 for found in kinds.values()) and len(set.union(*kinds.values())) == 3, three
+    cells = grid.ax_heatmap.collections[0].get_array()
+    shown_missing = np.ma.getmaskarray(cells).reshape(len(rows), 8)
+    expected_missing = changes.iloc[grid.dendrogram_row.reordered_ind, 2:].isna().to_numpy()
+    assert (shown_missing == expected_missing).all() and expected_missing.sum() == 6
+    assert [t.get_text() for t in grid.ax_heatmap.get_xticklabels()] == [f"p{i}" for i in range(8)]
+    plt.close("all")
+
+
+def test_heatmap_of_a_large_cohort_names_no_patient_and_of_no_protein_says_so():
+    changes, subgroups = _patient_changes(61, {"G1": [1.0] * 61, "G2": [-1.0] * 60 + [None]})
+    grid = plots.significant_clustermap(changes, subgroups, ["P_G1", "P_G2"], ["A", "B"], "t", "c")
+    assert not [t for t in grid.ax_heatmap.get_xticklabels() if t.get_text()]
+    assert grid.ax_heatmap.get_xlabel() == "61 patients" and grid.figure.get_size_inches()[0] < 26
+    one = plots.significant_clustermap(changes, subgroups, ["P_G1"], ["A", "B"], "t", "c")
+    assert one.dendrogram_row is None  # a single protein is not clustered
+    assert plots.significant_clustermap(changes, subgroups, [], ["A", "B"], "t", "c") is None
+    empty = plots.heatmap_figure(changes, subgroups, [], ["A", "B"], "no protein significant (FDR < 0.05)", "c")
+    assert [t.get_text() for t in empty.axes[0].texts] == ["no protein significant (FDR < 0.05)"]
+    plt.close("all")
 
 
 def test_step_imports_neither_pandas_nor_scipy():

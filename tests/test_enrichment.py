@@ -139,6 +139,7 @@ def test_focus_set_without_overlap_is_reported_in_every_method():
         "set_size",
         "overlap",
         "focus",
+        "description",  # added after the contract columns (issue 16)
     ]
     tested = result.dropna(subset=["pvalue"])
     assert (tested["fdr"] >= tested["pvalue"] - 1e-12).all()
@@ -318,13 +319,14 @@ def test_main_writes_the_contract_tables_offline(no_network, tmp_path):
 
 def test_figures_draw_from_the_tables(tmp_path):
     from tearflow.figures.enrichment import dotplot_figure, gsea_focus_figure
-    from tearflow.tables import save_figure
+    from tearflow.figures.output import save_figure
 
+    png = config_section("figures")
     table = _table(120, planted=["G1", "G2", "G3", "G4", "G5"])
     focus = _library({"IL-17 (test)": ["G1", "G2", "G3", "G4", "G5"], "absent": ["NOPE"]}, FOCUS_LIBRARY, True)
     result, curves = contrast_enrichment(table, [focus], config_section("enrichment", gsea_permutations=50), seed=1)
-    save_figure(dotplot_figure(result, "NSDE", 15), tmp_path / "dot.png")
-    save_figure(gsea_focus_figure(curves, result, "NSDE"), tmp_path / "gsea.png")
+    save_figure(dotplot_figure(result, "NSDE", 15), tmp_path / "dot.png", png)
+    save_figure(gsea_focus_figure(curves, result, "NSDE"), tmp_path / "gsea.png", png)
     assert (tmp_path / "dot.png").stat().st_size > 0 and (tmp_path / "gsea.png").stat().st_size > 0
 
 
@@ -359,6 +361,7 @@ def test_one_plot_job_draws_every_contrast(tmp_path, monkeypatch):
     drawn = []
     dotplot, gsea = step.dotplot_figure, step.gsea_focus_figure
     monkeypatch.setattr(step, "dotplot_figure", lambda t, c, top: drawn.append(("dot", c, None)) or dotplot(t, c, top))
+    titles = {c: f"{c}, week2 − baseline" for c in ("NSDE", "SSDE")} | {"all": "all patients, week2 − baseline"}
     monkeypatch.setattr(
         step, "gsea_focus_figure", lambda cu, t, c: drawn.append(("gsea", c, len(cu))) or gsea(cu, t, c)
     )
@@ -376,12 +379,17 @@ def test_one_plot_job_draws_every_contrast(tmp_path, monkeypatch):
             output=SimpleNamespace(
                 dotplots=dotplots, gsea_focus=gsea_figures, focus_gene_changes=tmp_path / "focus_genes.png"
             ),
-            params=SimpleNamespace(enrichment=config_section("enrichment", plot_top_sets=5), contrasts=contrasts),
+            params=SimpleNamespace(
+                enrichment=config_section("enrichment", plot_top_sets=5),
+                figures=config_section("figures"),
+                timepoints={"baseline": "baseline", "followup": "week2"},
+                contrasts=contrasts,
+            ),
         )
     )
     assert all(f.stat().st_size > 0 for f in dotplots + gsea_figures + [tmp_path / "focus_genes.png"])
     sizes = dict(zip(contrasts, (100, 120, 140)))
-    expected = [(kind, c, n) for c in contrasts for kind, n in (("dot", None), ("gsea", sizes[c]))]
+    expected = [(kind, titles[c], n) for c in contrasts for kind, n in (("dot", None), ("gsea", sizes[c]))]
     assert drawn == expected
     plt.close("all")
 
@@ -439,3 +447,65 @@ def test_extra_gmt_from_the_config_is_tested_as_its_own_library(tmp_path):
     assert set(mine.index) == {"ora_up", "ora_down", "gsea"}
     assert (mine["gene_set"] == "Planted IL-17 genes").all()
     assert mine.loc["ora_down", "fdr"] < 0.05 and mine.loc["gsea", "statistic"] < 0
+
+
+def test_enrichment_table_ends_with_the_gmt_description():
+    from tearflow.enrichment import DESCRIPTION, RESULT_COLUMNS
+
+    table = _table(120, planted=["G1", "G2", "G3", "G4", "G5"])
+    inflammation = {"GO:0006954": [f"G{i}" for i in range(1, 9)]}
+    go = GeneSetLibrary("go_bp", inflammation, {"GO:0006954": "inflammatory response"}, False)
+    bare = GeneSetLibrary("wp", {"IL17 signaling": [f"G{i}" for i in range(3, 12)]}, {"IL17 signaling": ""}, False)
+    result, _ = contrast_enrichment(table, [go, bare], config_section("enrichment", gsea_permutations=20), seed=1)
+    assert RESULT_COLUMNS[-1] == DESCRIPTION and list(result.columns) == RESULT_COLUMNS
+    assert RESULT_COLUMNS[:-1] == [
+        "gene_set", "source", "method", "statistic", "pvalue", "fdr", "genes", "set_size", "overlap", "focus"
+    ]  # fmt: skip
+    described = result.set_index(["gene_set", "method"])[DESCRIPTION]
+    assert described[("GO:0006954", "gsea")] == "inflammatory response"
+    assert described[("IL17 signaling", "ora_down")] is None  # no description: NA in the file
+
+
+def test_set_label_names_identifiers_by_their_description():
+    from tearflow.figures.enrichment import set_label
+
+    assert set_label("GO:0006954", "inflammatory response") == "inflammatory response (GO:0006954)"
+    assert set_label("R-HSA-448424", "Interleukin-17 signaling") == "Interleukin-17 signaling (R-HSA-448424)"
+    assert set_label("Interleukin-17 signaling", "R-HSA-448424") == "Interleukin-17 signaling"
+    for useless in (None, float("nan"), "", "NA", "http://www.gsea-msigdb.org/gsea/msigdb/GOBP_X"):
+        assert set_label("GO:0006954", useless) == "GO:0006954"
+    assert set_label("GOBP_INFLAMMATORY_RESPONSE", "http://x") == "GOBP_INFLAMMATORY_RESPONSE"
+
+
+def _enrichment_rows(rows):
+    columns = ["gene_set", "source", "method", "statistic", "pvalue", "fdr", "genes", "set_size", "overlap", "focus",
+               "description"]  # fmt: skip
+    return pd.DataFrame([dict(zip(columns, row)) for row in rows])
+
+
+def test_dotplot_shows_the_sets_with_the_smallest_p_named_on_one_shared_fdr_scale():
+    import matplotlib.pyplot as plt
+
+    from tearflow.figures.enrichment import dotplot_figure
+
+    table = _enrichment_rows(
+        [
+            ("IL-17 (focus)", "focus provenance", "ora_up", 2.0, 0.2, 0.2, "G1", 5, 1, True, "focus provenance"),
+            # a huge fold enrichment at FDR ≈ 1 must not push out a set with a small p
+            ("GO:0000001", "go_bp", "ora_up", 40.0, 0.9, 0.95, "G2", 1, 1, False, "tiny set"),
+            ("GO:0006954", "go_bp", "ora_up", 3.0, 1e-4, 1e-3, "G1;G3", 50, 6, False, "inflammatory response"),
+            ("GO:0000002", "go_bp", "ora_down", 5.0, 1e-9, 1e-8, "G4", 20, 9, False, "strong set"),
+            ("Pathway A", "reactome", "gsea", -1.5, 0.01, 0.04, "G5", 30, 10, False, "R-HSA-1"),
+        ]
+    )
+    figure = dotplot_figure(table, "NSDE, week2 − baseline", top=1)
+    panels = [axis for axis in figure.axes if axis.get_title(loc="left")]
+    labels = [[t.get_text() for t in axis.get_yticklabels()] for axis in panels]
+    assert labels[0] == ["★ IL-17 (focus)", "inflammatory response (GO:0006954)"]
+    assert labels[1] == ["strong set (GO:0000002)"] and labels[2] == ["Pathway A"]
+    assert "smallest p" in panels[0].get_title(loc="left") and "1 with FDR < 0.05" in panels[0].get_title(loc="left")
+    norms = {(axis.collections[0].norm.vmin, axis.collections[0].norm.vmax) for axis in panels}
+    assert norms == {(0.0, 8.0)}  # one scale: −log10 of the smallest FDR drawn, 1e-8
+    colourbars = [axis for axis in figure.axes if axis not in panels]
+    assert len(colourbars) == 1 and "−log10 FDR" in colourbars[0].get_xlabel()
+    plt.close("all")

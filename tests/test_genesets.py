@@ -64,3 +64,17 @@ def test_split_genes_and_set_membership():
     assert mask["S"].tolist() == [True, False, False]
     assert mask["T"].tolist() == [True, True, False]
     assert mask.dtypes.tolist() == [bool, bool]
+
+
+def test_default_go_library_is_named_and_propagated():
+    from conftest import config_section
+
+    path = REPO / config_section("enrichment")["libraries"]["go_bp"]
+    go = read_gmt(path, "go_bp")
+    assert len(go.sets) == 7647
+    assert go.descriptions["GO:0006954"] == "inflammatory response"
+    assert go.descriptions["GO:0097400"] == "interleukin-17-mediated signaling pathway"
+    # propagated: the genes of a child term belong to its parent
+    assert set(go.sets["GO:0002526"]) <= set(go.sets["GO:0006954"])  # acute inflammatory response
+    assert set(go.sets["GO:0097400"]) <= set(go.sets["GO:0019221"])  # IL-17 ⊂ cytokine-mediated signaling
+    assert len(go.sets["GO:0006954"]) == 890

@@ -118,8 +118,12 @@ def test_differential_and_focus_heatmaps_name_subgroups_in_the_same_colours():
 
     changes = pd.DataFrame({PROTEIN: ["P1"], GENE: ["IL17A"], "n1": [1.0], "s1": [-1.0]})
     patients = {"n1": "NSDE", "s1": "SSDE"}
-    figure = plot_differential.heatmap_figure(changes, patients, ["P1"], SHEET_ORDER)
-    assert {t.get_text(): to_hex(t.get_color()) for t in figure.axes[0].texts} == expected()
+    grid = plot_differential.significant_clustermap(changes, patients, ["P1"], SHEET_ORDER, "t", "week2 − baseline")
+    legend = grid.ax_col_dendrogram.get_legend()
+    named = {t.get_text(): to_hex(h.get_facecolor()) for t, h in zip(legend.get_texts(), legend.legend_handles)}
+    assert named == expected()
+    bar = grid.ax_col_colors.collections[0]  # the patients' subgroup bar, in sheet order of subgroups
+    assert [to_hex(bar.cmap(bar.norm(v))) for v in bar.get_array().ravel()] == [expected()[g] for g in SHEET_ORDER]
     matrix = pd.DataFrame({"s1": [-1.0], "n1": [1.0]}, index=["IL17A (1)"])
     figure = plot_enrichment.focus_gene_figure(matrix, pd.Series({"s1": "SSDE", "n1": "NSDE"}), SHEET_ORDER)
     assert {t.get_text(): to_hex(t.get_color()) for t in figure.axes[0].texts} == expected()

@@ -109,6 +109,7 @@ def test_main_writes_tables_and_figures(tmp_path):
     plot_job = SimpleNamespace(
         input=SimpleNamespace(normalized=str(tmp_path / "normalized.tsv"), **tables),
         output=SimpleNamespace(**figures),
+        params=SimpleNamespace(figures=config_section("figures")),
     )
     adapter("plot_qc").main(plot_job)
     for path in figures.values():

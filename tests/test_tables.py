@@ -9,7 +9,8 @@ from tearflow.errors import TearflowError
 from tearflow.tables import read_matrix, read_tsv, write_columns, write_tsv
 
 
-def test_write_columns_writes_what_write_tsv_writes(tmp_path):
+@pytest.mark.parametrize("full_precision", [False, True])
+def test_write_columns_writes_what_write_tsv_writes(tmp_path, full_precision):
     rng = np.random.default_rng(3)
     floats = rng.normal(size=400) * 10.0 ** rng.integers(-320, 300, 400)
     floats[:9] = [0.0, -0.0, np.nan, np.inf, -np.inf, 1e16, 0.1 + 0.2, 5e-324, 123456789.0]
@@ -17,16 +18,52 @@ def test_write_columns_writes_what_write_tsv_writes(tmp_path):
         "protein": [f"P{i}" for i in range(400)],
         "gene": ["A\tB", 'say "x"', None, "NA", ""] + [f"G{i}" for i in range(395)],
         "value": floats,
+        "listed": [float(value) for value in floats[::-1]],  # a list of floats, not an array
         "n_pairs": np.arange(400),
         "significant": np.arange(400) % 3 == 0,
     }
-    write_tsv(pd.DataFrame(table), tmp_path / "pandas.tsv")
+    write_tsv(pd.DataFrame(table), tmp_path / "pandas.tsv", full_precision=full_precision)
     for block in (2000, 7):  # one block, and many with a short last one
-        write_columns(table, tmp_path / "ours.tsv", block=block)
+        write_columns(table, tmp_path / "ours.tsv", block=block, full_precision=full_precision)
         assert (tmp_path / "ours.tsv").read_bytes() == (tmp_path / "pandas.tsv").read_bytes()
     with pytest.raises(ValueError, match="different lengths"):
         write_columns({"a": [1, 2], "b": [1]}, tmp_path / "bad.tsv")
     assert not (tmp_path / "bad.tsv").exists()
+
+
+def test_numbers_are_written_with_seven_significant_digits_and_counts_as_integers(tmp_path):
+    table = pd.DataFrame(
+        {
+            "log2fc": [-1.5730011805723714, 0.1 + 0.2, 1.234567890123e-12, np.nan],
+            "pvalue": [0.8244194140586901, 1.0, 5e-324, 2.0e-300],
+            # a count that can be missing is a float column after a join: still written as integers
+            "n_pairs": [11.0, np.nan, 5.0, 3.0],
+            "set_size": pd.array([4, None, 120, 7], dtype="Int64"),
+            "overlap": np.array([0, 12, 3, 1]),
+            "note": ["x", 2.718281828459045, None, True],  # text mixed with numbers
+        }
+    )
+    write_tsv(table, tmp_path / "table.tsv")
+    assert (tmp_path / "table.tsv").read_text().splitlines() == [
+        "log2fc\tpvalue\tn_pairs\tset_size\toverlap\tnote",
+        "-1.573001\t0.8244194\t11\t4\t0\tx",
+        "0.3\t1\tNA\tNA\t12\t2.718282",
+        "1.234568e-12\t4.940656e-324\t5\t120\t3\tNA",
+        "NA\t2e-300\t3\t7\t1\tTrue",
+    ]
+    read = read_tsv(tmp_path / "table.tsv")
+    assert read["n_pairs"].tolist()[:1] == [11] and read["pvalue"].iloc[2] == 5e-324
+
+
+def test_full_precision_tables_read_back_exactly(tmp_path):
+    values = np.random.default_rng(7).normal(20, 3, size=(50, 4))
+    frame = pd.DataFrame(values, columns=["s1", "s2", "s3", "s4"])
+    write_tsv(frame, tmp_path / "exact.tsv", full_precision=True)
+    np.testing.assert_array_equal(read_tsv(tmp_path / "exact.tsv").to_numpy(), values)
+    write_tsv(frame, tmp_path / "rounded.tsv")
+    rounded = read_tsv(tmp_path / "rounded.tsv").to_numpy()
+    assert not np.array_equal(rounded, values)
+    np.testing.assert_allclose(rounded, values, rtol=5e-7)
 
 
 def test_read_matrix_reads_what_read_tsv_reads(tmp_path):

@@ -1,11 +1,16 @@
 """The whole DAG on the shipped example, run once in a temporary copy: the output contract of every
 step, the planted effects recovered (resources/example/README.md), and nothing left to do after."""
 
+import re
+import shutil
+from pathlib import Path
+
 import pytest
 from workflow_runner import (
     OFFLINE_RUNS,
     copy_workflow,
     network_namespace_available,
+    parse_job_stats,
     planned_jobs,
     run_snakemake,
     shared_local_run,
@@ -13,6 +18,8 @@ from workflow_runner import (
 )
 
 from tearflow.tables import read_tsv
+
+REPO = Path(__file__).resolve().parents[1]
 
 CONTRASTS = ["NSDE", "SSDE", "all", "interaction"]
 PLANTED_FOCUS_GENES = [
@@ -43,7 +50,14 @@ def test_abundance_tables_keep_the_contract(run):
     assert list(normalized.columns[:2]) == ["protein", "gene"]
     assert list(normalized.columns[2:]) == sheet["sample"].tolist()
     assert not normalized["protein"].str.startswith("Cont_").any()
-    assert normalized.iloc[:, 2:].isna().any().any(), "missing values must stay missing"
+    # The example is a precursor report: DPC quantification estimates every value (with its
+    # standard error), and which protein values had no observed precursor is kept beside them.
+    assert not normalized.iloc[:, 2:].isna().any().any()
+    observed = read_tsv(run / "results/abundance/quantified_observed.tsv")
+    assert list(observed.columns) == list(normalized.columns)
+    assert (observed.iloc[:, 2:] == 0).any().any(), "values without any observed precursor are recorded"
+    standard_errors = read_tsv(run / "results/abundance/quantified_se.tsv")
+    assert (standard_errors.iloc[:, 2:] > 0).all().all()
 
 
 @pytest.mark.parametrize("contrast", CONTRASTS)
@@ -62,8 +76,11 @@ def test_planted_changes_are_found_where_planted(run):
     assert (found["fdr"] < 0.05).sum() >= 10
     assert (found.loc[found["fdr"] < 0.05, "log2fc"] < 0).all()
     assert nsde.loc["MUC5AC", "log2fc"] > 0.5 and nsde.loc["MUC5AC", "fdr"] < 0.05
-    unplanted = nsde.drop(index=PLANTED_FOCUS_GENES + ["S100A8", "S100A9", "LCN2", "MUC5AC"], errors="ignore")
-    assert (unplanted["fdr"] < 0.05).sum() <= 3
+    # resources/example/precursor_truth.tsv: proteins with no planted or switched change
+    truth = read_tsv(REPO / "resources/example/precursor_truth.tsv", keep_default_na=False)
+    unchanged = set(truth.loc[(truth["log2fc_NSDE"] == 0) & (truth["log2fc_SSDE"] == 0), "protein"])
+    by_protein = read_tsv(run / "results/differential/NSDE.tsv").set_index("protein")
+    assert (by_protein.loc[by_protein.index.intersection(unchanged), "fdr"] < 0.05).sum() <= 3
 
 
 def test_planted_effect_is_stronger_in_nsde_than_in_ssde(run):
@@ -142,10 +159,42 @@ def test_second_run_has_nothing_to_do(run):
     assert planned_jobs(run) == {}
 
 
-def test_report_is_written(run, tmp_path):
+# what docutils prints for a caption it cannot parse cleanly: "<string>:1: (WARNING/2) Inline strong ..."
+DOCUTILS_PROBLEM = re.compile(r"\((?:WARNING|ERROR|SEVERE)/\d\)")
+
+
+def docutils_problems(completed):
+    return [line for line in (completed.stdout + completed.stderr).splitlines() if DOCUTILS_PROBLEM.search(line)]
+
+
+def test_report_is_written_and_every_caption_parses(run, tmp_path):
     report = tmp_path / "report.html"
-    run_snakemake(run, "--report", report)
+    completed = run_snakemake(run, "--report", report)
     assert report.stat().st_size > 100_000
+    assert not docutils_problems(completed)
+    assert "NSDE, SSDE, all, interaction" in report.read_text(encoding="utf-8")  # the captions' contrast list
+
+
+def test_pdf_figures_are_reproducible_and_reported(run, tmp_path):
+    """figures.format: pdf: only the plot steps rerun; every figure gets the extension, a rerun writes
+    the same bytes, and the report embeds the PDFs with captions that parse (SVG and PNG: the same
+    code path, byte-compared across processes in tests/test_figure_output.py)."""
+    workdir = tmp_path / "pdf"
+    shutil.copytree(run, workdir, symlinks=True)
+    configfile = write_configfile(workdir, {"figures": {"format": "pdf", "dpi": 100}})
+    completed = run_snakemake(workdir, "--cores", 2, "--configfile", configfile)
+    ran = parse_job_stats(completed.stdout + completed.stderr)
+    assert ran and all(rule.startswith("plot_") or rule == "all" for rule in ran), ran
+    figures = {path.name: path.read_bytes() for path in (workdir / "results" / "figures").glob("*.pdf")}
+    assert len(figures) == len(list((run / "results" / "figures").glob("*.png")))
+    assert all(content.startswith(b"%PDF") for content in figures.values())
+    run_snakemake(workdir, "--cores", 2, "--configfile", configfile, "--forcerun", "plot_differential")
+    again = {path.name: path.read_bytes() for path in (workdir / "results" / "figures").glob("*.pdf")}
+    assert [name for name in figures if again[name] != figures[name]] == []
+    report = workdir / "report.html"
+    completed = run_snakemake(workdir, "--report", report, "--configfile", configfile)
+    assert not docutils_problems(completed)
+    assert "volcano_interaction.pdf" in report.read_text(encoding="utf-8")
 
 
 def test_snakemake_lint_finds_nothing(tmp_path):

@@ -30,3 +30,30 @@ def by_contrast(contrasts, paths):
         if stem != contrast and not stem.endswith(f"_{contrast}"):
             raise ValueError(f"file {path} does not belong to contrast {contrast!r}")
     return dict(zip(contrasts, paths))
+
+
+def contrast_change(contrast, subgroups, timepoints):
+    """What a contrast's log2 fold change measures, in words for figures: the follow-up − baseline
+    change (``week2 − baseline``) for each subgroup and ``all``; for ``interaction`` the second
+    subgroup's change minus the first's (``(SSDE − NSDE) change``)."""
+    change = f"{timepoints['followup']} − {timepoints['baseline']}"
+    if contrast == CONTRAST_INTERACTION:
+        first, second = list(subgroups)[:2]
+        return f"({second} − {first}) change"
+    return change
+
+
+def contrast_axis_label(contrast, subgroups, timepoints):
+    """The axis label of a contrast's log2 fold change: ``log2 fold change (week2 − baseline)``;
+    for ``interaction`` ``(SSDE − NSDE) change, log2 (change = week2 − baseline)``."""
+    change = f"{timepoints['followup']} − {timepoints['baseline']}"
+    if contrast == CONTRAST_INTERACTION:
+        return f"{contrast_change(contrast, subgroups, timepoints)}, log2 (change = {change})"
+    return f"log2 fold change ({change})"
+
+
+def contrast_title(contrast, subgroups, timepoints):
+    """A contrast named with what it measures: ``NSDE, week2 − baseline``, ``all patients, week2 −
+    baseline``, ``interaction, (SSDE − NSDE) change``."""
+    name = "all patients" if contrast == CONTRAST_ALL else contrast
+    return f"{name}, {contrast_change(contrast, subgroups, timepoints)}"

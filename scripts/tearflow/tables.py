@@ -1,8 +1,15 @@
 """Reading and writing tearflow's TSV tables, the same way in every step.
 
-Tables are tab-separated, UTF-8, with ``NA`` for missing values. Writes are atomic: the table is
-written beside its target and renamed into place, so a step that dies mid-write leaves no file that
-looks finished.
+Tables are tab-separated, UTF-8, with ``NA`` for missing values. Numbers are written with
+:data:`SIGNIFICANT_DIGITS` (7, R's default print precision) significant digits (``%.7g``:
+``0.1234568``, ``1.234568e-05``, ``-2.5``, ``11``): a whole number below 10^7 has no decimals, so a
+count held as a float because it can be missing is written ``11``, never ``11.0``; integer columns
+(counts) are written in full. The abundance matrices every later step computes from are written with
+``full_precision=True`` (shortest round-trip, as Python's ``repr``): rounded to 7 digits there, the
+log2 abundances (~20, so 5 decimals) shift every statistic computed from them in the 5th to 6th
+significant digit (measured on the shipped example: see ``tests/fixtures/example_outputs/README.md``).
+Writes are atomic: the table is written beside its target and renamed into place, so a step that
+dies mid-write leaves no file that looks finished.
 
 Most steps read and write pandas DataFrames (:func:`read_tsv`, :func:`write_tsv`). The differential
 step does not import pandas (~0.2 s of a step that must be as quick as limma, issue 8): it reads
@@ -24,6 +31,9 @@ from tearflow.errors import TearflowError
 log = logging.getLogger(__name__)
 
 MISSING = "NA"
+#: significant digits of every number tearflow writes (R's default print precision)
+SIGNIFICANT_DIGITS = 7
+FLOAT_FORMAT = f"%.{SIGNIFICANT_DIGITS}g"
 #: cells that are missing in a table tearflow wrote (``read_tsv``'s ``na_values``)
 MISSING_CELLS = (MISSING, "")
 
@@ -54,29 +64,56 @@ def write_parquet(table, path):
             os.remove(temporary)
 
 
-def write_tsv(table, path, index=False):
-    """Write the DataFrame ``table`` to ``path`` atomically (temporary file beside it, then rename)."""
+def write_tsv(table, path, index=False, full_precision=False):
+    """Write the DataFrame ``table`` to ``path`` atomically (temporary file beside it, then rename):
+    numbers with :data:`SIGNIFICANT_DIGITS` significant digits (also floats inside text columns), or
+    with ``full_precision`` as their shortest round-trip representation."""
+    float_format = None if full_precision else FLOAT_FORMAT
+    mixed = [
+        name
+        for name, column in table.items()
+        if column.dtype == object and any(isinstance(value, float) for value in column)
+    ]
+    if mixed and not full_precision:
+        table = table.copy()
+        for name in mixed:
+            table[name] = table[name].map(_object_cell)
     with _atomic_text(path) as stream:
-        table.to_csv(stream, sep="\t", index=index, na_rep=MISSING)
+        table.to_csv(stream, sep="\t", index=index, na_rep=MISSING, float_format=float_format)
 
 
-def _cells(values):
-    """One column as the strings ``write_tsv`` would write: floats as ``repr`` (shortest round-trip,
-    what pandas writes), NaN/None as ``NA``, booleans as True/False, integers and text as they are."""
+def _object_cell(value):
+    """A cell of a text column as ``write_tsv`` writes it: a float formatted, NaN missing, the rest as is."""
+    if isinstance(value, float):
+        return MISSING if math.isnan(value) else FLOAT_FORMAT % value
+    return value
+
+
+def _cells(values, full_precision=False):
+    """One column as the strings ``write_tsv`` would write: floats with :data:`SIGNIFICANT_DIGITS`
+    significant digits (``full_precision``: as ``repr``, what pandas writes), NaN/None as ``NA``,
+    booleans as True/False, integers and text as they are."""
+    number = str if full_precision else FLOAT_FORMAT.__mod__
     array = np.asarray(values) if isinstance(values, np.ndarray) else None
     if array is not None and array.dtype.kind in "fiub":
-        cells = list(map(str, array.tolist()))  # C-speed formatting: numbers are most of the cells
-        if array.dtype.kind == "f":
-            for position in np.flatnonzero(np.isnan(array)):
-                cells[position] = MISSING
+        as_list = array.tolist()
+        if array.dtype.kind != "f":
+            return list(map(str, as_list))
+        cells = list(map(number, as_list))  # C-speed formatting: numbers are most of the cells
+        for position in np.flatnonzero(np.isnan(array)):
+            cells[position] = MISSING
         return cells
     return [
-        MISSING if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+        MISSING
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else number(value)
+        if isinstance(value, float)
+        else str(value)
         for value in values
     ]
 
 
-def write_columns(columns, path, block=2000):
+def write_columns(columns, path, block=2000, full_precision=False):
     """Write ``{name: sequence}`` (equal lengths; floats, ints, bools, strings) to ``path`` atomically,
     byte for byte as :func:`write_tsv` writes the same table as a DataFrame — without pandas.
     ``block`` rows are formatted at a time (bounded memory for a 10,000 × 1,000 table)."""
@@ -89,7 +126,9 @@ def write_columns(columns, path, block=2000):
         writer = csv.writer(stream, delimiter="\t", lineterminator="\n")
         writer.writerow(names)
         for start in range(0, n_rows, block):
-            writer.writerows(zip(*(_cells(values[start : start + block]) for values in columns.values())))
+            writer.writerows(
+                zip(*(_cells(values[start : start + block], full_precision) for values in columns.values()))
+            )
 
 
 def read_matrix(path, labels, what, kind=float):
@@ -276,28 +315,6 @@ def read_user_table(path, what, required):
     table = pd.DataFrame([cells for _, cells in rows], columns=columns, dtype=str)
     table.index = pd.Index([number for number, _ in rows], name="line")
     return table
-
-
-def save_figure(figure, path, dpi=150):
-    """Save a matplotlib figure atomically as PNG and close it.
-
-    Figures are cropped to what they draw (``bbox_inches="tight"``), except those laid out by
-    matplotlib's constrained layout, which already fit the canvas: cropping would draw them twice.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
-
-    constrained = isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine)
-    temporary = temporary_beside(path, ".png")
-    try:
-        figure.savefig(
-            temporary, dpi=dpi, bbox_inches=None if constrained else "tight", metadata={"Software": None}
-        )
-        os.replace(temporary, path)
-    finally:
-        plt.close(figure)
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def require_columns(table, columns, path):

@@ -4,11 +4,11 @@
 def _check_report_safe_params():
     """Every rule param that could carry a user's text is wrapped by report_safe (see
     tearflow.report_safe): Snakemake writes params into the HTML report unescaped."""
-    for rule in workflow.rules:
-        unsafe = unsafe_params(rule.params.items())
+    for step in workflow.rules:
+        unsafe = unsafe_params(step.params.items())
         if unsafe:
             sys.exit(
-                f"tearflow (developer): rule {rule.name}: param(s) {', '.join(unsafe)} not wrapped by "
+                f"tearflow (developer): param(s) {', '.join(unsafe)} of {step.name} not wrapped by "
                 "report_safe(...); Snakemake writes params into the report unescaped"
             )
 

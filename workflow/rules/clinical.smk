@@ -70,12 +70,12 @@ rule plot_clinical:
         correlations=rules.clinical_correlations.output.correlations,
     output:
         trajectories=report(
-            "results/figures/clinical_trajectories.png",
+            figure_path("clinical_trajectories"),
             caption="../report/clinical_trajectories.rst",
             category="Clinical",
         ),
         heatmap=report(
-            "results/figures/clinical_correlation_heatmap.png",
+            figure_path("clinical_correlation_heatmap"),
             caption="../report/clinical_correlation_heatmap.rst",
             category="Clinical",
         ),
@@ -87,6 +87,7 @@ rule plot_clinical:
     conda:
         "../../envs/tearflow.yaml"
     params:
+        figures=report_safe(config["figures"]),
         clinical=report_safe(config["clinical_analysis"]),
         correlation=report_safe(config["correlation"]),
         timepoints=report_safe(config["timepoints"]),

@@ -204,6 +204,11 @@ ELISA_ENABLED = config["elisa"] is not None
 CLINICAL_ENABLED = config["clinical"] is not None
 
 
+def figure_path(name):
+    """``results/figures/<name>.<ext>``: a figure's path in the format of config ``figures.format``."""
+    return f"results/figures/{name}.{config['figures']['format']}"
+
+
 wildcard_constraints:
     contrast="|".join(CONTRASTS),
 
@@ -344,9 +349,8 @@ ELISA_PLATE_NAMES = _elisa_plate_names()
 
 
 def _check_elisa_table():
-    """Read and check the lab ELISA table before any rule runs: its values, analytes, units and
-    visits; ELISA patients the sheet does not have are noted (and left out by the step).
-    """
+    """Read and check the lab ELISA table (values, analytes, units, visits) before any rule runs;
+    ELISA patients the sheet does not have are noted (and left out by the step)."""
     try:
         with notes_to_console():
             elisa_values(

@@ -55,11 +55,11 @@ rule plot_differential:
                 labels={"contrast": contrast, "type": "volcano"},
             )
             for contrast, path in per_contrast(
-                "results/figures/volcano_{contrast}.png"
+                figure_path("volcano_{contrast}")
             ).items()
         ],
         heatmap=report(
-            "results/figures/heatmap_significant.png",
+            figure_path("heatmap_significant"),
             caption="../report/heatmap_significant.rst",
             category="Differential abundance",
             labels={"contrast": "any", "type": "heatmap"},
@@ -72,6 +72,7 @@ rule plot_differential:
     conda:
         "../../envs/tearflow.yaml"
     params:
+        figures=report_safe(config["figures"]),
         differential=report_safe(config["differential"]),
         timepoints=report_safe(config["timepoints"]),
         contrasts=report_safe(CONTRASTS),

@@ -38,7 +38,7 @@ rule plot_elisa_standard_curves:
     output:
         figures=[
             report(
-                f"results/figures/elisa_standard_curve_{plate}.png",
+                figure_path(f"elisa_standard_curve_{plate}"),
                 caption="../report/elisa_standard_curve.rst",
                 category="ELISA",
                 labels={"figure": "standard curve", "plate": plate},
@@ -52,6 +52,8 @@ rule plot_elisa_standard_curves:
     localrule: True
     conda:
         "../../envs/tearflow.yaml"
+    params:
+        figures=report_safe(config["figures"]),
     script:
         "../../scripts/plot_elisa_standard_curves.py"
 
@@ -161,19 +163,19 @@ rule plot_elisa:
         sheet=SAMPLE_SHEET,
     output:
         paired=report(
-            "results/figures/elisa_paired.png",
+            figure_path("elisa_paired"),
             caption="../report/elisa_paired.rst",
             category="ELISA",
             labels={"figure": "paired before/after"},
         ),
         scatter=report(
-            "results/figures/elisa_vs_focus_score.png",
+            figure_path("elisa_vs_focus_score"),
             caption="../report/elisa_vs_focus_score.rst",
             category="ELISA",
             labels={"figure": "ELISA vs focus score"},
         ),
         heatmap=report(
-            "results/figures/correlation_heatmap.png",
+            figure_path("correlation_heatmap"),
             caption="../report/correlation_heatmap.rst",
             category="ELISA",
             labels={"figure": "correlation heatmap"},
@@ -186,6 +188,7 @@ rule plot_elisa:
     conda:
         "../../envs/tearflow.yaml"
     params:
+        figures=report_safe(config["figures"]),
         correlation=report_safe(config["correlation"]),
         timepoints=report_safe(config["timepoints"]),
     script:

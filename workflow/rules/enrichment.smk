@@ -76,7 +76,7 @@ rule plot_enrichment:
                 labels={"contrast": contrast, "type": "dot plot"},
             )
             for contrast, path in per_contrast(
-                "results/figures/enrichment_dotplot_{contrast}.png"
+                figure_path("enrichment_dotplot_{contrast}")
             ).items()
         ],
         gsea_focus=[
@@ -88,11 +88,11 @@ rule plot_enrichment:
                 labels={"contrast": contrast, "type": "GSEA focus sets"},
             )
             for contrast, path in per_contrast(
-                "results/figures/gsea_focus_{contrast}.png"
+                figure_path("gsea_focus_{contrast}")
             ).items()
         ],
         focus_gene_changes=report(
-            "results/figures/focus_gene_changes.png",
+            figure_path("focus_gene_changes"),
             caption="../report/focus_gene_changes.rst",
             category="Enrichment",
         ),
@@ -104,6 +104,8 @@ rule plot_enrichment:
     conda:
         "../../envs/tearflow.yaml"
     params:
+        figures=report_safe(config["figures"]),
+        timepoints=report_safe(config["timepoints"]),
         enrichment=report_safe(config["enrichment"]),
         contrasts=report_safe(CONTRASTS),
     script:

@@ -38,12 +38,12 @@ rule plot_normalization:
         samples=SAMPLE_SHEET,
     output:
         distributions=report(
-            "results/figures/normalization_distributions.png",
+            figure_path("normalization_distributions"),
             caption="../report/normalization_distributions.rst",
             category="Quality control",
         ),
         offsets=report(
-            "results/figures/normalization_offsets.png",
+            figure_path("normalization_offsets"),
             caption="../report/normalization_offsets.rst",
             category="Quality control",
         ),
@@ -57,6 +57,7 @@ rule plot_normalization:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
     params:
+        figures=report_safe(config["figures"]),
         normalization=report_safe(normalization_settings()),
     script:
         "../../scripts/plot_normalization.py"
@@ -125,27 +126,27 @@ rule plot_qc:
         pca_variance=rules.qc.output.pca_variance,
     output:
         missingness=report(
-            "results/figures/qc_missingness.png",
+            figure_path("qc_missingness"),
             caption="../report/qc_missingness.rst",
             category="Quality control",
         ),
         distributions=report(
-            "results/figures/qc_distributions.png",
+            figure_path("qc_distributions"),
             caption="../report/qc_distributions.rst",
             category="Quality control",
         ),
         correlation=report(
-            "results/figures/qc_correlation.png",
+            figure_path("qc_correlation"),
             caption="../report/qc_correlation.rst",
             category="Quality control",
         ),
         pca=report(
-            "results/figures/qc_pca.png",
+            figure_path("qc_pca"),
             caption="../report/qc_pca.rst",
             category="Quality control",
         ),
         cv=report(
-            "results/figures/qc_cv.png",
+            figure_path("qc_cv"),
             caption="../report/qc_cv.rst",
             category="Quality control",
         ),
@@ -158,5 +159,7 @@ rule plot_qc:
     resources:
         mem_mb=mem_mb_for(1000, 20),
         runtime=runtime_for(10, 1),
+    params:
+        figures=report_safe(config["figures"]),
     script:
         "../../scripts/plot_qc.py"

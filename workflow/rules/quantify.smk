@@ -40,7 +40,7 @@ rule plot_dpc:
         detection=rules.quantify.output.detection,
     output:
         figure=report(
-            "results/figures/dpc.png",
+            figure_path("dpc"),
             caption="../report/dpc.rst",
             category="Quality control",
         ),
@@ -51,5 +51,7 @@ rule plot_dpc:
     localrule: True
     conda:
         "../../envs/tearflow.yaml"
+    params:
+        figures=report_safe(config["figures"]),
     script:
         "../../scripts/plot_dpc.py"

@@ -1,4 +1,5 @@
-"""Figures of the paired differential analysis: volcano per contrast, heatmap of significant changes.
+"""Figures of the paired differential analysis: volcano per contrast, clustered heatmap (seaborn
+clustermap) of the significant proteins' per-patient changes.
 
 Rule plot_differential draws the volcano of every contrast and the heatmap in one job: one Python
 start-up instead of one per figure.
@@ -92,11 +93,12 @@ def place_labels(axes, points, texts, colours, fontsize=8):
     return drawn
 
 
-def volcano_figure(
-    table, contrast, focus_genes=(), n_labels=10, fdr=0.05, min_abs_log2fc=0.0, change="follow-up − baseline"
-):
+def volcano_figure(table, title, axis_label, focus_genes, n_labels, fdr, min_abs_log2fc):
     """Volcano plot: log2 fold change vs −log10 p; significant in red, focus genes ringed.
 
+    ``title`` names the contrast with what it measures and ``axis_label`` its log2 fold change
+    (:func:`tearflow.contrasts.contrast_title`, :func:`~tearflow.contrasts.contrast_axis_label`: the
+    interaction's x is the difference of the subgroups' changes, not a follow-up − baseline change).
     The ``n_labels`` proteins with the smallest p and the tested focus genes are named, placed so
     no two names overlap (:func:`place_labels`); the legend sits below the axes.
     """
@@ -112,7 +114,7 @@ def volcano_figure(
         axes.text(
             0.5,
             0.5,
-            f"{contrast}: no protein had enough pairs to be tested",
+            f"{title}: no protein had enough pairs to be tested",
             ha="center",
             va="center",
             transform=axes.transAxes,
@@ -149,10 +151,10 @@ def volcano_figure(
     if min_abs_log2fc:
         for x in (-min_abs_log2fc, min_abs_log2fc):
             axes.axvline(x, color="0.5", lw=0.6, ls="--")
-    axes.set_xlabel(f"log2 fold change ({change})", fontsize=11)
+    axes.set_xlabel(axis_label, fontsize=11)
     axes.set_ylabel("−log10 p (moderated t)", fontsize=11)
     axes.tick_params(labelsize=10)
-    axes.set_title(f"{contrast}: {int(significant.sum())} of {len(tested)} tested proteins significant", fontsize=12)
+    axes.set_title(f"{title}: {int(significant.sum())} of {len(tested)} tested proteins significant", fontsize=12)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=9, frameon=False)
     rows = table.loc[volcano_labels(table, focus_genes, n_labels)]
     rows = rows.assign(_y=-np.log10(rows[PVALUE].astype(float).clip(lower=1e-300))).sort_values("_y", ascending=False)
@@ -162,7 +164,7 @@ def volcano_figure(
     drawn = place_labels(axes, points, texts, colours)
     if drawn < len(texts):
         log.info(
-            "volcano %s: %d of %d labels had no free spot and were left out", contrast, len(texts) - drawn, len(texts)
+            "volcano %s: %d of %d labels had no free spot and were left out", title, len(texts) - drawn, len(texts)
         )
     return figure
 
@@ -179,60 +181,107 @@ def significant_proteins(tables, max_proteins):
 
 
 MAX_PATIENT_LABELS = 60  # more patients than this: no patient names, fixed figure width
+MISSING_CELL = "0.55"  # grey of a patient without a pair for the protein
 
 
-def heatmap_figure(changes, patient_subgroups, proteins, subgroups, title="", change="follow-up − baseline"):
-    """Per-patient changes of ``proteins`` (rows, ordered by mean change), patients grouped by subgroup.
-
-    Each subgroup's block is named and underlined above the columns in its
-    :func:`tearflow.figures.palette.subgroup_colours` colour (``subgroups`` in sample-sheet order).
+def clustering_values(values):
+    """The matrix the rows are clustered on: ``values`` (proteins × patients) with each missing change
+    taken as the protein's mean over its measured patients — for the dendrogram only (seaborn's
+    clustermap, through scipy, cannot cluster NaN). A row is thus placed by the changes that were
+    measured, not by how many are missing; the missing cells themselves are drawn grey.
     """
+    return values.T.fillna(values.mean(axis=1)).T.fillna(0.0)
+
+
+def significant_clustermap(changes, patient_subgroups, proteins, subgroups, title, change):
+    """A seaborn clustermap of the per-patient changes of ``proteins`` (rows clustered: average
+    linkage, Euclidean distance on :func:`clustering_values`), patients in columns grouped by subgroup
+    (``subgroups``, sheet order; not clustered) under a bar of their
+    :func:`tearflow.figures.palette.subgroup_colours`. Missing changes are grey. Returns the
+    ``seaborn.matrix.ClusterGrid``, or None when there is no protein.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+    import seaborn as sns
+    from matplotlib.patches import Patch
+
+    if not proteins:
+        return None
+    patients = [p for g in subgroups for p, s in patient_subgroups.items() if s == g and p in changes.columns]
+    rows = changes.set_index(PROTEIN).loc[proteins]
+    labels = [g if isinstance(g, str) and g else p for p, g in zip(rows.index, rows[GENE])]
+    values = pd.DataFrame(rows[patients].to_numpy(dtype=float), index=labels, columns=patients)
+    finite = np.abs(values.to_numpy()[np.isfinite(values.to_numpy())])
+    limit = float(np.percentile(finite, 98)) if finite.size else 1.0
+    limit = limit if limit > 0 else 1.0
+    colours = subgroup_colours(subgroups)
+    bar = pd.Series([colours[patient_subgroups[p]] for p in patients], index=patients, name="subgroup")
+    named = len(patients) <= MAX_PATIENT_LABELS
+    # one labelled column per patient up to MAX_PATIENT_LABELS; a larger cohort keeps a fixed width
+    width = max(5.5, 0.35 * min(len(patients), MAX_PATIENT_LABELS) + 3.5)
+    height = max(4.0, 0.2 * len(proteins) + 2.8)
+    grid = sns.clustermap(
+        clustering_values(values),
+        mask=values.isna(),
+        row_cluster=len(proteins) > 1,
+        col_cluster=False,
+        method="average",
+        metric="euclidean",
+        cmap="RdBu_r",
+        vmin=-limit,
+        vmax=limit,
+        col_colors=bar,
+        xticklabels=named,
+        yticklabels=True,
+        figsize=(width, height),
+        dendrogram_ratio=(min(0.2, 1.2 / width), min(0.12, 0.5 / height)),
+        colors_ratio=min(0.03, 0.2 / height),
+        cbar_pos=(0.02, 0.8, 0.025, 0.1),
+    )
+    grid.ax_cbar.set_title(f"log2 change\n({change})", fontsize=8, loc="left")
+    grid.ax_cbar.tick_params(labelsize=7)
+    heat = grid.ax_heatmap
+    heat.set_facecolor(MISSING_CELL)  # masked (missing) cells show the axes background
+    heat.set_ylabel("")
+    heat.tick_params(axis="y", labelsize=7)
+    if named:
+        heat.tick_params(axis="x", labelsize=7)
+        heat.set_xlabel("")
+    else:
+        heat.set_xlabel(f"{len(patients)} patients")
+    start = 0
+    for group in subgroups:
+        n = sum(1 for p in patients if patient_subgroups[p] == group)
+        if start and n:
+            heat.axvline(start, color="black", lw=1.2)
+        start += n
+    present = [g for g in subgroups if any(patient_subgroups[p] == g for p in patients)]
+    grid.ax_col_dendrogram.legend(
+        handles=[Patch(color=colours[g], label=g) for g in present],
+        loc="center",
+        ncol=max(1, len(present)),
+        frameon=False,
+        fontsize=8,
+        title="subgroup; grey = no pair",
+        title_fontsize=8,
+    )
+    grid.figure.suptitle(title, fontsize=10, y=1.02)
+    return grid
+
+
+def heatmap_figure(changes, patient_subgroups, proteins, subgroups, title, change):
+    """The figure of :func:`significant_clustermap`; with no protein, a small figure saying so."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    patients = [p for g in subgroups for p, s in patient_subgroups.items() if s == g and p in changes.columns]
-    if not proteins:
-        figure, axes = plt.subplots(figsize=(6, 2))
-        axes.text(0.5, 0.5, title or "no significant proteins", ha="center", va="center")
-        axes.set_axis_off()
-        return figure
-    rows = changes.set_index(PROTEIN).loc[proteins]
-    values = rows[patients].to_numpy(dtype=float)
-    order = np.argsort(-np.nan_to_num(np.nanmean(values, axis=1)), kind="stable")
-    values = values[order]
-    labels = [g if isinstance(g, str) and g else p for p, g in zip(rows.index[order], rows[GENE].iloc[order])]
-    limit = np.nanpercentile(np.abs(values), 98) if np.isfinite(values).any() else 1.0
-    limit = limit if limit > 0 else 1.0
-    height = max(2.5, 0.18 * len(proteins) + 1.5)
-    # one labelled column per patient up to MAX_PATIENT_LABELS; a larger cohort keeps a fixed width
-    figure, axes = plt.subplots(figsize=(max(5, 0.35 * min(len(patients), MAX_PATIENT_LABELS) + 2.5), height))
-    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="0.55")
-    image = axes.imshow(
-        np.ma.masked_invalid(values), aspect="auto", cmap=cmap, vmin=-limit, vmax=limit, interpolation="nearest"
-    )
-    axes.set_yticks(range(len(labels)), labels, fontsize=7)
-    if len(patients) <= MAX_PATIENT_LABELS:
-        axes.set_xticks(range(len(patients)), patients, rotation=90, fontsize=7)
-    else:
-        axes.set_xticks([])
-        axes.set_xlabel(f"{len(patients)} patients")
-    from matplotlib.patches import Rectangle
-
-    colours = subgroup_colours(subgroups)
-    start = 0
-    for group in subgroups:
-        n = sum(1 for p in patients if patient_subgroups[p] == group)
-        if n == 0:
-            continue
-        axes.add_patch(Rectangle((start - 0.5, -0.95), n, 0.4, color=colours[group], clip_on=False, lw=0))
-        centre = start + n / 2 - 0.5
-        axes.text(centre, -1, group, ha="center", va="bottom", fontsize=8, fontweight="bold", color=colours[group])
-        if start:
-            axes.axvline(start - 0.5, color="black", lw=1.2)
-        start += n
-    figure.colorbar(image, ax=axes, label=f"log2 change ({change})", shrink=0.6)
-    if title:
-        axes.set_title(title, pad=24, fontsize=10)
+    grid = significant_clustermap(changes, patient_subgroups, proteins, subgroups, title, change)
+    if grid is not None:
+        return grid.figure
+    figure, axes = plt.subplots(figsize=(6, 2))
+    axes.text(0.5, 0.5, title or "no significant proteins", ha="center", va="center", wrap=True)
+    axes.set_axis_off()
     return figure

@@ -1,10 +1,13 @@
 """Figures of the enrichment step; they draw tables the other scripts wrote and compute no statistic.
 
-* ``enrichment_dotplot_{contrast}.png``: per method (ORA up, ORA down, GSEA) the sets with the
-  smallest p-values plus every focus set; x = statistic (fold enrichment / NES), dot size = overlap
-  (leading edge for GSEA), colour = -log10 FDR.
-* ``gsea_focus_{contrast}.png``: GSEA running sums of the focus sets (one panel per set).
-* ``focus_gene_changes.png``: per-patient follow-up − baseline log2 change of the proteins whose gene
+* ``enrichment_dotplot_{contrast}``: one panel per method (ORA of the increased proteins, ORA of the
+  decreased ones, GSEA), each with every focus set (★) and the ``plot_top_sets`` other sets with the
+  smallest p-value (ties: FDR, then name; ORA: only sets with an overlap), smallest p on top; x = the
+  method's statistic (fold enrichment; NES), dot size = overlap (leading edge for GSEA), colour =
+  −log10 FDR on one scale shared by the three panels (same statistic, one colour bar). Sets keyed by
+  an identifier (``GO:0006954``) are shown by their GMT description (``inflammatory response``).
+* ``gsea_focus_{contrast}``: GSEA running sums of the focus sets (one panel per set).
+* ``focus_gene_changes``: per-patient follow-up − baseline log2 change of the proteins whose gene
   is in a focus set, patients grouped by subgroup (names in the shared subgroup colours).
 
 The dot plots and the GSEA figures are one job each for all contrasts (``params.contrasts``, in the
@@ -13,6 +16,8 @@ order of ``input.tables`` / ``input.curves`` and ``output.figures``).
 
 import logging
 import math
+import re
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -31,10 +36,17 @@ from tearflow.figures.palette import subgroup_colours
 log = logging.getLogger(__name__)
 
 METHOD_TITLES = {
-    "ora_up": "ORA, up (fold enrichment)",
-    "ora_down": "ORA, down (fold enrichment)",
-    "gsea": "GSEA (NES)",
+    "ora_up": "ORA of the increased proteins",
+    "ora_down": "ORA of the decreased proteins",
+    "gsea": "GSEA on the moderated t",
 }
+METHOD_AXES = {"ora_up": "fold enrichment", "ora_down": "fold enrichment", "gsea": "NES"}
+DESCRIPTION = "description"  # tearflow.enrichment.DESCRIPTION (figures do not import the computation)
+LABEL_WIDTH = 58  # characters per line of a set's name; two lines at most
+SHOWN_FDR = 0.05  # panel titles count the sets below this FDR (a display note, not a selection)
+
+# a set name that is an identifier: GO:0006954, R-HSA-448424, WP4754, hsa04657, HP:0001234
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[:_-][A-Za-z0-9]+)*[:_-]?[0-9]{3,}")
 
 
 def _short(text, width=55):
@@ -42,70 +54,131 @@ def _short(text, width=55):
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def set_label(name, description=None):
+    """The name a figure shows for a gene set: for a set keyed by an identifier (``GO:0006954``)
+    with a description (the GMT's column 2), ``inflammatory response (GO:0006954)``; otherwise
+    the set's name."""
+    name = str(name)
+    if (
+        IDENTIFIER.fullmatch(name)
+        and isinstance(description, str)
+        and description.strip()
+        and description.strip().upper() != "NA"
+        and not description.startswith(("http://", "https://"))
+    ):
+        return f"{description.strip()} ({name})"
+    return name
+
+
+def wrapped(text, width=LABEL_WIDTH, lines=2):
+    """``text`` on at most ``lines`` lines of ``width`` characters (the last one cut with …)."""
+    parts = textwrap.wrap(str(text), width) or [""]
+    if len(parts) > lines:
+        parts = parts[: lines - 1] + [_short(" ".join(parts[lines - 1 :]), width)]
+    return "\n".join(parts)
+
+
 def dotplot_rows(table, method, top):
-    """Rows drawn for one method: the focus sets, then the ``top`` tested sets by p-value (ORA:
-    only sets with an overlap)."""
+    """Rows drawn for one method: the focus sets, then the ``top`` other tested sets with the smallest
+    p-value (ties by FDR, then name; ORA: only sets with an overlap), smallest p first."""
     rows = table[table[METHOD] == method]
     tested = rows[~rows["focus"] & rows[PVALUE].notna()]
     if method != "gsea":
         tested = tested[tested["overlap"] > 0]  # sets without overlap (p = 1) are not drawn
-    tested = tested.sort_values([PVALUE, GENE_SET]).head(top)
+    tested = tested.sort_values([PVALUE, FDR, GENE_SET], kind="mergesort").head(top)
     focus = rows[rows["focus"]]
     return pd.concat([focus, tested], ignore_index=True)
 
 
-def dotplot_figure(table, contrast, top):
+def _panel_note(table, method, shown):
+    rows = table[(table[METHOD] == method) & ~table["focus"] & table[PVALUE].notna()]
+    if rows.empty:
+        return "no library set testable" + (" (no protein selected in this direction)" if method != "gsea" else "")
+    significant = int((rows[FDR] < SHOWN_FDR).sum())
+    return f"{shown} of {len(rows):,} tested sets with the smallest p ({significant:,} with FDR < {SHOWN_FDR:g})"
+
+
+def dotplot_figure(table, title, top):
+    """The enrichment dot plot of one contrast (``title`` names it), one panel per method stacked
+    vertically so long set names get the figure's width; one shared −log10 FDR colour scale."""
     import matplotlib.pyplot as plt
+    from matplotlib.colors import Normalize
+    from matplotlib.lines import Line2D
 
     table = table.copy()
     table["focus"] = table["focus"].astype(str).str.lower().isin(["true", "1"])
-    panels = [dotplot_rows(table, method, top) for method in METHOD_TITLES]
-    height = max(4.0, 0.3 * max(len(p) for p in panels) + 1.8)
-    # constrained layout reserves each panel's y-labels, so no label runs into the previous panel
-    figure, axes = plt.subplots(1, 3, figsize=(22, height), layout="constrained")
-    figure.get_layout_engine().set(wspace=0.04)
+    if DESCRIPTION not in table.columns:
+        table[DESCRIPTION] = None
+    panels = {method: dotplot_rows(table, method, top) for method in METHOD_TITLES}
+    drawn = pd.concat(list(panels.values()), ignore_index=True)
+    strength = -np.log10(drawn[FDR].astype(float).clip(lower=1e-300))
+    norm = Normalize(vmin=0.0, vmax=max(2.0, float(np.nanmax(strength)) if strength.notna().any() else 2.0))
+    heights = [max(len(rows), 1) * 0.3 + 0.9 for rows in panels.values()]
+    figure, axes = plt.subplots(
+        len(panels), 1, figsize=(11, sum(heights) + 1.6), layout="constrained", height_ratios=heights
+    )
     scatter = None
-    for axis, (method, title), rows in zip(axes, METHOD_TITLES.items(), panels):
-        axis.set_title(f"{contrast}: {title}", fontsize=11)
+    max_overlap = max(1.0, float(np.nanmax(drawn["overlap"].astype(float))) if len(drawn) else 1.0)
+    for axis, (method, rows) in zip(axes, panels.items()):
+        shown = int((~rows["focus"]).sum())
+        axis.set_title(
+            f"{METHOD_TITLES[method]}: {_panel_note(table, method, shown)}", fontsize=10, loc="left"
+        )
         if rows.empty:
             axis.text(0.5, 0.5, "no set tested", ha="center", va="center", transform=axis.transAxes)
             axis.set_yticks([])
             continue
-        labels = [("★ " if focus else "") + _short(name, 48) for name, focus in zip(rows[GENE_SET], rows["focus"])]
+        labels = [
+            wrapped(("★ " if focus else "") + set_label(name, description))
+            for name, focus, description in zip(rows[GENE_SET], rows["focus"], rows[DESCRIPTION])
+        ]
         y = np.arange(len(rows))[::-1]
         colour = -np.log10(rows[FDR].astype(float).clip(lower=1e-300))
         x = rows[STATISTIC].astype(float)
-        size = 20 + 12 * rows["overlap"].astype(float)
+        size = 20 + 160 * rows["overlap"].astype(float) / max_overlap
         scatter = axis.scatter(
-            x,
-            y,
-            s=size,
-            c=colour,
-            cmap="viridis",
-            vmin=0,
-            vmax=max(2.0, float(np.nanmax(colour.to_numpy())) if colour.notna().any() else 2.0),
-            edgecolors="black",
-            linewidths=0.4,
+            x, y, s=size, c=colour, cmap="viridis", norm=norm, edgecolors="black", linewidths=0.4
         )
         untested = rows[STATISTIC].isna().to_numpy()
         if untested.any():
             axis.scatter(np.zeros(untested.sum()), y[untested], marker="x", color="grey", s=25)
         axis.set_yticks(y)
         axis.set_yticklabels(labels, fontsize=8)
+        axis.set_ylim(-0.7, len(rows) - 0.3)
         axis.axvline(1.0 if method != "gsea" else 0.0, color="grey", lw=0.6, ls="--")
-        axis.set_xlabel("NES" if method == "gsea" else "fold enrichment", fontsize=10)
+        axis.set_xlabel(METHOD_AXES[method], fontsize=9)
         axis.grid(axis="x", lw=0.3)
     if scatter is not None:
-        bar = figure.colorbar(scatter, ax=axes, shrink=0.6, pad=0.01)
-        bar.set_label("-log10 FDR")
+        bar = figure.colorbar(
+            scatter, ax=axes, location="top", shrink=0.5, aspect=40, pad=0.01, anchor=(0.0, 0.0), panchor=(0.0, 1.0)
+        )
+        bar.set_label(
+            "−log10 FDR, one scale for the three panels (BH within method and library; focus sets among themselves)",
+            fontsize=8,
+        )
+        bar.ax.tick_params(labelsize=8)
+        bar.ax.axvline(-np.log10(SHOWN_FDR), color="red", lw=1.2)
+    sizes = sorted({1, int(round(max_overlap / 2)), int(max_overlap)})
+    handles = [
+        Line2D([], [], ls="", marker="o", markersize=math.sqrt(20 + 160 * n / max_overlap), markerfacecolor="white",
+               markeredgecolor="black", label=str(n))
+        for n in sizes
+    ]  # fmt: skip
+    figure.legend(
+        handles=handles, title="dot size: overlap (ORA) / leading edge (GSEA)", loc="outside upper right",
+        ncol=len(handles), fontsize=8, title_fontsize=8, frameon=False,
+    )  # fmt: skip
+    figure.suptitle(title, fontsize=12)
     figure.supxlabel(
-        "★ = Th17/IL-17 focus set (always shown); x = untestable; dot size = overlap / leading edge",
-        fontsize=9,
+        f"Per panel: ★ focus sets (always shown), then the {top} other sets with the smallest p-value "
+        "(ORA: sets with an overlap), smallest p on top; × = untestable. Red line on the colour bar: "
+        f"FDR {SHOWN_FDR:g}.",
+        fontsize=8,
     )
     return figure
 
 
-def gsea_focus_figure(curves, table, contrast):
+def gsea_focus_figure(curves, table, title):
     import matplotlib.pyplot as plt
 
     focus = table[table["focus"].astype(str).str.lower().isin(["true", "1"]) & (table[METHOD] == "gsea")]
@@ -153,7 +226,7 @@ def gsea_focus_figure(curves, table, contrast):
             transform=axis.transAxes,
             fontsize=7,
         )
-    figure.suptitle(f"{contrast}: GSEA of the Th17 / IL-17 focus sets", fontsize=11)
+    figure.suptitle(f"{title}: GSEA of the Th17 / IL-17 focus sets", fontsize=11)
     figure.tight_layout()
     return figure
 

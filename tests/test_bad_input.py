@@ -358,6 +358,12 @@ CONFIG_CASES = [
         id="subgroup_not_usable_in_a_file_name",
     ),
     pytest.param(
+        None,
+        {"timepoints": {"baseline": "week2", "followup": "week2"}},
+        ["config keys timepoints.baseline and timepoints.followup are both 'week2'", "two different"],
+        id="same_label_for_both_visits",
+    ),
+    pytest.param(
         _empty_sheet,
         None,
         ["sample sheet config/samples.tsv", "empty"],
@@ -1119,3 +1125,26 @@ def test_yaml_is_only_read_with_safe_load():
                 problems.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert not problems, "\n".join(problems)
     assert safe, "no yaml.safe_load found: is YAML read some other way?"
+
+
+def test_a_single_patient_subgroup_runs_the_others_with_a_note(tmp_path):
+    """A subgroup with one paired patient: the other subgroup and `all` are computed; that
+    subgroup's table (and the interaction's) is there with NA statistics, and a note says why."""
+    workdir = copy_workflow(tmp_path)
+    rows = sheet_rows(workdir)
+    patient = rows[0].index("patient")
+    write_rows(
+        workdir / SHEET, [row for row in rows if not row[patient].startswith(("SSDE02", "SSDE03", "SSDE04", "SSDE05"))]
+    )
+    completed = run_snakemake(workdir, "--cores", "2", check=False)
+    output = console(completed)
+    assert completed.returncode == 0, output[-3000:]
+    notes = lines_with(output, ["subgroup 'SSDE' has 1 patient(s)", "'SSDE' and 'interaction' are written with NA"])
+    assert len([line for line in notes if line.startswith("tearflow note: ")]) == 1, notes
+    for contrast, tested in (("NSDE", True), ("all", True), ("SSDE", False), ("interaction", False)):
+        table = read_rows(workdir / f"results/differential/{contrast}.tsv")
+        pvalues = [row[table[0].index("pvalue")] for row in table[1:]]
+        assert len(pvalues) > 100
+        assert any(value != "NA" for value in pvalues) == tested, contrast
+    assert (workdir / "results/enrichment/SSDE.tsv").exists()
+    assert (workdir / "results/figures/volcano_SSDE.png").exists()

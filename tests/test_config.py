@@ -110,9 +110,19 @@ def test_other_visits_and_unpaired_patients_are_notes():
     assert any("A9" in note and "only one" in note for note in notes)
 
 
-def test_too_small_subgroup_is_an_error():
-    with pytest.raises(TearflowError, match="subgroup 'B' has 2 patient"):
-        check_sample_sheet(trial_sheet(n_b=2), "s.tsv", TIMEPOINTS, 3)
+def test_too_small_subgroup_is_a_note_and_too_few_patients_in_all_an_error():
+    notes = check_sample_sheet(trial_sheet(n_b=1), "s.tsv", TIMEPOINTS, 3)
+    assert any(
+        "subgroup 'B' has 1 patient(s)" in note and "'B' and 'interaction' are written with NA statistics" in note
+        for note in notes
+    )
+    with pytest.raises(TearflowError, match="2 patient.*needs at least 3.*every contrast would be empty"):
+        check_sample_sheet(trial_sheet(n_a=1, n_b=1), "s.tsv", TIMEPOINTS, 3)
+
+
+def test_the_same_label_for_both_visits_is_its_own_error():
+    with pytest.raises(TearflowError, match="timepoints.baseline and timepoints.followup are both 'week2'"):
+        check_sample_sheet(trial_sheet(), "s.tsv", {"baseline": "week2", "followup": "week2"}, 3)
 
 
 def test_patient_in_two_subgroups():

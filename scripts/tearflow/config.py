@@ -139,12 +139,20 @@ def check_config(config, schema, config_name="config"):
 def check_sample_sheet(sheet, path, timepoints, min_patients):
     """Check the sheet's logic (the schema checks its shape); return notes for the log.
 
-    Errors: duplicate sample names; a patient with two samples at the same visit; a patient in two
-    subgroups; a baseline or follow-up label that no sample carries (the contrast would be empty); a
-    subgroup with fewer paired patients than ``min_patients``. Notes: samples at other visits and
-    patients with only one of the two visits (left out of the paired contrasts).
+    Errors: the same label for baseline and follow-up; duplicate sample names; a patient with two
+    samples at the same visit; a patient in two subgroups; a baseline or follow-up label that no
+    sample carries, or fewer than ``min_patients`` paired patients in all (every contrast would be
+    empty). Notes: samples at other visits; patients with only one of the two visits (left out of
+    the paired contrasts); a subgroup with fewer paired patients than ``min_patients`` (its table and
+    the interaction's are written with NA statistics; the other contrasts run).
     """
     notes = []
+    if timepoints["baseline"] == timepoints["followup"]:
+        raise TearflowError(
+            f"config keys timepoints.baseline and timepoints.followup are both {timepoints['baseline']!r}; "
+            "expected two different visit labels of the sample sheet (each patient's pair is their "
+            "baseline and follow-up sample)"
+        )
 
     def row_of(index):
         return int(index)  # the sheet is indexed by file line
@@ -207,13 +215,21 @@ def check_sample_sheet(sheet, path, timepoints, min_patients):
     paired = per_patient.index[per_patient == 2]
     subgroup_of = sheet.drop_duplicates(PATIENT).set_index(PATIENT)[SUBGROUP]
     paired_counts = subgroup_of[paired].value_counts()
-    for subgroup in dict.fromkeys(sheet[SUBGROUP]):
+    both_visits = f"both '{timepoints['baseline']}' and '{timepoints['followup']}' samples"
+    if len(paired) < min_patients:
+        raise TearflowError(
+            f"sample sheet {path}: {len(paired)} patient(s) have {both_visits}; the paired model needs "
+            f"at least {min_patients} (config key differential.min_pairs), so every contrast would be empty"
+        )
+    subgroups = list(dict.fromkeys(sheet[SUBGROUP]))
+    for subgroup in subgroups:
         count = int(paired_counts.get(subgroup, 0))
         if count < min_patients:
-            raise TearflowError(
-                f"sample sheet {path}: subgroup '{subgroup}' has {count} patient(s) with both "
-                f"'{timepoints['baseline']}' and '{timepoints['followup']}' samples; the paired model "
-                f"needs at least {min_patients} (config key differential.min_pairs)"
+            untested = f"'{subgroup}'" + (" and 'interaction'" if len(subgroups) == 2 else "")
+            notes.append(
+                f"subgroup '{subgroup}' has {count} patient(s) with {both_visits}, fewer than "
+                f"differential.min_pairs ({min_patients}): the tables of {untested} are written with NA "
+                "statistics; the other contrasts run"
             )
     return notes
 

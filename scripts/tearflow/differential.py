@@ -394,6 +394,7 @@ def quantified_differential_statistics(
     robust=False,
     treat_log2fc=0.0,
     ebayes_legacy=None,
+    min_patients=1,
 ):
     """Moderated statistics of every contrast for DPC-quantified proteins, with precision weights.
 
@@ -407,7 +408,9 @@ def quantified_differential_statistics(
     and the interaction come from one fit, ``all`` from its own (``~1`` + covariates).
 
     Every protein observed at least once in a contrast's pairs is tested (interaction: in each of the
-    two subgroups); others have NaN statistics. Returns ``{contrast: {column: array}}`` as
+    two subgroups) when the contrast has at least ``min_patients`` paired patients (the config's
+    ``differential.min_pairs``; interaction: each subgroup); others have NaN statistics. Returns
+    ``{contrast: {column: array}}`` as
     :func:`differential_statistics`, with ``n_pairs`` (pairs in the fit: every pair of the contrast,
     the matrix is complete) and ``n_pairs_observed`` (pairs with both visits observed).
     """
@@ -436,7 +439,8 @@ def quantified_differential_statistics(
 
     results = moderated(design, columns, contrasts, names)
     in_group = {g: patient_subgroups == g for g in present}
-    testable = {g: seen[:, in_group[g]].any(axis=1) for g in present}
+    enough = {g: int(in_group[g].sum()) >= min_patients for g in present}
+    testable = {g: seen[:, in_group[g]].any(axis=1) & enough[g] for g in present}
     n_fit = {g: np.full(n_proteins, int(in_group[g].sum())) for g in present}
     n_observed = {g: both[:, in_group[g]].sum(axis=1) for g in present}
     if CONTRAST_INTERACTION in names:
@@ -447,7 +451,7 @@ def quantified_differential_statistics(
 
     all_design = full_rank_design({"(Intercept)": np.ones(baseline.shape[1]), **covariates}, ["(Intercept)"])
     results.update(moderated(np.column_stack(list(all_design.values())), list(all_design), None, [CONTRAST_ALL]))
-    testable[CONTRAST_ALL] = seen.any(axis=1)
+    testable[CONTRAST_ALL] = seen.any(axis=1) & (baseline.shape[1] >= min_patients)
     n_fit[CONTRAST_ALL] = np.full(n_proteins, baseline.shape[1])
     n_observed[CONTRAST_ALL] = both.sum(axis=1)
 
@@ -467,6 +471,18 @@ def quantified_differential_statistics(
             n_proteins,
         )
     return tables
+
+
+def untestable_contrasts(patient_subgroups, subgroups, min_patients):
+    """The contrasts with fewer than ``min_patients`` paired patients (interaction: in either
+    subgroup): no protein can be tested in them."""
+    counts = {g: list(patient_subgroups).count(g) for g in subgroups}
+    small = [g for g in subgroups if counts[g] < min_patients]
+    if len(subgroups) == 2 and small:
+        small.append(CONTRAST_INTERACTION)
+    if len(patient_subgroups) < min_patients:
+        small.append(CONTRAST_ALL)
+    return small
 
 
 def untested_contrast(n_proteins):
@@ -623,6 +639,13 @@ def contrast_tables(matrix, sheet, timepoints, contrasts, settings, mask=None, s
             robust=settings["robust"],
             treat_log2fc=settings["treat_log2fc"],
             ebayes_legacy=legacy,
+            min_patients=settings["min_pairs"],
+        )
+    for name in untestable_contrasts(patient_subgroups, subgroups, settings["min_pairs"]):
+        log.warning(
+            "contrast %s: fewer than %d paired patients (differential.min_pairs); its table has NA statistics",
+            name,
+            settings["min_pairs"],
         )
     if settings["treat_log2fc"] > 0:
         log.info("p-values test |log2fc| > %g (treat; McCarthy & Smyth 2009)", settings["treat_log2fc"])

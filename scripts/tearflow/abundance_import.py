@@ -177,14 +177,19 @@ def check_sheet_samples_in_tables(sheet, sheet_path, tables):
     """Before any rule: every sheet sample is named somewhere in a table (``tables``:
     ``[(config key, path)]``), as a run or column name, a file stem, or part of a column name
     (``LFQ intensity S1``). A sample named nowhere is a :class:`TearflowError` naming the sheet, its
-    lines and the tables; the exact matching and its finer errors stay with the import."""
+    lines and the tables; the exact matching and its finer errors stay with the import, as does
+    any table whose layout is not recognized or whose header names a column twice (the import's
+    message names that problem, which is the real one)."""
     import difflib
 
     from tearflow.readers import sample_names_in
 
     names = []
     for _key, path in tables:
-        table_names = sample_names_in(path)
+        try:
+            table_names = sample_names_in(path)
+        except TearflowError:  # unreadable, unknown layout, ...: the import's own message says what
+            return
         if table_names is None:  # a table whose runs only the reader can name (mzTab): the import checks
             return
         names += table_names

@@ -168,12 +168,17 @@ RUN_NAME_COLUMNS = ("Run", "File.Name", "R.FileName", "R.Label", "Raw file", "Sp
 def sample_names_in(path):
     """Every name ``path`` gives its samples, for the check before any rule that each sheet sample
     is in some table: the header cells and, in a long layout, the values of its run column(s).
-    None for mzTab (its runs are named in the metadata section). Lenient on purpose: the import
-    matches exactly; this only has to see that a sample is named nowhere.
+    None for mzTab (its runs are named in the metadata section); a :class:`TearflowError` for a
+    header with a repeated name or a single column (the reader's message is the one to show).
+    Lenient on purpose: the import matches exactly; this only has to see that a sample is named
+    nowhere.
     """
     columns, first = _columns_of(path)
     if first is not None and not columns:
         return None
+    repeated = sorted({str(name) for name in columns if columns.count(name) > 1})
+    if repeated or len(columns) < 2:
+        raise TearflowError(f"{path}: the header names column(s) {', '.join(repeated)} twice or has one column")
     names = [str(column) for column in columns]
     for column in (name for name in columns if name in RUN_NAME_COLUMNS):
         if is_parquet(path):

@@ -53,6 +53,8 @@ def copy_example(destination, name="tearflow"):
     assert "resources/example/report.parquet" in text
     config.write_text(text.replace("resources/example/report.parquet", EXAMPLE_TABLE), encoding="utf-8")
     return workdir
+
+
 EXAMPLE_ELISA = "resources/example/elisa.tsv"
 SHEET = "config/samples.tsv"
 

@@ -74,7 +74,7 @@ use rule * from tearflow
 CONFIG = """\
 samples: data/samples.tsv
 proteomics:
-  - path: data/report.pg_matrix.tsv
+  - path: data/report.parquet
 timepoints:
   baseline: baseline
   followup: week2
@@ -95,7 +95,7 @@ def git_module_run(tmp_path_factory):
     analysis = folder / "analysis"
     (analysis / "data").mkdir(parents=True)
     shutil.copy2(REPO / "config" / "samples.tsv", analysis / "data" / "samples.tsv")
-    shutil.copy2(REPO / "resources" / "example" / "report.pg_matrix.tsv", analysis / "data" / "report.pg_matrix.tsv")
+    shutil.copy2(REPO / "resources" / "example" / "report.parquet", analysis / "data" / "report.parquet")
     (analysis / "config.yaml").write_text(CONFIG)
     (analysis / "Snakefile").write_text(SNAKEFILE.format(repo=repo, tag=TAG))
     env = snakemake_env()
@@ -133,7 +133,7 @@ def test_a_config_of_the_three_required_keys_gives_the_full_proteome_results(git
     assert len(proteome) > 20
     # the import tables record each table by its path as configured
     renamed = {
-        path: content.replace(b"data/report.pg_matrix.tsv", b"resources/example/report.pg_matrix.tsv")
+        path: content.replace(b"data/report.parquet", b"resources/example/report.parquet")
         for path, content in from_module.items()
     }
     differing = [path for path in proteome if renamed.get(path) != from_clone[path]]

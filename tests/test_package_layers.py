@@ -10,7 +10,7 @@ from conftest import REPO
 PACKAGE = REPO / "scripts" / "tearflow"
 # lowest first; a module may import from its own layer and any earlier one
 LAYERS = [
-    {"errors", "atomic", "tables", "columns", "contrasts", "config", "samples"},
+    {"errors", "atomic", "tables", "columns", "contrasts", "config", "samples", "report_safe"},
     {"readers", "genes", "abundance_import"},
     {"normalization", "imputation", "qc", "dpc", "protein_quant"},
     {"limma", "vooma", "smoothing", "nonparametric", "multiple_testing", "distributions", "r_optim"},

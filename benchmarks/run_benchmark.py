@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run_benchmark.py                       # paper, medium, large
     .venv/bin/python benchmarks/run_benchmark.py --scales paper large --cores 2
     .venv/bin/python benchmarks/run_benchmark.py --scales large --set enrichment.gsea_engine=tearflow
+    R_LIBS=/opt/r-limpa .venv/bin/python benchmarks/run_benchmark.py --scales precursor_paper precursor_large
 
 For each scale: generate the cohort (``benchmarks/make_cohort.py``, seeded; not timed), copy the
 workflow into ``benchmarks/runs/<scale>/tearflow`` (a clean start: no results, no .snakemake),
@@ -25,6 +26,16 @@ run ``snakemake --cores N --configfile <cohort>/config.yaml`` there, and collect
   is no slower); without ``Rscript`` and limma only the step is timed. A Snakemake ``benchmark:``
   record samples a process every ~0.5 s and misses most of a sub-second step's CPU and memory, so
   the ratio does not use it.
+
+Precursor-level scales (``precursor_paper``, ``precursor_large``; ``benchmarks/precursor_cohort.py``)
+feed the DAG a DIA-NN 2.x ``report.parquet``, so the shipped ``quantification.method: auto`` runs DPC
+quantification (rule ``quantify``). Their ``quantify`` row gets a head-to-head with R limpa (unless
+``--no-limma``; needs ``Rscript`` loading limpa and data.table, e.g. ``R_LIBS=/opt/r-limpa``):
+``benchmarks/quantify_step.py`` (``scripts/quantify.py``'s main with the run's settings) and
+``benchmarks/limpa_timing.R`` (``dpc`` + ``dpcQuant``) on the precursor table the step read, each a
+fresh one-thread process, in turns ``--limpa-repeats`` times (default 3): medians ``step_*``,
+``limpa_*``, ratio tearflow / limpa, and ``limpa_proteins``: every protein up to 200 samples, else
+20 randomly chosen ones (``--limpa-proteins``; R needs ~20 CPU s per protein at 1,000 samples).
 
 ``--set KEY=VALUE`` (dotted key, YAML value; repeatable) changes one config key on top of the
 shipped config for the run; the ``config`` column names the changes (``shipped`` when none).
@@ -227,12 +238,13 @@ def merge_results(previous, new):
 
 
 def format_table(table):
-    """The table with numbers rounded for reading (seconds 0.01, MB 1, ratios 0.01)."""
+    """The table with numbers rounded for reading (seconds 0.01, MB 1, ratios 0.01; ratios to limpa,
+    far below 0.01, 0.0001)."""
     shown = table.copy()
     for column in COLUMNS[COLUMNS.index("wall_s") :]:
         if column in ("max_rss_mb", "source"):
             continue
-        shown[column] = shown[column].astype(float).round(2)
+        shown[column] = shown[column].astype(float).round(4 if column.endswith("_vs_limpa") else 2)
     shown["max_rss_mb"] = shown["max_rss_mb"].astype(float).round(0)
     for column in ("precursors", "limpa_proteins"):
         shown[column] = shown[column].astype("Int64")

@@ -41,25 +41,11 @@ def _peptides(rng, count):
     return peptides
 
 
-def write_report(path, runs, precursors, observed, seed=20250101):
+def report_schema():
+    """The columns (DIA-NN 2.x order) and Arrow types of the generated reports."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    rng = np.random.default_rng(seed)
-    proteins = max(precursors // 8, 1)
-    protein_ids = np.array([f"P{index:05d}" for index in range(proteins)], dtype=object)
-    protein_ids[: max(proteins // 100, 1)] = [f"Cont_P{index:05d}" for index in range(max(proteins // 100, 1))]
-    gene_names = np.array([f"GENE{index}" for index in range(proteins)], dtype=object)
-    protein_of = np.sort(rng.integers(0, proteins, size=precursors))
-    charges = rng.integers(2, 5, size=precursors)
-    sequences = _peptides(rng, precursors)
-    precursor_ids = np.array([f"{s}{c}" for s, c in zip(sequences, charges)], dtype=object)
-    proteotypic = (rng.random(precursors) < 0.85).astype(np.int64)
-    decoy = np.zeros(precursors, dtype=np.int64)
-    abundance = rng.normal(20, 2.5, size=precursors)
-    protein_abundance = rng.normal(24, 2, size=proteins)
-    detect = 1 / (1 + np.exp(-(abundance - 20 + 4 * (observed - 0.5)) * 1.2))
-    schema = pa.schema(
+    return pa.schema(
         [
             ("Run.Index", pa.int64()),
             ("Run", pa.string()),
@@ -87,6 +73,27 @@ def write_report(path, runs, precursors, observed, seed=20250101):
             ("PG.MaxLFQ", pa.float32()),
         ]
     )
+
+
+def write_report(path, runs, precursors, observed, seed=20250101):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    proteins = max(precursors // 8, 1)
+    protein_ids = np.array([f"P{index:05d}" for index in range(proteins)], dtype=object)
+    protein_ids[: max(proteins // 100, 1)] = [f"Cont_P{index:05d}" for index in range(max(proteins // 100, 1))]
+    gene_names = np.array([f"GENE{index}" for index in range(proteins)], dtype=object)
+    protein_of = np.sort(rng.integers(0, proteins, size=precursors))
+    charges = rng.integers(2, 5, size=precursors)
+    sequences = _peptides(rng, precursors)
+    precursor_ids = np.array([f"{s}{c}" for s, c in zip(sequences, charges)], dtype=object)
+    proteotypic = (rng.random(precursors) < 0.85).astype(np.int64)
+    decoy = np.zeros(precursors, dtype=np.int64)
+    abundance = rng.normal(20, 2.5, size=precursors)
+    protein_abundance = rng.normal(24, 2, size=proteins)
+    detect = 1 / (1 + np.exp(-(abundance - 20 + 4 * (observed - 0.5)) * 1.2))
+    schema = report_schema()
     sequences = np.array(sequences, dtype=object)
     groups = protein_ids[protein_of]
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:

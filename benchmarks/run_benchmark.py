@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run_benchmark.py                       # paper, medium, large
     .venv/bin/python benchmarks/run_benchmark.py --scales paper large --cores 2
     .venv/bin/python benchmarks/run_benchmark.py --scales large --set enrichment.gsea_engine=tearflow
+    R_LIBS=/opt/r-limpa .venv/bin/python benchmarks/run_benchmark.py --scales precursor_paper precursor_large
 
 For each scale: generate the cohort (``benchmarks/make_cohort.py``, seeded; not timed), copy the
 workflow into ``benchmarks/runs/<scale>/tearflow`` (a clean start: no results, no .snakemake),
@@ -26,6 +27,16 @@ run ``snakemake --cores N --configfile <cohort>/config.yaml`` there, and collect
   record samples a process every ~0.5 s and misses most of a sub-second step's CPU and memory, so
   the ratio does not use it.
 
+Precursor-level scales (``precursor_paper``, ``precursor_large``; ``benchmarks/precursor_cohort.py``)
+feed the DAG a DIA-NN 2.x ``report.parquet``, so the shipped ``quantification.method: auto`` runs DPC
+quantification (rule ``quantify``). Their ``quantify`` row gets a head-to-head with R limpa (unless
+``--no-limma``; needs ``Rscript`` loading limpa and data.table, e.g. ``R_LIBS=/opt/r-limpa``):
+``benchmarks/quantify_step.py`` (``scripts/quantify.py``'s main with the run's settings) and
+``benchmarks/limpa_timing.R`` (``dpc`` + ``dpcQuant``) on the precursor table the step read, each a
+fresh one-thread process, in turns ``--limpa-repeats`` times (default 3): medians ``step_*``,
+``limpa_*``, ratio tearflow / limpa, and ``limpa_proteins``: every protein up to 200 samples, else
+20 randomly chosen ones (``--limpa-proteins``; R needs ~20 CPU s per protein at 1,000 samples).
+
 ``--set KEY=VALUE`` (dotted key, YAML value; repeatable) changes one config key on top of the
 shipped config for the run; the ``config`` column names the changes (``shipped`` when none).
 
@@ -45,6 +56,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
@@ -53,9 +65,19 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "tests"))
 
 import make_cohort  # noqa: E402
+import precursor_cohort  # noqa: E402
 from workflow_runner import PYTHON, copy_workflow, snakemake_env  # noqa: E402
 
 DEFAULT_SCALES = ("paper", "medium", "large")
+#: every scale: name -> (patients, proteins, precursors); precursors None for a protein-level cohort
+SCALES = {
+    **{name: (patients, proteins, None) for name, (patients, proteins) in make_cohort.SCALES.items()},
+    **precursor_cohort.SCALES,
+}
+#: limpa head-to-head: every protein up to this many samples, else a random subset (R's dpcQuant
+#: needs seconds per protein at 1,000 samples)
+LIMPA_ALL_PROTEINS_UP_TO = 200
+LIMPA_SUBSET = 20
 TOTAL = "TOTAL"
 SHIPPED = "shipped"  # the `config` value of a run with the shipped config (only the data swapped)
 COLUMNS = [
@@ -63,6 +85,7 @@ COLUMNS = [
     "samples",
     "patients",
     "proteins",
+    "precursors",
     "config",
     "rule",
     "jobs",
@@ -76,6 +99,11 @@ COLUMNS = [
     "limma_cpu_s",
     "ratio_wall_vs_limma",
     "ratio_cpu_vs_limma",
+    "limpa_proteins",
+    "limpa_wall_s",
+    "limpa_cpu_s",
+    "ratio_wall_vs_limpa",
+    "ratio_cpu_vs_limpa",
 ]
 
 
@@ -156,15 +184,18 @@ def rule_rows(benchmarks, log_times):
     return rows
 
 
-def scale_table(scale, patients, proteins, rows, total, head_to_head=None, config=SHIPPED):
+def scale_table(scale, patients, proteins, rows, total, head_to_head=None, config=SHIPPED, precursors=None, limpa=None):
     """The rows of one scale: every rule, then TOTAL; the step-versus-limma times
-    (``{"step": {"wall_s", "cpu_s"}, "limma": {...}}``) beside the ``differential`` row."""
+    (``{"step": {"wall_s", "cpu_s"}, "limma": {...}}``) beside the ``differential`` row, the
+    quantify-step-versus-limpa times (``{"step": ..., "limpa": ..., "proteins": n}``) beside the
+    ``quantify`` row."""
     table = pd.DataFrame(rows + [{"rule": TOTAL, **total}])
     table.insert(0, "scale", scale)
     table.insert(1, "samples", 2 * patients)
     table.insert(2, "patients", patients)
     table.insert(3, "proteins", proteins)
-    table.insert(4, "config", config)
+    table.insert(4, "precursors", math.nan if precursors is None else precursors)
+    table.insert(5, "config", config)
     for column in COLUMNS:
         if column not in table.columns:
             table[column] = math.nan
@@ -176,13 +207,21 @@ def scale_table(scale, patients, proteins, rows, total, head_to_head=None, confi
             if limma is not None:
                 table.loc[at, f"limma_{measure}"] = limma[measure]
                 table.loc[at, f"ratio_{measure[:-2]}_vs_limma"] = step[measure] / limma[measure]
+    if limpa is not None:
+        at = table["rule"] == "quantify"
+        table.loc[at, "limpa_proteins"] = limpa["proteins"]
+        for measure in ("wall_s", "cpu_s"):
+            table.loc[at, f"step_{measure}"] = limpa["step"][measure]
+            if limpa["limpa"] is not None:
+                table.loc[at, f"limpa_{measure}"] = limpa["limpa"][measure]
+                table.loc[at, f"ratio_{measure[:-2]}_vs_limpa"] = limpa["step"][measure] / limpa["limpa"][measure]
     return table[COLUMNS]
 
 
 def merge_results(previous, new):
     """``previous`` rows of (scale, config) pairs not in ``new``, then ``new`` (scale order: tiny →
     large; a table from before the ``config`` column counts as ``shipped``)."""
-    order = {name: i for i, name in enumerate(make_cohort.SCALES)}
+    order = {name: i for i, name in enumerate(SCALES)}
     if previous is not None and "config" not in previous.columns:
         previous = previous.assign(config=SHIPPED)
     if previous is not None:
@@ -199,13 +238,16 @@ def merge_results(previous, new):
 
 
 def format_table(table):
-    """The table with numbers rounded for reading (seconds 0.01, MB 1, ratios 0.01)."""
+    """The table with numbers rounded for reading (seconds 0.01, MB 1, ratios 0.01; ratios to limpa,
+    far below 0.01, 0.0001)."""
     shown = table.copy()
     for column in COLUMNS[COLUMNS.index("wall_s") :]:
         if column in ("max_rss_mb", "source"):
             continue
-        shown[column] = shown[column].astype(float).round(2)
+        shown[column] = shown[column].astype(float).round(4 if column.endswith("_vs_limpa") else 2)
     shown["max_rss_mb"] = shown["max_rss_mb"].astype(float).round(0)
+    for column in ("precursors", "limpa_proteins"):
+        shown[column] = shown[column].astype("Int64")
     return shown
 
 
@@ -276,11 +318,11 @@ def run_head_to_head(workdir, config, repeats=5, min_pairs=3):
     commands = {"step": [PYTHON, str(differential_step_script(workdir, config))]}
     if limma_available():
         commands["limma"] = [
-        shutil.which("Rscript"),
-        str(HERE / "limma_timing.R"),
-        str(workdir / "results" / "differential" / "patient_changes.tsv"),
-        str(workdir / "cohort_samples.tsv"),
-        str(min_pairs),
+            shutil.which("Rscript"),
+            str(HERE / "limma_timing.R"),
+            str(workdir / "results" / "differential" / "patient_changes.tsv"),
+            str(workdir / "cohort_samples.tsv"),
+            str(min_pairs),
             str(workdir / "limma"),
         ]
     times = {name: [] for name in commands}
@@ -292,6 +334,101 @@ def run_head_to_head(workdir, config, repeats=5, min_pairs=3):
         for name, runs in times.items()
     }
     return {"step": medians["step"], "limma": medians.get("limma")}
+
+
+def limpa_available():
+    """True when ``Rscript`` is on PATH and loads limpa and data.table (e.g. ``R_LIBS=/opt/r-limpa``)."""
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return False
+    check = subprocess.run([rscript, "-e", "library(limpa); library(data.table)"], capture_output=True, check=False)
+    return check.returncode == 0
+
+
+def run_settings(workdir, config):
+    """The quantify step's params as the DAG gave them: the shipped config, the cohort's overrides
+    over it, the schema's defaults filled in (``tearflow.config.with_defaults``)."""
+    import yaml
+
+    from tearflow.config import load_schema, with_defaults
+
+    merged = yaml.safe_load((workdir / "config" / "config.yaml").read_text()) or {}
+    merged.update(yaml.safe_load(Path(config).read_text()) or {})
+    filled = with_defaults(merged, load_schema(workdir / "workflow" / "schemas" / "config.schema.yaml"))
+    return {"quantification": filled["quantification"], "input_is_log2": filled["normalization"]["input_is_log2"]}
+
+
+def limpa_input(workdir, folder, max_proteins, seed):
+    """The precursor table the quantify step read (``results/abundance/precursors.parquet``), or its
+    precursors of ``max_proteins`` randomly chosen proteins (seeded), as parquet for tearflow and TSV
+    for R (same values); returns (parquet path, TSV path, proteins used, proteins in all)."""
+    table = pd.read_parquet(workdir / "results" / "abundance" / "precursors.parquet")
+    proteins = pd.unique(table["protein"])
+    chosen = proteins
+    if max_proteins is not None and max_proteins < len(proteins):
+        rng = np.random.default_rng(seed)
+        chosen = set(rng.choice(proteins, max_proteins, replace=False))
+        table = table[table["protein"].isin(chosen)].reset_index(drop=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    parquet = folder / "precursors.parquet"
+    table.to_parquet(parquet, index=False)
+    tsv = folder / "precursors.tsv"
+    table.to_csv(tsv, sep="\t", index=False, na_rep="")
+    return parquet, tsv, len(chosen), len(proteins)
+
+
+def run_limpa_head_to_head(workdir, config, repeats=3, max_proteins=None, seed=make_cohort.SEED):
+    """tearflow's quantify step (``quantify_step.py``: ``scripts/quantify.py``'s main with the run's
+    settings) and R limpa ``dpc`` + ``dpcQuant`` (``limpa_timing.R``) on the same precursors, each a
+    fresh process in a one-thread job's environment, in turns ``repeats`` times: ``{"step": {"wall_s",
+    "cpu_s"}, "limpa": {...} or None, "proteins": n, "of": N, "max_abs_diff": ...}`` (medians; all
+    proteins, or ``max_proteins`` chosen at random)."""
+    import json
+
+    folder = workdir / "limpa"
+    parquet, tsv, used, of = limpa_input(workdir, folder, max_proteins, seed)
+    settings = run_settings(workdir, config)
+    (folder / "settings.json").write_text(json.dumps(settings))
+    q = settings["quantification"]
+    commands = {
+        "step": [
+            PYTHON,
+            str(HERE / "quantify_step.py"),
+            str(workdir / "scripts"),
+            str(parquet),
+            str(folder / "tearflow"),
+            str(folder / "settings.json"),
+        ]
+    }
+    if limpa_available():
+        commands["limpa"] = [
+            shutil.which("Rscript"),
+            str(HERE / "limpa_timing.R"),
+            str(tsv),
+            str(folder / "R"),
+            q["dpc_model"],
+            str(q["dpc_slope_start"]),
+            str(q["dpc_iterations"]),
+            str(q["dpc_subset"]),
+            str(q["dpc_robust"]).upper(),
+        ]
+    times = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, command in commands.items():
+            times[name].append(_timed(command, workdir))
+    medians = {
+        name: {"wall_s": statistics.median(w for w, _ in runs), "cpu_s": statistics.median(c for _, c in runs)}
+        for name, runs in times.items()
+    }
+    result = {"step": medians["step"], "limpa": medians.get("limpa"), "proteins": used, "of": of}
+    if "limpa" in medians:
+        mine = pd.read_csv(folder / "tearflow" / "values.tsv", sep="\t").set_index("protein")
+        theirs = pd.read_csv(folder / "R" / "E.tsv", sep="\t").set_index("protein")
+        samples = [c for c in theirs.columns if c in mine.columns]
+        difference = (mine.loc[theirs.index, samples] - theirs[samples]).abs().to_numpy()
+        result["max_abs_diff"] = float(difference.max())
+        result["r_dpcquant_s"] = float((folder / "R" / "seconds.txt").read_text())
+    return result
 
 
 def parse_settings(pairs):
@@ -333,18 +470,38 @@ def apply_settings(config_path, changes):
     Path(config_path).write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def run_scale(scale, runs, cores, seed, patients=None, proteins=None, limma=True, settings=None, repeats=5):
+def run_scale(
+    scale,
+    runs,
+    cores,
+    seed,
+    patients=None,
+    proteins=None,
+    limma=True,
+    settings=None,
+    repeats=5,
+    precursors=None,
+    limpa_repeats=3,
+    limpa_proteins=None,
+):
     """Generate, run and measure one scale; return its rows (DataFrame). ``settings``: ``--set``
-    pairs applied on top of the shipped config."""
-    default_patients, default_proteins = make_cohort.SCALES[scale]
+    pairs applied on top of the shipped config. A precursor-level scale also times the quantify
+    step against R limpa (``limpa_repeats`` turns, on ``limpa_proteins`` random proteins or, by
+    default, every protein up to ``LIMPA_ALL_PROTEINS_UP_TO`` samples and ``LIMPA_SUBSET`` above)."""
+    default_patients, default_proteins, default_precursors = SCALES[scale]
     patients = patients or default_patients
     proteins = proteins or default_proteins
+    precursors = (precursors or default_precursors) if default_precursors is not None else None
     base = Path(runs) / scale
     if base.exists():
         shutil.rmtree(base)
     base.mkdir(parents=True)
-    print(f"[{scale}] generating {patients} patients x 2 visits x {proteins} proteins", flush=True)
-    config = make_cohort.write_cohort(base / "cohort", patients, proteins, seed)
+    if precursors is None:
+        print(f"[{scale}] generating {patients} patients x 2 visits x {proteins} proteins", flush=True)
+        config = make_cohort.write_cohort(base / "cohort", patients, proteins, seed)
+    else:
+        print(f"[{scale}] generating {patients} patients x 2 visits x {precursors} precursors of {proteins} proteins")
+        config = precursor_cohort.write_cohort(base / "cohort", patients, proteins, precursors, seed)
     if settings:
         apply_settings(config, parse_settings(settings))
         print(f"[{scale}] config changes: {settings_label(settings)}", flush=True)
@@ -380,19 +537,48 @@ def run_scale(scale, runs, cores, seed, patients=None, proteins=None, limma=True
                 print(f"[{scale}] limma: not timed (Rscript with limma not installed)")
                 continue
             print(f"[{scale}] {label}: {times['wall_s']:.2f} s wall, {times['cpu_s']:.2f} s CPU (median of {repeats})")
-    return scale_table(scale, patients, proteins, rows, total, head_to_head, settings_label(settings))
+    limpa = None
+    if limma and any(row["rule"] == "quantify" for row in rows):
+        if limpa_proteins is None and 2 * patients > LIMPA_ALL_PROTEINS_UP_TO:
+            limpa_proteins = LIMPA_SUBSET
+        limpa = run_limpa_head_to_head(workdir, config, limpa_repeats, limpa_proteins, seed)
+        subset = "all" if limpa["proteins"] == limpa["of"] else f"{limpa['proteins']} random"
+        print(f"[{scale}] quantify head to head on {subset} of {limpa['of']} proteins (median of {limpa_repeats}):")
+        for name, label in (("step", "quantify step"), ("limpa", "limpa dpc + dpcQuant")):
+            times = limpa[name]
+            if times is None:
+                print(f"[{scale}] limpa: not timed (Rscript with limpa and data.table not installed)")
+                continue
+            print(f"[{scale}] {label}: {times['wall_s']:.2f} s wall, {times['cpu_s']:.2f} s CPU")
+        if limpa["limpa"] is not None:
+            print(
+                f"[{scale}] limpa/tearflow wall {limpa['limpa']['wall_s'] / limpa['step']['wall_s']:.1f}x; "
+                f"R dpc + dpcQuant alone {limpa['r_dpcquant_s']:.1f} s; "
+                f"max |tearflow - limpa| protein log2 {limpa['max_abs_diff']:.1e}"
+            )
+    return scale_table(
+        scale, patients, proteins, rows, total, head_to_head, settings_label(settings), precursors, limpa
+    )
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scales", nargs="+", default=list(DEFAULT_SCALES), choices=sorted(make_cohort.SCALES))
+    parser.add_argument("--scales", nargs="+", default=list(DEFAULT_SCALES), choices=list(SCALES))
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--seed", type=int, default=make_cohort.SEED)
     parser.add_argument("--patients", type=int, help="override every scale's number of patients")
     parser.add_argument("--proteins", type=int, help="override every scale's number of proteins")
+    parser.add_argument("--precursors", type=int, help="override every precursor scale's number of precursors")
     parser.add_argument("--runs", default=str(HERE / "runs"), help="scratch folder (default: benchmarks/runs)")
     parser.add_argument("--out", default=str(HERE / "results.tsv"), help="table (default: benchmarks/results.tsv)")
-    parser.add_argument("--no-limma", action="store_true", help="skip the limma comparison")
+    parser.add_argument("--no-limma", action="store_true", help="skip the limma and limpa comparisons")
+    parser.add_argument("--limpa-repeats", type=int, default=3, help="runs of the quantify step and of limpa, each")
+    parser.add_argument(
+        "--limpa-proteins",
+        type=int,
+        help=f"time both on this many random proteins (default: all up to {LIMPA_ALL_PROTEINS_UP_TO} samples, "
+        f"else {LIMPA_SUBSET})",
+    )
     parser.add_argument(
         "--repeats", type=int, default=5, help="runs of the differential step and of limma, each (median)"
     )
@@ -420,6 +606,9 @@ def main(argv=None):
             not args.no_limma,
             args.settings,
             args.repeats,
+            args.precursors,
+            args.limpa_repeats,
+            args.limpa_proteins,
         )
         for scale in args.scales
     ]

@@ -12,6 +12,7 @@ from conftest import REPO
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 import make_cohort  # noqa: E402
+import precursor_cohort  # noqa: E402
 import run_benchmark  # noqa: E402
 
 
@@ -179,3 +180,66 @@ def test_config_changes_are_merged_into_the_cohort_config_and_labelled(tmp_path)
         pairs[0],
         pairs[0],
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# precursor-level scales (DIA-NN 2.x report.parquet; the DAG quantifies proteins with DPC)
+# --------------------------------------------------------------------------------------------------
+def test_precursor_scales_match_the_issue():
+    assert run_benchmark.SCALES["precursor_paper"] == (16, 2000, 30_000)
+    assert run_benchmark.SCALES["precursor_large"] == (500, 10_000, 100_000)
+    assert run_benchmark.SCALES["paper"] == (16, 2000, None)
+    assert set(run_benchmark.SCALES) == set(make_cohort.SCALES) | set(precursor_cohort.SCALES)
+
+
+def test_precursor_cohort_is_seeded_trial_shaped_and_diann_2_formatted(tmp_path):
+    import pyarrow.parquet as pq
+
+    config = precursor_cohort.write_cohort(tmp_path / "a", 6, 150, 1500, seed=5)
+    precursor_cohort.write_cohort(tmp_path / "b", 6, 150, 1500, seed=5)
+    report = tmp_path / "a" / precursor_cohort.REPORT
+    assert report.read_bytes() == (tmp_path / "b" / precursor_cohort.REPORT).read_bytes()
+    import yaml
+
+    overrides = yaml.safe_load(config.read_text())
+    assert overrides["proteomics"] == [{"path": str(report), "batch": "batch1"}]
+    sheet = pd.read_csv(tmp_path / "a" / "samples.tsv", sep="\t")
+    assert list(dict.fromkeys(sheet["subgroup"])) == list(make_cohort.SUBGROUPS)
+    assert set(sheet.groupby("patient")["timepoint"].apply(lambda v: tuple(sorted(v)))) == {("baseline", "week2")}
+    table = pq.read_table(report)
+    assert table.schema.names[:4] == ["Run.Index", "Run", "Channel", "Precursor.Id"]
+    assert pq.ParquetFile(report).metadata.num_row_groups == len(sheet)  # one row group per run
+    frame = table.select(["Run", "Precursor.Id", "Protein.Group"]).to_pandas()
+    assert set(frame["Run"]) == set(sheet["sample"])
+    contaminants = len(make_cohort.CONTAMINANTS) * precursor_cohort.CONTAMINANT_PRECURSORS
+    assert frame["Precursor.Id"].nunique() == 1500 + contaminants
+    assert frame["Protein.Group"].nunique() == 150 + len(make_cohort.CONTAMINANTS)
+    # abundance-dependent missingness: some, not most
+    missing = 1 - len(frame) / (frame["Precursor.Id"].nunique() * len(sheet))
+    assert 0.2 < missing < 0.5
+
+
+def test_quantify_head_to_head_on_the_tiny_precursor_scale(tmp_path):
+    """Import the tiny precursor cohort with the workflow, then time the quantify step (and R limpa
+    when installed) on a random subset of its proteins: the quantify row gets the times and ratio."""
+    from workflow_runner import copy_workflow, run_snakemake
+
+    config = precursor_cohort.write_cohort(tmp_path / "cohort", *precursor_cohort.SCALES["precursor_tiny"])
+    workdir = copy_workflow(tmp_path)
+    run_snakemake(workdir, "--cores", "2", "--configfile", str(config), "--until", "import_abundance")
+    result = run_benchmark.run_limpa_head_to_head(workdir, config, repeats=1, max_proteins=40)
+    assert (result["proteins"], result["of"]) == (40, 150)
+    assert result["step"]["wall_s"] > 0
+    values = pd.read_csv(workdir / "limpa" / "tearflow" / "values.tsv", sep="\t")
+    assert len(values) == 40
+    rows = [{"rule": "quantify", "jobs": 1, "wall_s": 2.0, "cpu_s": 1.0, "max_rss_mb": 150.0, "source": "b"}]
+    total = {"jobs": 1, "wall_s": 10.0, "cpu_s": 8.0, "max_rss_mb": 200.0, "source": "runner"}
+    table = run_benchmark.scale_table("precursor_tiny", 6, 150, rows, total, precursors=1500, limpa=result)
+    assert list(table.columns) == run_benchmark.COLUMNS
+    assert table.loc[0, "limpa_proteins"] == 40 and table.loc[0, "precursors"] == 1500
+    assert table.loc[0, "step_wall_s"] == result["step"]["wall_s"]
+    if run_benchmark.limpa_available():
+        assert result["max_abs_diff"] < 0.05  # the same estimates as limpa, to its BFGS tolerance
+        assert table.loc[0, "ratio_wall_vs_limpa"] == result["step"]["wall_s"] / result["limpa"]["wall_s"]
+    else:
+        assert result["limpa"] is None and np.isnan(table.loc[0, "ratio_wall_vs_limpa"])

@@ -6,9 +6,10 @@ the head-to-head side of ``run_benchmark.py`` against R limpa (``limpa_timing.R`
 ``SCRIPTS``: the workflow's ``scripts/`` folder (the run's copy); ``PRECURSORS.parquet``: a
 precursor x sample table as rule ``import_abundance`` writes it (``results/abundance/precursors.parquet``
 or a subset of its proteins); ``OUT``: folder for the step's outputs (protein values, standard errors,
-observed counts, per-protein table, curve, detection bins, log); ``SETTINGS.json``: ``{"quantification":
-{...}, "input_is_log2": ...}``, the run's config values. The step's ``main`` runs with Snakemake's own
-``Namedlist`` containers and the logging and error boundary every step has (``tearflow.errors.run_step``):
+observed counts, per-protein table, curve, detection bins, log); ``SETTINGS.json``: the rule's params,
+``{"quantification": {...}, "scale": {"input_is_log2": ...}}``, from the run's config. The step's
+``main`` runs with Snakemake's own ``Namedlist`` containers and the logging and error boundary every
+step has (``tearflow.errors.run_step``):
 Python start-up, imports, reading, DPC fit, quantification and writing, as in the DAG (less the
 unpickling of Snakemake's script preamble).
 """

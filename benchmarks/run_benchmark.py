@@ -238,14 +238,17 @@ def merge_results(previous, new):
 
 
 def format_table(table):
-    """The table with numbers rounded for reading (seconds 0.01, MB 1, ratios 0.01; ratios to limpa,
-    far below 0.01, 0.0001)."""
+    """The table with numbers rounded for reading (seconds 0.01, MB 1 (0.01 below 1 MB), ratios 0.01;
+    ratios to limpa, far below 0.01, 0.0001)."""
     shown = table.copy()
     for column in COLUMNS[COLUMNS.index("wall_s") :]:
         if column in ("max_rss_mb", "source"):
             continue
         shown[column] = shown[column].astype(float).round(4 if column.endswith("_vs_limpa") else 2)
-    shown["max_rss_mb"] = shown["max_rss_mb"].astype(float).round(0)
+    # MB to 1, except below 1 MB (a job sampled only as it started), where Snakemake's own 0.01 is
+    # kept: rounding it to 0 would read as "used no memory"
+    memory = shown["max_rss_mb"].astype(float)
+    shown["max_rss_mb"] = memory.round(0).where(memory >= 1, memory.round(2))
     for column in ("precursors", "limpa_proteins"):
         shown[column] = shown[column].astype("Int64")
     return shown
@@ -346,8 +349,9 @@ def limpa_available():
 
 
 def run_settings(workdir, config):
-    """The quantify step's params as the DAG gave them: the shipped config, the cohort's overrides
-    over it, the schema's defaults filled in (``tearflow.config.with_defaults``)."""
+    """The quantify step's params as rule ``quantify`` gives them (``workflow/rules/quantify.smk``): the
+    shipped config, the cohort's overrides over it, the schema's defaults filled in
+    (``tearflow.config.with_defaults``)."""
     import yaml
 
     from tearflow.config import load_schema, with_defaults
@@ -355,7 +359,10 @@ def run_settings(workdir, config):
     merged = yaml.safe_load((workdir / "config" / "config.yaml").read_text()) or {}
     merged.update(yaml.safe_load(Path(config).read_text()) or {})
     filled = with_defaults(merged, load_schema(workdir / "workflow" / "schemas" / "config.schema.yaml"))
-    return {"quantification": filled["quantification"], "input_is_log2": filled["normalization"]["input_is_log2"]}
+    return {
+        "quantification": filled["quantification"],
+        "scale": {"input_is_log2": filled["normalization"]["input_is_log2"]},
+    }
 
 
 def limpa_input(workdir, folder, max_proteins, seed):

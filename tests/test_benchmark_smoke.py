@@ -90,6 +90,17 @@ def test_a_job_ended_before_its_first_memory_sample_is_not_zero_mb():
     assert np.isnan(run_benchmark.rule_rows({"qc": unsampled}, {})[0]["max_rss_mb"])
 
 
+def test_memory_below_one_mb_is_not_rounded_to_zero_in_the_written_table():
+    rows = [
+        {"rule": "differential", "jobs": 1, "wall_s": 0.2, "cpu_s": 0.0, "max_rss_mb": 0.56, "source": "benchmark"},
+        {"rule": "enrichment", "jobs": 1, "wall_s": 2.0, "cpu_s": 2.0, "max_rss_mb": 270.4, "source": "benchmark"},
+    ]
+    total = {"jobs": 2, "wall_s": 2.5, "cpu_s": 2.1, "max_rss_mb": 300.0, "source": "runner"}
+    table = run_benchmark.scale_table("tiny", 6, 200, rows, total, None, "shipped")
+    shown = run_benchmark.format_table(table).set_index("rule")["max_rss_mb"]
+    assert shown["differential"] == 0.56 and shown["enrichment"] == 270
+
+
 def test_limma_ratio_sits_beside_the_differential_row_and_merge_keeps_other_scales():
     rows = [{"rule": "differential", "jobs": 1, "wall_s": 2.0, "cpu_s": 1.0, "max_rss_mb": 150.0, "source": "b"}]
     total = {"jobs": 1, "wall_s": 10.0, "cpu_s": 8.0, "max_rss_mb": 200.0, "source": "runner"}

@@ -184,15 +184,19 @@ try:
 except TearflowError as error:
     sys.exit(f"tearflow: {error}")
 DPC_ENABLED = QUANTIFICATION == "dpc"
+# The checks that read the input files' content run once, in the Snakemake process the user
+# started; a cluster job re-reads the workflow and needs only what defines the DAG.
+CHECK_INPUT_CONTENT = workflow.is_main_process
 try:
-    check_sheet_samples_in_tables(
-        SAMPLES,
-        SAMPLE_SHEET,
-        [
-            (f"proteomics[{i}]", resolve_input(table["path"]))
-            for i, table in enumerate(config["proteomics"])
-        ],
-    )
+    if CHECK_INPUT_CONTENT:
+        check_sheet_samples_in_tables(
+            SAMPLES,
+            SAMPLE_SHEET,
+            [
+                (f"proteomics[{i}]", resolve_input(table["path"]))
+                for i, table in enumerate(config["proteomics"])
+            ],
+        )
 except TearflowError as error:
     sys.exit(f"tearflow: {error}")
 IMPORTED_TABLE = (
@@ -365,7 +369,7 @@ def _check_elisa_table():
         sys.exit(f"tearflow: {error}")
 
 
-if ELISA_ENABLED:
+if ELISA_ENABLED and CHECK_INPUT_CONTENT:
     _check_elisa_table()
 
 
@@ -409,7 +413,7 @@ def _check_clinical_table():
         sys.exit(f"tearflow: {error}")
 
 
-if CLINICAL_ENABLED:
+if CLINICAL_ENABLED and CHECK_INPUT_CONTENT:
     _check_clinical_table()
 
 

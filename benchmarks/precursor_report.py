@@ -135,10 +135,13 @@ def write_report(path, runs, precursors, observed, seed=20250101):
 def time_read(path):
     """Read ``path`` with read_precursors in this process; print time, memory and the shape."""
     sys.path.insert(0, os.path.join(REPO, "scripts"))
+    from tearflow.config import load_schema, schema_defaults
     from tearflow.readers import read_precursors
 
+    # the import step's options as the shipped config gives them (the schema's defaults)
+    options = schema_defaults(load_schema(os.path.join(REPO, "workflow", "schemas", "config.schema.yaml")))["import"]
     start = time.perf_counter()
-    table = read_precursors(path)
+    table = read_precursors(path, "auto", options)
     wall = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

@@ -2,6 +2,7 @@
 on the `tiny` scale (whole DAG, 6 patients x 200 proteins), and the pieces the runner is built from.
 No timing assertions: the table's shape and columns are checked, not its numbers."""
 
+import subprocess
 import sys
 
 import numpy as np
@@ -254,3 +255,15 @@ def test_quantify_head_to_head_on_the_tiny_precursor_scale(tmp_path):
         assert table.loc[0, "ratio_wall_vs_limpa"] == result["step"]["wall_s"] / result["limpa"]["wall_s"]
     else:
         assert result["limpa"] is None and np.isnan(table.loc[0, "ratio_wall_vs_limpa"])
+
+
+def test_precursor_report_benchmark_writes_and_reads_a_small_report(tmp_path):
+    """``precursor_report.py`` end to end at a small size: the report it writes is read by the
+    workflow's reader with the shipped import settings, every run present."""
+    out = tmp_path / "report.parquet"
+    command = [sys.executable, str(REPO / "benchmarks" / "precursor_report.py"), "--out", str(out)]
+    completed = subprocess.run(
+        [*command, "--runs", "4", "--precursors", "300"], capture_output=True, text=True, check=True
+    )
+    assert "read_precursors:" in completed.stdout
+    assert " x 4 runs" in completed.stdout, completed.stdout

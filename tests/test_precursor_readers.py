@@ -25,7 +25,9 @@ from tearflow.readers import (
     detect_precursor_format,
     read_precursors,
     read_table,
+    sample_names_in,
 )
+from tearflow.readers.text import file_stem
 
 IMPORT = config_section("import")
 
@@ -278,6 +280,39 @@ def test_diann2_parquet_gives_the_same_matrix_as_the_tsv(tmp_path):
         )
     # the protein-level reader reads the same report.parquet (PG.MaxLFQ) as the tsv
     pd.testing.assert_frame_equal(protein_table(path).data, protein_table(HYE).data, check_exact=True)
+
+
+def test_sample_names_of_a_long_report_are_its_runs_whether_parquet_or_text(tmp_path):
+    """The pre-run sheet check reads only the run column, batch by batch as dictionaries (the parquet
+    has several row groups; a run spans them), and sees the same names in both layouts."""
+    runs = set(pd.read_csv(HYE, sep="\t", usecols=["Run"])["Run"])
+    parquet = sample_names_in(_diann2_parquet(tmp_path / "report.parquet"))
+    text = sample_names_in(HYE)
+    assert runs <= set(parquet) and runs <= set(text)
+    # besides the header cells, the parquet's names are exactly its runs (and their file stems)
+    header = set(pq.read_schema(tmp_path / "report.parquet").names)
+    assert set(parquet) - header - {file_stem(name) for name in header} == runs | {file_stem(run) for run in runs}
+    # gzip, and Latin-1 (Arrow refuses it; the full reader takes it)
+    packed = tmp_path / "report.tsv.gz"
+    packed.write_bytes(gzip.compress(HYE.read_bytes()))
+    assert set(sample_names_in(packed)) == set(text)
+    header, *rows = HYE.read_text(encoding="utf-8").splitlines()
+    at = header.split("\t").index("Run")
+    first_run = rows[0].split("\t")[at]
+    renamed = [row.replace(f"\t{first_run}\t", "\tRün 1\t") for row in rows[:40]]
+    latin = tmp_path / "latin1.tsv"
+    latin.write_bytes(("\n".join([header, *renamed]) + "\n").encode("latin-1"))
+    assert "Rün 1" in sample_names_in(latin)
+    # a ragged line is the full reader's error (the pre-run check then leaves it to the import)
+    ragged = tmp_path / "ragged.tsv"
+    ragged.write_text("\n".join([header, *rows[:40], rows[40] + "\textra"]) + "\n", encoding="utf-8")
+    with pytest.raises(TearflowError, match="line 42 has 61 cells; expected 60"):
+        sample_names_in(ragged)
+    # a run column stored as integers (not dictionary-encodable as strings) is read as it is
+    numbered = tmp_path / "numbered.parquet"
+    table = pq.read_table(tmp_path / "report.parquet").drop_columns(["Run"])
+    pq.write_table(table.append_column("Run", table.column("Run.Index")), numbered, row_group_size=1000)
+    assert {str(index) for index in range(len(runs))} <= set(sample_names_in(numbered))
 
 
 def test_diann2_parquet_with_float32_columns(tmp_path):

@@ -56,6 +56,25 @@ def limpa_results(scenario):
         return pd.read_csv(handle, sep="\t")
 
 
+#: replicates of ``switched`` with R results: the first 10 and 30 more (``sim_switched_more.tsv.gz``)
+MONTE_CARLO_REPLICATES = range(40)
+
+
+def switched_limpa_all_replicates():
+    """R limpa's results on all :data:`MONTE_CARLO_REPLICATES` replicates of the main scenario."""
+    with gzip.open(LIMPA / "sim_switched_more.tsv.gz", "rt") as handle:
+        more = pd.read_csv(handle, sep="\t")
+    return pd.concat([limpa_results("switched"), more], ignore_index=True)
+
+
+def monte_carlo_records(normalization):
+    """tearflow DPC and limpa on every replicate of the main scenario with R results (40): the
+    FDP comparison of the subgroups and the interaction measured past the first 10's noise."""
+    return sim.precursor_evidence(
+        "switched", MONTE_CARLO_REPLICATES, normalization, limpa=switched_limpa_all_replicates(), methods=("dpc",)
+    )
+
+
 def variant_normalization(key, normalization):
     if key is None:
         return None
@@ -153,9 +172,18 @@ def effect_size_table(replicates, normalization, contrast="NSDE"):
     return "\n".join(lines)
 
 
-def targets_table(summaries, spikes, uniform):
-    """Issue 18's targets, each with its numbers and whether it is met."""
+def paired_fdp_difference(records, contrast):
+    """tearflow DPC − limpa FDP, paired by replicate: (mean, standard error of the mean)."""
+    pick = records[records["contrast"] == contrast].pivot_table(index="replicate", columns="method", values="fdp")
+    delta = pick["dpc"] - pick["limpa"]
+    return float(delta.mean()), float(delta.std(ddof=1) / np.sqrt(len(delta)))
+
+
+def targets_table(summaries, spikes, uniform, monte_carlo):
+    """Issue 18's targets, each with its numbers and whether it is met (``monte_carlo``: DPC and
+    limpa records on the 40 replicates of the main scenario)."""
     sw, off = summaries["switched"], summaries["offsets"]
+    many = sim.evidence_summary(monte_carlo).set_index(["method", "contrast"])
     rows = []
 
     def add(target, numbers, met):
@@ -181,6 +209,16 @@ def targets_table(summaries, spikes, uniform):
             f"simulation: FDP ≤ max(5 %, limpa's), {contrast}",
             f"{ours:.3f} vs {max(0.05, theirs):.3f}",
             ours <= max(0.05, theirs),
+        )
+    for contrast in ("SSDE", "interaction"):
+        ours, theirs = fdp(many, "dpc", contrast), fdp(many, "limpa", contrast)
+        add(f"simulation, 40 replicates: FDP no higher than limpa's, {contrast}", f"{ours:.4f} vs {theirs:.4f}",
+            ours <= theirs)  # fmt: skip
+        delta, se = paired_fdp_difference(monte_carlo, contrast)
+        add(
+            f"simulation, 40 replicates: FDP not above limpa's beyond Monte-Carlo error (paired Δ < 2 SE), {contrast}",
+            f"Δ {delta:+.4f} ± {se:.4f} ({delta / se:+.1f} SE)",
+            delta < 2 * se,
         )
     for method in ("min_pairs", "left_censored", "left_censored_all"):
         ratios = [tp(sw, "dpc", c) / tp(sw, method, c) for c in CONTRASTS]
@@ -387,6 +425,13 @@ def main(argv=None):
             records[records["method"].isin(["dpc", "limpa"])]
         )
         print(f"[{time.time() - started:.0f} s] {scenario}", flush=True)
+    monte_carlo = monte_carlo_records(normalization)
+    summary = sim.evidence_summary(monte_carlo).set_index(["method", "contrast"])
+    sections["switched, 40 replicates: true positives / FDP"] = simulation_table(summary, ["dpc", "limpa"])
+    sections["switched, 40 replicates: tearflow DPC − limpa, paired by replicate"] = paired_difference_table(
+        monte_carlo
+    )
+    print(f"[{time.time() - started:.0f} s] switched, 40 replicates", flush=True)
     protein = sim.evidence_summary(protein_table_records("switched", replicates, normalization)).set_index(
         ["method", "contrast"]
     )
@@ -399,7 +444,7 @@ def main(argv=None):
     print(f"[{time.time() - started:.0f} s] null", flush=True)
     spikes = spike_in_rows(normalization)
     sections["spike-ins, paired by replicate (BH 0.05)"] = spike_in_table(spikes)
-    sections = {"targets": targets_table(summaries, spikes, null_uniform(pooled)), **sections}
+    sections = {"targets": targets_table(summaries, spikes, null_uniform(pooled), monte_carlo), **sections}
     print(f"[{time.time() - started:.0f} s] spike-ins", flush=True)
     text = "\n\n".join(f"### {title}\n\n{table}" for title, table in sections.items())
     print(text)
@@ -410,7 +455,8 @@ def main(argv=None):
 def render(tables, replicates):
     return f"""# DPC quantification: evidence (issue 18)
 
-Made by `benchmarks/dpc_evidence.py` ({replicates} seeded replicates per scenario, ~3 min); the targets
+Made by `benchmarks/dpc_evidence.py` ({replicates} seeded replicates per scenario and 40 of the main one
+for the FDP comparison with limpa, ~5 min); the targets
 are asserted by `tests/test_dpc_evidence.py`. R limpa's numbers come from
 `tests/fixtures/limpa_evidence/` (R 4.2.2, limpa 1.3.11, limma 3.63.2, run once by `make_fixtures.R`
 on the identical inputs, which `write_inputs.py` there regenerates without R).
@@ -458,9 +504,11 @@ and the protein-level HYE table (PG.MaxLFQ of `report_long_diann1.9.tsv`; DPC by
   reproduces limpa's p-values (max |Δlog10 p| < 0.002 on a replicate) and its calls (±0.1 per
   replicate: limpa also tests proteins never observed in a subgroup); with the default
   `trimmed` normalization it finds as many true changes (×1.00–1.02) at the same FDP in NSDE and
-  `all`. In SSDE and the interaction its FDP is 0.002 and 0.008 higher than limpa's (0.2 and 0.3
-  false calls per replicate, 0.5 and 1.8 paired SE): the cost of estimating sample offsets from
-  noisy 5-patient data where none exist; both stay under 5 %.
+  `all`. In SSDE and the interaction its FDP on the first 10 replicates is 0.002 and 0.008 higher
+  than limpa's (0.2 and 0.3 false calls per replicate, 0.5 and 1.8 paired SE); R limpa was then run
+  on 30 more replicates: there the differences are −0.0004 ± 0.0015 and +0.0005 ± 0.0020, and over
+  all 40 +0.0003 ± 0.0014 and +0.0025 ± 0.0019 (0.2 and 1.3 SE). The same FDP within Monte-Carlo
+  error, both under 5 %.
 - **Where samples need normalization, tearflow beats limpa**: with loading offsets (sd 0.3) limpa's
   unchanged proteins drift (RMS bias 0.06–0.17) and tearflow finds 8–27 % more true changes, keeping
   the bias at 0.017–0.035 RMS. On the MaxQuant UPS1 peptides (raw intensities) tearflow's yeast
@@ -476,9 +524,12 @@ and the protein-level HYE table (PG.MaxLFQ of `report_long_diann1.9.tsv`; DPC by
 
 ## Not met
 
-- *SSDE and interaction FDP "no higher than limpa's"* (strictly): 0.042 vs 0.040 and 0.036 vs 0.028;
-  within Monte-Carlo error, both under 5 %, and tearflow finds more true changes there. Met as FDP ≤
-  max(5 %, limpa's).
+- *SSDE and interaction FDP "no higher than limpa's"*, read strictly as a mean: 0.042 vs 0.040 and
+  0.036 vs 0.028 on the first 10 replicates, 0.0359 vs 0.0357 and 0.0417 vs 0.0391 on 40 — above by
+  0.2 and 1.3 standard errors of the paired difference, so not distinguishable from equal; no finite
+  simulation can show "no higher" between two methods this close. Met as FDP ≤ max(5 %, limpa's) and
+  as "not above limpa's beyond Monte-Carlo error" (paired difference < 2 SE over 40 replicates), with
+  as many true changes (×1.00).
 - *Protein-level HYE table*: 6 true changes vs limpa's 7, FDP 7/13 = 0.538 vs 8/15 = 0.533. One yeast
   protein (P19097) sits at the threshold (fdr 0.058 vs limpa's 0.042) after the trimmed normalization
   of a table DIA-NN already normalised (limpa's human median +0.023 is inside ±0.03); without

@@ -293,6 +293,18 @@ CONFIG_CASES = [
         ["config key 'proteomics[0].path'", "file not found: 'data/no_such_table.tsv'"],
     ),
     (
+        "absolute_path_missing",
+        None,
+        one_table("/nonexistent/tearflow-test/pg_matrix.tsv"),
+        ["config key 'proteomics[0].path'", "file not found: '/nonexistent/tearflow-test/pg_matrix.tsv'"],
+    ),
+    (
+        "abundance_table_is_a_directory",
+        None,
+        one_table("resources/example"),
+        ["config key 'proteomics[0].path'", "'resources/example' is a directory; expected a file"],
+    ),
+    (
         "missing_elisa_table",
         None,
         {"elisa": "data/no_such_elisa.tsv"},
@@ -603,6 +615,11 @@ ABUNDANCE_CASES = [
     # (id, make table + config overrides, message fragments)
     ("empty_file", _table_empty_file, ["data/empty.tsv", "the file is empty", "expected a protein table"]),
     (
+        "binary_file",
+        _file("data/run01.raw", "\x00\x01Thermo raw\x00" * 20, one_table("data/run01.raw")),
+        ["data/run01.raw", "not a text table", "binary data (a NUL byte at byte 1)"],
+    ),
+    (
         "wrong_delimiter",
         _table("pipes.tsv", delimiter="|"),
         ["data/pipes.tsv", "line 1 has a single column", "expected a tab-separated table"],
@@ -713,6 +730,20 @@ def test_sheet_sample_named_in_no_table_is_refused_before_any_step(tmp_path):
         "closest names in the tables: 'SSDE05_week2' ~ 'SSDE5_wk2'",
     ]
     assert_parse_error(workdir, completed, fragments)
+
+
+def test_wrong_file_as_the_table_is_named_by_its_layout_before_any_step(tmp_path):
+    """A text table no reader recognizes that names none of the sheet's samples (another file picked
+    by mistake): the message is the unknown layout, which is the real problem, not "35 samples named
+    in no table"."""
+    workdir = copy_example(tmp_path)
+    overrides = _file("data/notes.tsv", "date\tcomment\n2026-01-05\tplates thawed\n", one_table("data/notes.tsv"))(
+        workdir
+    )
+    completed = dry_run(workdir, overrides)
+    fragments = ["config key 'proteomics[0]'", "data/notes.tsv: unknown table layout", "proteomics[].format"]
+    assert_parse_error(workdir, completed, fragments)
+    assert "named in no proteomics table" not in console(completed)
 
 
 def _all_missing_protein(rows):

@@ -173,19 +173,20 @@ def match_samples(sheet, runs_by_batch, aliases_by_batch=None, tables_by_batch=N
     return matches
 
 
-def check_sheet_samples_in_tables(sheet, sheet_path, tables):
+def check_sheet_samples_in_tables(sheet, sheet_path, tables, options):
     """Before any rule: every sheet sample is named somewhere in a table (``tables``:
-    ``[(config key, path)]``), as a run or column name, a file stem, or part of a column name
-    (``LFQ intensity S1``). A sample named nowhere is a :class:`TearflowError` naming the sheet, its
-    lines and the tables; the exact matching and its finer errors stay with the import, as does
-    any table whose layout is not recognized or whose header names a column twice (the import's
-    message names that problem, which is the real one)."""
+    ``[(config key, path, format)]``; ``options``: the ``import`` config section), as a run or column
+    name, a file stem, or part of a column name (``LFQ intensity S1``). A sample named nowhere is a
+    :class:`TearflowError` naming the sheet, its lines and the tables — unless a table of format
+    ``auto`` has a layout no reader recognizes: that is the real problem, and its message is the one
+    raised. The exact matching and its finer errors stay with the import, as does a table whose
+    header names a column twice (the import's message names that problem)."""
     import difflib
 
     from tearflow.readers import sample_names_in
 
     names = []
-    for _key, path in tables:
+    for _key, path, _fmt in tables:
         try:
             table_names = sample_names_in(path)
         except TearflowError:  # unreadable, unknown layout, ...: the import's own message says what
@@ -200,6 +201,7 @@ def check_sheet_samples_in_tables(sheet, sheet_path, tables):
         if sample not in text and file_stem(sample) not in text
     ]
     if missing:
+        _check_layouts_recognized(tables, options)
         lines = ", ".join(str(line) for line, _ in missing[:10])
         # Suggest only the names no sheet sample is part of (the runs left over).
         samples = [sample for sample in sheet[SAMPLE] if sample]
@@ -213,9 +215,26 @@ def check_sheet_samples_in_tables(sheet, sheet_path, tables):
             f"sample sheet {sheet_path}: {len(missing)} sample(s) named in no proteomics table: "
             f"{', '.join(_shorten([sample for _, sample in missing]))} (line(s) {lines}); expected each "
             "sample as a run or column name (or its file stem) of one of "
-            + ", ".join(f"{key} {path}" for key, path in tables)
+            + ", ".join(f"{key} {path}" for key, path, _fmt in tables)
             + (f"; closest names in the tables: {', '.join(closest)}" if closest else "")
         )
+
+
+def _check_layouts_recognized(tables, options):
+    """A :class:`TearflowError` (config key, file, what its header starts with) for the first table
+    of format ``auto`` that neither the protein-level nor the precursor-level detection recognizes."""
+    from tearflow.readers import detect_format, detect_precursor_format
+
+    for key, path, fmt in tables:
+        if fmt != "auto":
+            continue
+        try:
+            detect_format(path, options)
+        except TearflowError as error:
+            try:
+                detect_precursor_format(path, options)
+            except TearflowError:
+                raise TearflowError(f"config key '{key}': {error}") from None
 
 
 def _shorten(names, limit=25):

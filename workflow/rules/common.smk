@@ -69,8 +69,12 @@ def resolve_input(path):
     if path is None:
         return None
     given = Path(str(path)).expanduser()
-    if given.is_absolute() or given.exists():
+    if given.is_dir():
+        raise TearflowError(f"'{path}' is a directory; expected a file")
+    if given.exists():
         return str(given)
+    if given.is_absolute():
+        raise TearflowError(f"file not found: '{path}'; check the path in your config")
     shipped = shipped_file(str(path))
     if shipped is not None:
         return shipped
@@ -193,9 +197,10 @@ try:
             SAMPLES,
             SAMPLE_SHEET,
             [
-                (f"proteomics[{i}]", resolve_input(table["path"]))
+                (f"proteomics[{i}]", resolve_input(table["path"]), table["format"])
                 for i, table in enumerate(config["proteomics"])
             ],
+            config["import"],
         )
 except TearflowError as error:
     sys.exit(f"tearflow: {error}")

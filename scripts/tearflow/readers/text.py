@@ -136,6 +136,8 @@ def check_readable(path, parquet_ok=False):
             raise TearflowError(f"{path}: not a text table: the file {advice}")
     if start.startswith(PARQUET_MAGIC) and not parquet_ok:
         raise TearflowError(f"{path}: not a text table: the file {PARQUET_ADVICE}")
+    if not start.startswith((GZIP_MAGIC, PARQUET_MAGIC)):
+        _check_not_binary(path, _start_bytes(path, 65536))
     if start.startswith(GZIP_MAGIC):
         try:
             with gzip.open(path, "rb") as stream:
@@ -150,6 +152,18 @@ def check_readable(path, parquet_ok=False):
         for magic, advice in _NOT_TEXT + ((PARQUET_MAGIC, PARQUET_ADVICE),):
             if inner.startswith(magic):
                 raise TearflowError(f"{path}: not a text table: the gzip-compressed file {advice}")
+        _check_not_binary(path, inner)
+
+
+def _check_not_binary(path, start):
+    """A text table has no NUL byte (UTF-16, which has them, starts with its byte-order mark); a
+    file that does is an instrument file, an archive or a copy gone wrong, not a table."""
+    nul = start.find(b"\x00")
+    if nul >= 0 and not start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise TearflowError(
+            f"{path}: not a text table: the file holds binary data (a NUL byte at byte {nul + 1}); "
+            "expected a tab- or comma-separated text table"
+        )
 
 
 def first_lines(path, count=5):

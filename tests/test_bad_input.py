@@ -278,7 +278,7 @@ CONFIG_CASES = [
         "unknown_table_format",
         None,
         {"proteomics": [{"path": EXAMPLE_TABLE, "format": "diann"}]},
-        ["key 'proteomics.0.format'", "'diann' is not one of"],
+        ["key 'proteomics[0].format'", "'diann' is not one of"],
     ),
     (
         "missing_sample_sheet",

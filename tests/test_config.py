@@ -69,6 +69,15 @@ def test_wrong_value_names_the_key(config_schema, shipped_config):
         check_config(config, config_schema)
 
 
+def test_list_items_are_named_with_their_index_and_say_what_is_expected(config_schema, shipped_config):
+    config = {**shipped_config, "proteomics": ["data/report.parquet"]}
+    with pytest.raises(TearflowError, match=r"key 'proteomics\[0\]': .* Expected: one table as a mapping: path"):
+        check_config(config, config_schema)
+    config = {**shipped_config, "proteomics": [{"path": "a.tsv"}, {"path": "b.tsv", "format": "diann"}]}
+    with pytest.raises(TearflowError, match=r"key 'proteomics\[1\]\.format': 'diann' is not one of"):
+        check_config(config, config_schema)
+
+
 def test_valid_sheet_gives_no_notes():
     assert check_sample_sheet(trial_sheet(), "s.tsv", TIMEPOINTS, 3) == []
 

@@ -128,7 +128,9 @@ def check_config(config, schema, config_name="config"):
     errors = sorted(validator.iter_errors(config), key=lambda error: list(error.absolute_path))
     if errors:
         error = errors[0]
-        key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+        # proteomics[0].format: list items as the README and the other messages name them
+        key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)
+        key = key.lstrip(".") or "(top level)"
         described = error.schema.get("description", "")
         expected = f" Expected: {described}" if described else ""
         raise TearflowError(

@@ -349,3 +349,24 @@ def test_quantification_plan_follows_the_method_and_the_tables():
         plan([matrix, ions], "auto")
     with pytest.raises(TearflowError, match=r"different levels \(proteomics\[0\]: precursor level; proteomics\[1\]"):
         plan([report, matrix], "dpc")
+
+
+def test_sheet_check_suggests_the_run_that_differs_only_in_case(tmp_path):
+    """A sheet typed in lower case: the closest run named is the same name in upper case, not a
+    run of the other subgroup that is one letter off in the same case."""
+    from tearflow.abundance_import import check_sheet_samples_in_tables
+    from tearflow.samples import read_sample_sheet
+
+    runs = ["NSDE01_baseline", "NSDE01_week2", "SSDE01_baseline", "SSDE01_week2"]
+    table = tmp_path / "pg.tsv"
+    table.write_text("\t".join(["Protein.Group", "Genes", *runs]) + "\nP1\tG1\t1\t2\t3\t4\n", encoding="utf-8")
+    sheet_path = tmp_path / "samples.tsv"
+    rows = [f"{run.lower()}\t{run[:6]}\t{run[:4]}\t{run[7:]}" for run in runs]
+    sheet_path.write_text("\n".join(["sample\tpatient\tsubgroup\ttimepoint", *rows]) + "\n", encoding="utf-8")
+    sheet = read_sample_sheet(sheet_path)
+    with pytest.raises(TearflowError) as raised:
+        check_sheet_samples_in_tables(sheet, sheet_path, [("proteomics[0]", str(table), "auto")], {})
+    message = str(raised.value)
+    assert "4 sample(s) named in no proteomics table: nsde01_baseline, nsde01_week2, ssde01_baseline" in message
+    # case-sensitively SSDE01_baseline ties with NSDE01_baseline (and wins the tie)
+    assert "'nsde01_baseline' ~ 'NSDE01_baseline', 'nsde01_week2' ~ 'NSDE01_week2'" in message

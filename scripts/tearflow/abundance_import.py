@@ -206,10 +206,14 @@ def check_sheet_samples_in_tables(sheet, sheet_path, tables, options):
         # Suggest only the names no sheet sample is part of (the runs left over).
         samples = [sample for sample in sheet[SAMPLE] if sample]
         unclaimed = {name for name in names if not any(sample in name for sample in samples)}
+        # compared without case: NSDE01_week2 is the nearest run for nsde01_week2, not SSDE01_week2
+        by_folded = {}
+        for name in sorted(unclaimed):
+            by_folded.setdefault(name.casefold(), name)
         closest = [
-            f"{sample!r} ~ {found[0]!r}"
+            f"{sample!r} ~ {by_folded[found[0]]!r}"
             for _, sample in missing[:5]
-            if (found := difflib.get_close_matches(sample, unclaimed, n=1, cutoff=0.6))
+            if (found := difflib.get_close_matches(sample.casefold(), list(by_folded), n=1, cutoff=0.6))
         ]
         raise TearflowError(
             f"sample sheet {sheet_path}: {len(missing)} sample(s) named in no proteomics table: "

@@ -886,6 +886,25 @@ def test_elisa_patient_not_in_the_sheet_is_left_out_with_a_note(tmp_path):
     assert "NSDE99" not in patients and "NSDE01" in patients
 
 
+def test_clinical_patient_not_in_the_sheet_is_noted_before_any_step_and_left_out(tmp_path):
+    """As for ELISA: a clinical patient the sheet does not have (and no subgroup column to place
+    them) is one note on the console before any rule, and the step leaves them out."""
+    workdir = copy_example(tmp_path)
+    rows = read_rows(workdir / "resources" / "example" / "clinical.tsv")
+    rows[1][rows[0].index("patient")] = "NSDE99"
+    write_rows(workdir / "data" / "clinical.tsv", rows)
+    values = "results/clinical/values.tsv"
+    completed = run_snakemake(
+        workdir, values, "--cores", "1", "--configfile", write_configfile(workdir, {"clinical": "data/clinical.tsv"}),
+        check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, console(completed)[-3000:]
+    notes = lines_with(console(completed), ["data/clinical.tsv", "not in the sample sheet", "left out: NSDE99"])
+    assert len([line for line in notes if line.startswith("tearflow note: ")]) == 1, notes
+    patients = {row[0] for row in read_rows(workdir / values)[1:]}
+    assert "NSDE99" not in patients and "NSDE01" in patients
+
+
 def test_elisa_visit_labels_map_with_a_config_key(tmp_path):
     workdir = copy_example(tmp_path)
     rows = read_rows(workdir / EXAMPLE_ELISA)

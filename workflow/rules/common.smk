@@ -44,7 +44,7 @@ from tearflow.abundance_import import (
     check_sheet_samples_in_tables,
     quantification_plan,
 )
-from tearflow.clinical import load_clinical, read_endpoint_definitions
+from tearflow.clinical import clinical_values, load_clinical, read_endpoint_definitions
 from tearflow.config import (
     check_sample_sheet,
     check_sheet_references,
@@ -404,16 +404,17 @@ def _clinical_endpoint_table():
 
 
 def _check_clinical_table():
-    """Validate the clinical table before any rule runs (columns, spellings, numbers, visits)."""
+    """Validate the clinical table before any rule runs (columns, spellings, numbers, visits);
+    patients the sheet does not have are noted (and left out by the step), as for ELISA.
+    """
+    path = resolve_input(config["clinical"])
+    settings = config["clinical_analysis"]
+    baseline = config["timepoints"]["baseline"]
     try:
         definitions = read_endpoint_definitions(_clinical_endpoint_table())
-        load_clinical(
-            resolve_input(config["clinical"]),
-            definitions,
-            CLINICAL_SCHEMA,
-            config["clinical_analysis"],
-            config["timepoints"]["baseline"],
-        )
+        long = load_clinical(path, definitions, CLINICAL_SCHEMA, settings, baseline)
+        with notes_to_console():
+            clinical_values(long, definitions, SAMPLES, settings, baseline, path)
     except TearflowError as error:
         sys.exit(f"tearflow: {error}")
 

@@ -189,6 +189,13 @@ def one_table(path, fmt="auto"):
 # Config and sample sheet: refused while the workflow is parsed, before any step runs
 
 
+def _copy_table(workdir, relative):
+    """The example table copied to data/<relative> (a second batch's file of the same name)."""
+    target = Path(workdir) / "data" / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(workdir) / EXAMPLE_TABLE, target)
+
+
 def _drop_sample(name):
     def change(workdir):
         rows = sheet_rows(workdir)
@@ -303,6 +310,18 @@ CONFIG_CASES = [
         None,
         one_table("resources/example"),
         ["config key 'proteomics[0].path'", "'resources/example' is a directory; expected a file"],
+    ),
+    (
+        "same_table_listed_twice",
+        None,
+        {"proteomics": [{"path": EXAMPLE_TABLE}, {"path": EXAMPLE_TABLE, "batch": "b2"}]},
+        [f"config proteomics[1]: {EXAMPLE_TABLE} is the same file as proteomics[0]", "expected each table once"],
+    ),
+    (
+        "two_tables_with_one_batch_name",
+        lambda workdir: _copy_table(workdir, "batch2/report.pg_matrix.tsv"),
+        {"proteomics": [{"path": EXAMPLE_TABLE}, {"path": "data/batch2/report.pg_matrix.tsv"}]},
+        ["config proteomics: batch name(s) report.pg_matrix used by more than one table", "own 'batch'"],
     ),
     (
         "missing_elisa_table",
@@ -682,11 +701,6 @@ ABUNDANCE_CASES = [
             "lacks column(s) 'Protein IDs'",
             "format is 'maxquant', but the file looks like a diann_matrix",
         ],
-    ),
-    (
-        "same_table_listed_twice",
-        lambda workdir: {"proteomics": [{"path": EXAMPLE_TABLE}, {"path": EXAMPLE_TABLE}]},
-        ["config proteomics: batch name(s) report.pg_matrix used by more than one table", "own 'batch'"],
     ),
     (
         "gene_map_without_expected_columns",

@@ -66,6 +66,15 @@ def table_entries(proteomics):
         # on where tearflow is installed (`path` is resolved by common.smk for reading).
         name = str(entry.get("name") or path)
         entries.append({"path": path, "name": name, "format": entry["format"], "batch": str(batch)})
+    first_key = {}
+    for position, entry in enumerate(entries):
+        real = os.path.realpath(entry["path"])
+        if real in first_key:
+            raise TearflowError(
+                f"config proteomics[{position}]: {entry['name']} is the same file as proteomics[{first_key[real]}]; "
+                "expected each table once (its runs would be counted twice)"
+            )
+        first_key[real] = position
     batches = [e["batch"] for e in entries]
     repeated = sorted({b for b in batches if batches.count(b) > 1})
     if repeated:

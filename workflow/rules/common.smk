@@ -43,6 +43,7 @@ from tearflow.abundance_import import (
     PRECURSOR_LEVEL,
     check_sheet_samples_in_tables,
     quantification_plan,
+    table_entries,
 )
 from tearflow.clinical import clinical_values, load_clinical, read_endpoint_definitions
 from tearflow.config import (
@@ -237,6 +238,13 @@ def import_table_entries():
         }
         for table in config["proteomics"]
     ]
+
+
+try:
+    # the tables' batch names and that no file is listed twice, before any rule
+    table_entries(import_table_entries())
+except TearflowError as error:
+    sys.exit(f"tearflow: {error}")
 
 
 def import_optional_inputs(wildcards):

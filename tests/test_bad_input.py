@@ -319,8 +319,8 @@ CONFIG_CASES = [
     ),
     (
         "two_tables_with_one_batch_name",
-        lambda workdir: _copy_table(workdir, "batch2/report.pg_matrix.tsv"),
-        {"proteomics": [{"path": EXAMPLE_TABLE}, {"path": "data/batch2/report.pg_matrix.tsv"}]},
+        lambda workdir: [_copy_table(workdir, f"{run}/x/report.pg_matrix.tsv") for run in ("a", "b")],
+        {"proteomics": [{"path": f"data/{run}/x/report.pg_matrix.tsv"} for run in ("a", "b")]},
         ["config proteomics: batch name(s) report.pg_matrix used by more than one table", "own 'batch'"],
     ),
     (
@@ -883,6 +883,35 @@ def test_bad_elisa_table_is_refused_before_any_step(tmp_path, make, fragments):
     workdir = copy_example(tmp_path)
     completed = dry_run(workdir, make(workdir))
     assert_parse_error(workdir, completed, fragments)
+
+
+def test_two_batches_report_files_of_one_name_are_named_by_their_folders(tmp_path):
+    """Each batch's search-engine output keeps its file name (DIA-NN writes report.parquet), in a
+    folder of its own: the batches are named by the folders, with a note, and both are read."""
+    workdir = copy_example(tmp_path)
+    sheet = sheet_rows(workdir)
+    # SSDE patients measured in a second batch: the sheet says so, and each table holds its runs
+    batch_column = sheet[0].index("batch")
+    for row in sheet[1:]:
+        row[batch_column] = "batch2" if row[0].startswith("SSDE") else "batch1"
+    write_rows(workdir / SHEET, sheet)
+    rows = read_rows(workdir / EXAMPLE_TABLE)
+    for batch, runs_of_other in (("batch1", "SSDE"), ("batch2", "NSDE")):
+        at = [i for i, column in enumerate(rows[0]) if runs_of_other not in column]
+        write_rows(workdir / "data" / batch / "report.pg_matrix.tsv", [[row[i] for i in at] for row in rows])
+    overrides = {"proteomics": [{"path": f"data/{batch}/report.pg_matrix.tsv"} for batch in ("batch1", "batch2")]}
+    completed = run_snakemake(
+        workdir, RAW, "--cores", "1", "--configfile", write_configfile(workdir, overrides), check=False
+    )
+    assert completed.returncode == 0, console(completed)[-3000:]
+    notes = lines_with(
+        console(completed),
+        ["tables with the same file name are named by their folders", "data/batch1/report.pg_matrix.tsv → batch1"],
+    )
+    assert len([line for line in notes if line.startswith("tearflow note: ")]) == 1, notes
+    summary = read_rows(workdir / "results" / "qc" / "import_summary.tsv")
+    batches = [row[summary[0].index("batch")] for row in summary[1:]]
+    assert batches == ["batch1", "batch2"]
 
 
 def test_elisa_patient_not_in_the_sheet_is_left_out_with_a_note(tmp_path):

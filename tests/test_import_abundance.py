@@ -285,10 +285,31 @@ def test_duplicate_batch_names_are_an_error():
     with pytest.raises(TearflowError, match="batch name"):
         table_entries(
             [
-                {"path": "a/report.tsv", "format": "auto", "batch": None},
-                {"path": "b/report.tsv", "format": "auto", "batch": None},
+                {"path": "a/report.tsv", "format": "auto", "batch": "one"},
+                {"path": "b/report.tsv", "format": "auto", "batch": "one"},
             ]
         )
+    # the same file name in two folders of one name: the folders cannot tell them apart either
+    with pytest.raises(TearflowError, match="batch name.*report used by more than one table"):
+        table_entries(
+            [
+                {"path": "a/x/report.tsv", "format": "auto", "batch": None},
+                {"path": "b/x/report.tsv", "format": "auto", "batch": None},
+            ]
+        )
+
+
+def test_tables_sharing_a_file_name_are_named_by_their_folders(caplog):
+    entries = table_entries(
+        [
+            {"path": "run1/report.parquet", "format": "auto", "batch": None},
+            {"path": "run2/report.parquet", "format": "auto", "batch": None},
+            {"path": "extra/pg_matrix.tsv", "format": "auto", "batch": None},
+            {"path": "run3/report.parquet", "format": "auto", "batch": "late"},
+        ]
+    )
+    assert [entry["batch"] for entry in entries] == ["run1", "run2", "pg_matrix", "late"]
+    assert "run1/report.parquet → run1, run2/report.parquet → run2" in caplog.text
 
 
 # ------------------------------------------------------------------------------ main (thin adapter)

@@ -54,18 +54,20 @@ RUNS_COLUMNS = [SAMPLE, BATCH, TABLE, RUN]
 def table_entries(proteomics):
     """Config ``proteomics`` entries (as validated: every key present) with a unique ``batch`` name.
 
-    An entry without a batch (null) is named by its file name without the last extension.
+    An entry without a batch (null) is named by its file name without the last extension; where
+    that name is shared (each batch's DIA-NN ``report.parquet`` in a folder of its own), by the
+    folder's name instead, with a note.
     """
     entries = []
     for position, entry in enumerate(proteomics):
         if not entry or "path" not in entry:
             raise TearflowError(f"config proteomics[{position}]: missing 'path'; expected {{path, format, batch}}")
         path = str(entry["path"])
-        batch = entry.get("batch") or os.path.splitext(os.path.basename(path))[0]
         # `name` is the path as the config wrote it: the tables record it, so results do not depend
         # on where tearflow is installed (`path` is resolved by common.smk for reading).
         name = str(entry.get("name") or path)
-        entries.append({"path": path, "name": name, "format": entry["format"], "batch": str(batch)})
+        entries.append({"path": path, "name": name, "format": entry["format"], "batch": entry.get("batch")})
+    _name_unnamed_batches(entries)
     first_key = {}
     for position, entry in enumerate(entries):
         real = os.path.realpath(entry["path"])
@@ -83,6 +85,27 @@ def table_entries(proteomics):
             "give each table its own 'batch'"
         )
     return entries
+
+
+def _name_unnamed_batches(entries):
+    """Give each entry without a ``batch`` its file stem, or its folder's name where the stem is
+    shared by another unnamed entry."""
+    unnamed = [entry for entry in entries if not entry["batch"]]
+    stems = [os.path.splitext(os.path.basename(entry["name"]))[0] for entry in unnamed]
+    folders = [os.path.basename(os.path.dirname(os.path.abspath(entry["name"]))) for entry in unnamed]
+    by_folder = []
+    for entry, stem, folder in zip(unnamed, stems, folders):
+        shared = stems.count(stem) > 1 and folder and folders.count(folder) == 1
+        entry["batch"] = folder if shared else stem
+        if shared:
+            by_folder.append(f"{entry['name']} → {folder}")
+    for entry in entries:
+        entry["batch"] = str(entry["batch"])
+    if by_folder:
+        log.warning(
+            "tables with the same file name are named by their folders: %s (set proteomics[].batch to choose)",
+            ", ".join(by_folder),
+        )
 
 
 def _run_matches(sample, runs, aliases):

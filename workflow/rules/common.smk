@@ -242,7 +242,9 @@ def import_table_entries():
 
 try:
     # the tables' batch names and that no file is listed twice, before any rule
-    table_entries(import_table_entries())
+    if CHECK_INPUT_CONTENT:
+        with notes_to_console():
+            table_entries(import_table_entries())
 except TearflowError as error:
     sys.exit(f"tearflow: {error}")
 

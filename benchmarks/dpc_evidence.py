@@ -91,11 +91,7 @@ def simulation_records(scenario, replicates, normalization):
             tables = sim.dpc_statistics(
                 data.log2, ids, data.sheet, variant_normalization(norm_key, normalization), **options
             )[0]
-            found = sim.trial_discoveries(data, tables)
-            found.insert(0, "method", name)
-            found.insert(0, "replicate", replicate)
-            found.insert(0, "scenario", scenario)
-            records.append(found)
+            records.append(sim.trial_discoveries(data, tables, scenario=scenario, replicate=replicate, method=name))
     return pd.concat(records, ignore_index=True)
 
 
@@ -122,11 +118,9 @@ def protein_table_records(scenario, replicates, normalization):
             ),
         }
         for method, contrast_tables in tables.items():
-            found = sim.trial_discoveries(data, contrast_tables)
-            found.insert(0, "method", method)
-            found.insert(0, "replicate", replicate)
-            found.insert(0, "scenario", scenario)
-            records.append(found)
+            records.append(
+                sim.trial_discoveries(data, contrast_tables, scenario=scenario, replicate=replicate, method=method)
+            )
     return pd.concat(records, ignore_index=True)
 
 

@@ -270,13 +270,18 @@ def _children_usage():
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux: ru_maxrss in KiB
 
 
-def limma_available():
-    """True when ``Rscript`` is on PATH and loads limma."""
+def _r_loads(*packages):
+    """True when ``Rscript`` is on PATH and loads every one of ``packages``."""
     rscript = shutil.which("Rscript")
     if rscript is None:
         return False
-    check = subprocess.run([rscript, "-e", "library(limma)"], capture_output=True, check=False)
-    return check.returncode == 0
+    code = "; ".join(f"library({package})" for package in packages)
+    return subprocess.run([rscript, "-e", code], capture_output=True, check=False).returncode == 0
+
+
+def limma_available():
+    """True when ``Rscript`` is on PATH and loads limma."""
+    return _r_loads("limma")
 
 
 #: what Snakemake sets for a job's process (snakemake/shell.py; every tearflow rule has 1 thread)
@@ -341,11 +346,7 @@ def run_head_to_head(workdir, config, repeats=5, min_pairs=3):
 
 def limpa_available():
     """True when ``Rscript`` is on PATH and loads limpa and data.table (e.g. ``R_LIBS=/opt/r-limpa``)."""
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        return False
-    check = subprocess.run([rscript, "-e", "library(limpa); library(data.table)"], capture_output=True, check=False)
-    return check.returncode == 0
+    return _r_loads("limpa", "data.table")
 
 
 def run_settings(workdir, config):

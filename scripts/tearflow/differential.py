@@ -115,6 +115,24 @@ class Quantified:
 EBAYES_LEGACY = {"auto": None, True: True, False: False}
 
 
+def _contrast_tables(results, testable, n_fit, counts, rule):
+    """{contrast: columns} from each contrast's moderated statistics: NaN for every protein it could
+    not test (never p = 0), BH FDR over the tested ones, ``n_pairs`` and the ``counts`` columns
+    ({column: per-contrast arrays}); logs how many were tested under ``rule``."""
+    tables = {}
+    for name, columns in results.items():
+        untested = ~testable[name]
+        for values in columns.values():
+            values[untested] = np.nan
+        columns[FDR] = bh_adjust(columns[PVALUE])
+        columns[N_PAIRS] = n_fit[name]
+        for column, per_contrast in counts.items():
+            columns[column] = per_contrast[name]
+        tables[name] = columns
+        log.info("contrast %s: %d of %d proteins tested (%s)", name, int((~untested).sum()), len(untested), rule)
+    return tables
+
+
 def usable_pairs(pairs, sample_columns, source="abundance table"):
     """Pairs whose two samples are both columns of the abundance table; the others are logged."""
     present = set(sample_columns)
@@ -343,23 +361,9 @@ def differential_statistics(
         )
     )
 
-    tables = {}
-    for name, columns in results.items():
-        untested = ~testable[name]
-        for values in columns.values():
-            values[untested] = np.nan
-        columns[FDR] = bh_adjust(columns[PVALUE])
-        columns[N_PAIRS] = n_fit[name]
-        columns[N_PAIRS_MEASURED] = n_measured[name]
-        tables[name] = columns
-        log.info(
-            "contrast %s: %d of %d proteins tested (>= %d measured pairs)",
-            name,
-            int((~untested).sum()),
-            n_proteins,
-            min_pairs,
-        )
-    return tables
+    return _contrast_tables(
+        results, testable, n_fit, {N_PAIRS_MEASURED: n_measured}, f">= {min_pairs} measured pairs"
+    )
 
 
 def _subgroup_design(patient_subgroups, subgroups, covariates):
@@ -455,22 +459,13 @@ def quantified_differential_statistics(
     n_fit[CONTRAST_ALL] = np.full(n_proteins, baseline.shape[1])
     n_observed[CONTRAST_ALL] = both.sum(axis=1)
 
-    tables = {}
-    for name, statistics in results.items():
-        untested = ~testable[name]
-        for values in statistics.values():
-            values[untested] = np.nan
-        statistics[FDR] = bh_adjust(statistics[PVALUE])
-        statistics[N_PAIRS] = n_fit[name]
-        statistics[N_PAIRS_OBSERVED] = n_observed[name]
-        tables[name] = statistics
-        log.info(
-            "contrast %s: %d of %d proteins tested (observed at least once in its pairs); precision weights",
-            name,
-            int((~untested).sum()),
-            n_proteins,
-        )
-    return tables
+    return _contrast_tables(
+        results,
+        testable,
+        n_fit,
+        {N_PAIRS_OBSERVED: n_observed},
+        "observed at least once in its pairs; precision weights",
+    )
 
 
 def untestable_contrasts(patient_subgroups, subgroups, min_patients):

@@ -607,12 +607,7 @@ def fit_f_dist_robustly(x, df1, covariate=None, winsor_tail_p=(0.05, 0.1)):
             new_log_tail = _f_logsf(fstat.max(), d1, df2_outlier)
             df2_outlier = np.log(0.5) / new_log_tail * df2_outlier
             shrunk = not_outlier * df2 + outlier * df2_outlier
-        o = np.argsort(log_tail_p, kind="stable")
-        ordered = shrunk[o]
-        running = np.cumsum(ordered) / np.arange(1, n + 1)
-        imin = int(np.argmin(running))
-        ordered[: imin + 1] = running[imin]
-        shrunk[o] = np.maximum.accumulate(ordered)
+        shrunk = _monotone_in_tail_order(shrunk, log_tail_p)
     else:
         shrunk = np.full(n, df2)
     return FDistFit(scale=s20, df2=df2, df2_shrunk=shrunk)
@@ -766,13 +761,21 @@ def fit_f_dist_unequal_df1(x, df1, covariate=None, robust=False, prior_weights=N
         new_log_right_p = _f_log_upper_tail(fstat[i], df1_n[i], df2_outlier)
         df2_outlier = np.log(0.5) / new_log_right_p * df2_outlier
         shrunk = not_outlier * df2 + (1 - not_outlier) * df2_outlier
-    order = np.argsort(right_p, kind="stable")
+    shrunk = _monotone_in_tail_order(shrunk, right_p)
+    return FDistFit(scale=refit.scale, df2=df2, df2_shrunk=shrunk, df2_outlier=float(df2_outlier))
+
+
+def _monotone_in_tail_order(shrunk, tail_p):
+    """limma's last step of a robust prior df: in order of the tail probabilities, the shrunk df
+    averaged up to their running-mean minimum, then made non-decreasing (cummax), as R does."""
+    order = np.argsort(tail_p, kind="stable")
     ordered = shrunk[order]
-    running = np.cumsum(ordered) / np.arange(1, n + 1)
+    running = np.cumsum(ordered) / np.arange(1, len(ordered) + 1)
     imin = int(np.argmin(running))
     ordered[: imin + 1] = running[imin]
-    shrunk[order] = np.maximum.accumulate(ordered)
-    return FDistFit(scale=refit.scale, df2=df2, df2_shrunk=shrunk, df2_outlier=float(df2_outlier))
+    out = np.array(shrunk, dtype=float)
+    out[order] = np.maximum.accumulate(ordered)
+    return out
 
 
 def _f_log_upper_tail(f, df1, df2):

@@ -641,12 +641,13 @@ def discoveries(table, truth, fdr=0.05):
     }
 
 
-def trial_discoveries(data, tables, fdr=0.05):
-    """:func:`discoveries` of every contrast of a :class:`PairedPrecursorData` (``tables``: {contrast: table})."""
+def trial_discoveries(data, tables, fdr=0.05, **labels):
+    """:func:`discoveries` of every contrast of a :class:`PairedPrecursorData` (``tables``: {contrast: table}),
+    one row each; ``labels`` (e.g. ``scenario``, ``replicate``, ``method``) lead every row."""
     records = []
     for contrast, table in tables.items():
         truth = pd.Series(data.true_change(contrast), index=data.truth[PROTEIN])
-        records.append({"contrast": contrast, **discoveries(table, truth, fdr)})
+        records.append({**labels, "contrast": contrast, **discoveries(table, truth, fdr)})
     return pd.DataFrame(records)
 
 
@@ -800,11 +801,9 @@ def precursor_evidence(scenario, replicates, normalization, limpa=None, methods=
         if limpa is not None:
             tables["limpa"] = limpa_tables(limpa[limpa["replicate"] == replicate])
         for method, contrast_tables in tables.items():
-            found = trial_discoveries(data, contrast_tables, fdr)
-            found.insert(0, "method", method)
-            found.insert(0, "replicate", replicate)
-            found.insert(0, "scenario", scenario)
-            records.append(found)
+            records.append(
+                trial_discoveries(data, contrast_tables, fdr, scenario=scenario, replicate=replicate, method=method)
+            )
     return pd.concat(records, ignore_index=True)
 
 

@@ -7,9 +7,10 @@ import logging
 
 import pandas as pd
 
-from tearflow.columns import ANNOTATION, PATIENT, SAMPLE
+from tearflow.abundance_import import normalised_tables
+from tearflow.columns import ANNOTATION, PATIENT, PROTEIN, SAMPLE
 from tearflow.errors import TearflowError, run_step
-from tearflow.normalization import kept_samples, log2_matrix, normalized_matrix
+from tearflow.normalization import kept_samples, log2_matrix, normalized_matrix, resolved_method
 from tearflow.samples import read_sample_sheet
 from tearflow.tables import read_tsv, write_tsv
 
@@ -38,10 +39,30 @@ def main(snakemake):
         settings["input_is_log2"],
     )
     patients = sheet.set_index(SAMPLE)[PATIENT].reindex(kept)
-    normalized, offsets = normalized_matrix(log2, annotation, settings, patients)
+    observed = None
+    if "observed" in snakemake.input.keys():  # DPC estimates: offsets from the observed values
+        counts = read_tsv(snakemake.input.observed)
+        if list(counts[PROTEIN]) != list(raw[PROTEIN]):
+            raise TearflowError(f"{snakemake.input.observed}: its proteins are not those of {snakemake.input.raw}")
+        observed = counts[kept].to_numpy() > 0
+    tables = normalised_tables(read_tsv(snakemake.input.import_summary))
+    flags = [normalised for _, _, normalised in tables]
+    method = resolved_method(settings["method"], flags, dpc_values=observed is not None)
+    if method != settings["method"]:
+        log.info(
+            "normalization.method %s: %s (%s; %s)",
+            settings["method"],
+            method,
+            "DPC estimates" if observed is not None else "protein values",
+            "; ".join(
+                f"{table}: {quantity or 'intensities'}, {'' if normalised else 'not '}normalised by its search engine"
+                for table, quantity, normalised in tables
+            ),
+        )
+    normalized, offsets = normalized_matrix(log2, annotation, settings, patients, flags, observed=observed)
     log.info(
         "method %s (reference %s): offsets %s%s",
-        settings["method"],
+        method,
         settings["reference"],
         ", ".join(f"{sample} {offset:+.3f}" for sample, offset in zip(offsets[SAMPLE][:60], offsets["offset"][:60])),
         f" ... ({len(offsets)} samples; all in {snakemake.output.offsets})" if len(offsets) > 60 else "",

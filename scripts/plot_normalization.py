@@ -19,13 +19,14 @@ def main(snakemake):
     normalized = read_tsv(snakemake.input.normalized).drop(columns=list(ANNOTATION))
     sheet = read_sample_sheet(snakemake.input.samples)
     log2, _already = log2_matrix(raw[kept], settings["input_is_log2"])
-    distributions = distributions_figure(log2, normalized[kept], settings["method"])
+    method = offsets["method"].iloc[0]  # what normalization.method auto resolved to
+    distributions = distributions_figure(log2, normalized[kept], method)
     save_figure(distributions, snakemake.output.distributions, output_format)
     candidates = offsets.set_index(SAMPLE)[[c for c in offsets.columns if c.startswith("offset_")]]
     candidates.columns = [c.removeprefix("offset_") for c in candidates.columns]
     patients = sheet.set_index(SAMPLE)[PATIENT].reindex(kept)
     figure = offsets_figure(
-        log2, candidates, settings["reference"], settings["mode_bandwidth"], settings["method"], patients
+        log2, candidates, settings["reference"], settings["mode_bandwidth"], method, patients
     )
     save_figure(figure, snakemake.output.offsets, output_format)
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import FIXTURES as TEST_FIXTURES
 from conftest import REPO, adapter, config_section
 
-from tearflow.abundance_import import SUMMARY_COLUMNS, import_tables, match_samples, table_entries
+from tearflow.abundance_import import SUMMARY_COLUMNS, import_tables, match_samples, normalised_tables, table_entries
 from tearflow.errors import TearflowError
 from tearflow.genes import read_gene_map
 from tearflow.tables import read_tsv
@@ -140,6 +140,9 @@ def test_maxquant_fixture_summary_and_excel_notes(gene_map):
         2,
         1,
     )
+    # what normalization.method auto reads: MaxQuant's LFQ intensities are normalised across runs
+    assert (row["quantity"], row["normalised_by_search_engine"]) == ("LFQ intensity", True)
+    assert normalised_tables(summary) == [(row["table"], "LFQ intensity", True)]
     notes = removed[removed["reason"].str.startswith("excel_mangled_gene")]
     assert list(notes["protein"]) == ["Q15019", "A0A999ZZZ1"]
     assert list(removed.columns) == ["table", "protein", "gene", "reason"]

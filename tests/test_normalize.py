@@ -159,18 +159,48 @@ def test_quantile_gives_equal_distributions_and_keeps_missing():
     assert (result["s1"].rank() == log2["s1"].rank()).all()
 
 
-def test_steps_write_matrix_offsets_and_figures(tmp_path):
+@pytest.mark.parametrize(
+    "method, tables, dpc_values, expected",
+    [
+        ("trimmed", [("report.tsv", "PG.MaxLFQ", True)], True, "trimmed"),
+        # auto: DPC estimates of one table its search engine normalised are left as they are ...
+        ("auto", [("report.tsv", "PG.MaxLFQ", True)], True, "none"),
+        # ... protein values, raw intensities or several tables (no engine normalised one against the
+        # other) are not
+        ("auto", [("report.tsv", "PG.MaxLFQ", True)], False, "trimmed"),
+        ("auto", [("proteinGroups.txt", "Intensity", False)], True, "trimmed"),
+        ("auto", [("a.tsv", "pg_matrix", True), ("b.tsv", "pg_matrix", True)], True, "trimmed"),
+    ],
+)
+def test_steps_write_matrix_offsets_and_figures(tmp_path, method, tables, dpc_values, expected):
     log2, ann, sheet, _ = simulate_trial(0.2, seed=5, n_proteins=120)
+    measured = log2.copy()
+    extra = {}
+    if dpc_values:  # DPC-like: every cell has a value, the unobserved ones a model-based one
+        log2 = log2.apply(lambda row: row.fillna(row.mean()), axis=1)
+        counts = pd.concat([ann, measured.notna().astype(int) * 3], axis=1)
+        write_tsv(counts, tmp_path / "observed.tsv")
+        extra["observed"] = str(tmp_path / "observed.tsv")
     raw = pd.concat([ann, np.power(2.0, log2)], axis=1)
     write_tsv(raw, tmp_path / "raw.tsv")
     sheet.to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
+    summary = pd.DataFrame(tables, columns=["table", "quantity", "normalised_by_search_engine"])
+    write_tsv(summary, tmp_path / "import_summary.tsv")
     excluded = sheet[SAMPLE].iloc[-1]
     out = {"normalized": tmp_path / "normalized.tsv", "offsets": tmp_path / "normalization.tsv"}
     figures = {"distributions": tmp_path / "distributions.png", "offsets": tmp_path / "offsets.png"}
-    settings = config_section("normalization", method="trimmed", exclude_samples=[excluded])
+    settings = config_section("normalization", method=method, exclude_samples=[excluded])
+    class Named(SimpleNamespace):
+        def keys(self):
+            return self.__dict__.keys()
+
     snakemake = SimpleNamespace(
-        input=SimpleNamespace(
-            raw=str(tmp_path / "raw.tsv"), samples=str(tmp_path / "samples.tsv"), reference_proteins=[]
+        input=Named(
+            raw=str(tmp_path / "raw.tsv"),
+            samples=str(tmp_path / "samples.tsv"),
+            import_summary=str(tmp_path / "import_summary.tsv"),
+            reference_proteins=[],
+            **extra,
         ),
         output=SimpleNamespace(**{key: str(value) for key, value in out.items()}),
         params=SimpleNamespace(normalization=settings),
@@ -190,7 +220,15 @@ def test_steps_write_matrix_offsets_and_figures(tmp_path):
     assert normalized.iloc[:, 2:].max().max() < 40  # log2 scale
     assert normalized.iloc[:, 2:].isna().sum().sum() == log2.drop(columns=excluded).isna().sum().sum()
     table = read_tsv(out["offsets"])
-    assert set(table["method"]) == {"trimmed"} and abs(table["offset"].mean()) < 1e-6  # 7 digits written
+    if expected == "trimmed":  # DPC values: offsets from the observed cells only, as from the measured matrix
+        kept = [s for s in sheet[SAMPLE] if s != excluded]
+        patients = sheet.set_index(SAMPLE)["patient"].reindex(kept)
+        truth = normalize.trimmed_offsets(measured[kept], patients=patients)
+        np.testing.assert_allclose(table["offset"], truth.to_numpy(), atol=2e-6)
+        assert table["offset"].abs().max() > 0.05
+    assert set(table["method"]) == {expected} and abs(table["offset"].mean()) < 1e-6  # 7 digits written
+    if expected == "none":
+        assert (table["offset"] == 0).all() and table["offset_trimmed"].abs().max() > 0.05
     assert figures["distributions"].stat().st_size > 0 and figures["offsets"].stat().st_size > 0
 
 
@@ -281,3 +319,20 @@ def test_large_cohort_figures_stay_small_and_say_what_they_show():
     assert figure.get_size_inches()[0] <= 10.0
     figure.canvas.draw()
     assert not {label.get_text() for axis in figure.axes for label in axis.get_xticklabels()} & set(columns)
+
+
+@pytest.mark.parametrize(
+    "method, flags, dpc_values, expected",
+    [
+        ("auto", [True], True, "none"),
+        ("auto", [True], False, "trimmed"),  # protein values: the offsets an engine leaves bias paired differences
+        ("auto", [False], True, "trimmed"),
+        ("auto", [True, True], True, "trimmed"),  # two analyses: no engine normalised one against the other
+        ("auto", [True, False], True, "trimmed"),
+        ("auto", [], True, "trimmed"),
+        ("median", [True], True, "median"),  # an explicit method is used as it is
+        ("none", [False], False, "none"),
+    ],
+)
+def test_auto_normalization_follows_the_search_engine(method, flags, dpc_values, expected):
+    assert normalize.resolved_method(method, flags, dpc_values) == expected

@@ -22,7 +22,8 @@ from tearflow.genes import (
     read_fasta_genes,
     read_gene_map,
 )
-from tearflow.readers import detect_format, file_stem, read_table
+from tearflow.readers import detect_format, file_stem, read_precursors, read_table
+from tearflow.readers.base import normalised_by_search_engine
 
 FORMATS = TEST_FIXTURES / "formats" / "real"
 FIXTURES = REPO / "tests" / "fixtures" / "formats"
@@ -613,3 +614,49 @@ def test_cleared_rows_are_left_out_and_lines_keep_their_file_numbers(tmp_path):
     path = _write(tmp_path, "protein\tS1\tS2\nP02768\t1\t2\n\t\t\n\nP61626\tabc\t4\n")
     with pytest.raises(TearflowError, match=r"line 5, column 'S1': 'abc' is not a number"):
         read(path, "wide")
+
+
+# ------------------------------------------------------------------------ search-engine normalization
+
+
+@pytest.mark.parametrize(
+    "path, quantity, normalised",
+    [
+        # MaxLFQ-type and the tools' normalised columns: normalization.method auto leaves them alone
+        (FORMATS / "maxquant" / "proteinGroups.txt", "LFQ intensity", True),
+        (FORMATS / "diann" / "report_final.pg_matrix.tsv", "pg_matrix", True),
+        (FORMATS / "diann" / "report_long_diann1.9.tsv", "PG.MaxLFQ", True),
+        (FIXTURES / "fragpipe_ionquant_combined_protein.tsv", "MaxLFQ Intensity", True),
+        (FORMATS / "spectronaut" / "results_non_european_comma.tsv", "PG.Quantity", True),
+        (FIXTURES / "spectronaut_pivot_report.tsv", "PG.Quantity", True),
+        # summed raw intensities and formats that do not say: auto normalizes them
+        (FORMATS / "fragpipe" / "combined_proteins.tsv", "Razor Intensity", False),
+        (FORMATS / "mztab" / "ProteomicsLFQ_1_out.mzTab", "", False),
+        (FIXTURES / "wide_bom.tsv", "", False),
+    ],
+)
+def test_tables_say_which_quantity_they_read_and_whether_it_is_normalised(path, quantity, normalised):
+    table = read(path)
+    assert table.quantity == quantity
+    assert normalised_by_search_engine(table.format, table.quantity) is normalised
+
+
+def test_maxquant_raw_intensity_is_not_normalised():
+    table = read(FORMATS / "maxquant" / "proteinGroups.txt", maxquant_quantity="intensity")
+    assert table.quantity == "Intensity" and not normalised_by_search_engine(table.format, table.quantity)
+
+
+@pytest.mark.parametrize(
+    "name, options, normalised",
+    [
+        ("diann1.9_HYE_AIF_report.tsv", {}, True),  # Precursor.Normalised
+        ("diann1.9_HYE_AIF_report.tsv", {"diann_precursor_quantity": "Precursor.Quantity"}, False),
+        ("spectronaut_precursor_report.tsv", {}, True),  # EG.TotalQuantity (Settings)
+        ("fragpipe_combined_ion.tsv", {}, False),
+        ("maxquant_evidence.txt", {}, False),
+        ("maxquant_peptides_UPS1_25vs10fmol.txt.gz", {}, False),
+    ],
+)
+def test_precursor_tables_say_whether_their_quantity_is_normalised(name, options, normalised):
+    table = read_precursors(str(TEST_FIXTURES / "precursor" / name), "auto", config_section("import", **options))
+    assert normalised_by_search_engine(table.format, table.quantity) is normalised

@@ -155,6 +155,32 @@ def test_optional_inputs_set_to_null_plan_none_of_their_steps(tmp_path):
     assert set(without) == set(everything) - optional
 
 
+def test_normalization_auto_follows_the_quantity_the_report_gives(run, tmp_path):
+    """The shipped report's Precursor.Normalised is DIA-NN-normalised: `auto` leaves the DPC estimates
+    as they are (limpa's model). Its Precursor.Quantity carries each sample's loading: `auto` then
+    normalizes, with offsets estimated from the observed values, which agree with the run's own
+    DIA-NN-style normalisation factors (the model-based values of proteins unobserved at both visits
+    of a patient would pin every offset at zero)."""
+    import numpy as np
+    import pandas as pd
+
+    shipped = read_tsv(run / "results/qc/normalization.tsv")
+    assert set(shipped["method"]) == {"none"} and (shipped["offset"] == 0).all()
+    summary = read_tsv(run / "results/qc/import_summary.tsv")
+    assert list(summary["quantity"]) == ["Precursor.Normalised"]
+    workdir = copy_workflow(tmp_path)
+    configfile = write_configfile(workdir, {"import": {"diann_precursor_quantity": "Precursor.Quantity"}})
+    run_snakemake(workdir, "results/qc/normalization.tsv", "--cores", 2, "--configfile", configfile)
+    offsets = read_tsv(workdir / "results/qc/normalization.tsv").set_index("sample")
+    assert set(offsets["method"]) == {"trimmed"}
+    report = pd.read_parquet(workdir / "resources/example/report.parquet", columns=["Run", "Normalisation.Factor"])
+    factors = report.drop_duplicates("Run").set_index("Run")["Normalisation.Factor"].reindex(offsets.index)
+    expected = -np.log2(factors.astype(float))
+    expected -= expected.mean()
+    assert np.corrcoef(expected, offsets["offset"])[0, 1] > 0.9
+    assert np.sqrt(np.mean((expected - offsets["offset"]) ** 2)) < 0.1  # the loading offsets have sd 0.2
+
+
 def test_second_run_has_nothing_to_do(run):
     assert planned_jobs(run) == {}
 

@@ -882,6 +882,9 @@ def example_data(summary, idmap, seed=SEED):
     components = trial_components(catalogue, sheet, responses, rng)
     complete = compose_log2(catalogue, sheet, responses, components)
     observed = apply_missingness(complete, catalogue["detected"], rng)
+    # a pg_matrix is DIA-NN-normalised: the loading offsets stay in the raw quantities only (the
+    # precursor report's Precursor.Quantity), as in a real DIA-NN run
+    observed = observed + np.log2(normalisation_factors(observed, ~np.isnan(observed)))[None, :]
     elisa = elisa_as_reported(elisa_values(sheet, responses, rng))
     clinical = clinical_table(sheet, responses, rng)
     # the precursor report: its own stream, so the tables above keep their draws

@@ -16,11 +16,22 @@ from tearflow.columns import BATCH, GENE, PRECURSOR, PROTEIN, SAMPLE
 from tearflow.errors import TearflowError
 from tearflow.genes import SOURCE_ACCESSION, assign_genes
 from tearflow.readers import file_stem, read_precursors, read_table
-from tearflow.readers.base import ALL_MISSING, CONTAMINANT, DECOY, NOT_PROTEOTYPIC, QVALUE, REASON, SITE_ONLY
+from tearflow.readers.base import (
+    ALL_MISSING,
+    CONTAMINANT,
+    DECOY,
+    NOT_PROTEOTYPIC,
+    QVALUE,
+    REASON,
+    SITE_ONLY,
+    normalised_by_search_engine,
+)
 
 log = logging.getLogger("tearflow.import")
 
 TABLE = "table"
+QUANTITY = "quantity"
+NORMALISED = "normalised_by_search_engine"
 RUN = "run"
 SUMMARY_COLUMNS = [
     TABLE,
@@ -40,6 +51,8 @@ SUMMARY_COLUMNS = [
     "runs_left_out",
     "genes_unmapped",
     "genes_excel_mangled",
+    QUANTITY,
+    NORMALISED,
 ]
 #: extra columns of a precursor-level table's summary row
 PRECURSOR_SUMMARY_COLUMNS = ["precursors_read", "precursors_kept", "not_proteotypic_removed"]
@@ -49,6 +62,14 @@ REMOVED_COLUMNS = [TABLE, PROTEIN, GENE, REASON]
 PROTEIN_LEVEL = "protein"
 PRECURSOR_LEVEL = "precursor"
 RUNS_COLUMNS = [SAMPLE, BATCH, TABLE, RUN]
+
+
+def normalised_tables(summary):
+    """``[(table, quantity, normalised)]`` from an import summary: each table, the column its
+    intensities came from and whether its search engine normalised that across runs (what
+    ``normalization.method: auto`` decides by)."""
+    flags = [str(flag).strip().lower() == "true" for flag in summary[NORMALISED]]
+    return list(zip(summary[TABLE].astype(str), summary[QUANTITY].fillna("").astype(str), flags))
 
 
 def table_entries(proteomics):
@@ -409,6 +430,8 @@ def import_tables(entries, sheet, options, fasta_map=None, gene_map=None, level=
             "runs_left_out": len(table.runs) - len(mine),
             "genes_unmapped": unmapped,
             "genes_excel_mangled": len(notes),
+            QUANTITY: table.quantity,
+            NORMALISED: normalised_by_search_engine(table.format, table.quantity),
         }
         if precursor_level:
             row.update(

@@ -20,6 +20,15 @@ differ in *which proteins* the offset is estimated from:
     is known not to change).
 ``none``
     log2 transform only.
+``auto`` (default)
+    ``none`` for DPC protein estimates (:mod:`tearflow.protein_quant`) of one table whose quantity
+    its search engine already normalised across its runs (DIA-NN ``Precursor.Normalised``,
+    ``PG.MaxLFQ`` and the pg_matrix, MaxQuant ``LFQ intensity``, FragPipe ``MaxLFQ Intensity``,
+    Spectronaut's quantities: :data:`tearflow.readers.base.SEARCH_ENGINE_NORMALISED`) — limpa's
+    model as its authors run it —, ``trimmed`` otherwise: raw intensities, several tables (whose
+    runs no engine normalised against each other) and protein values tested as measured, where the
+    offsets a search engine leaves bias the paired differences of the observed proteins
+    (:func:`resolved_method`; the evidence is in config/README.md).
 
 Log-ratios are taken against ``normalization.reference``: ``patient`` (default; two levels — each
 sample against its own patient's mean profile, then the patients' profiles against the per-protein
@@ -40,6 +49,9 @@ log = logging.getLogger(__name__)
 
 OFFSET_METHODS = ("median", "mode", "trimmed", "reference_set")
 METHODS = OFFSET_METHODS + ("quantile", "none")
+AUTO = "auto"
+#: what ``auto`` stands for where the input needs normalizing
+AUTO_OFFSETS = "trimmed"
 LOG2_MAX = 64.0  # no log2 intensity reaches 2**64; raw intensities routinely exceed 64
 
 
@@ -485,18 +497,36 @@ def estimated_offsets(log2, annotation, settings, patients=None):
     return table
 
 
-def normalized_matrix(log2, annotation, settings, patients=None):
-    """Normalize a log2 matrix with ``settings["method"]``.
+def resolved_method(method, search_engine_normalised=(), dpc_values=False):
+    """The method ``normalization.method`` stands for. ``auto``: ``none`` when the matrix holds DPC
+    estimates (``dpc_values``) and ``search_engine_normalised`` (one flag per imported table:
+    whether its quantity is one its search engine normalised, as the import summary records it) is
+    exactly one True; :data:`AUTO_OFFSETS` otherwise. Any other method is itself."""
+    if method != AUTO:
+        return method
+    flags = [bool(flag) for flag in search_engine_normalised]
+    return "none" if dpc_values and flags == [True] else AUTO_OFFSETS
+
+
+def normalized_matrix(log2, annotation, settings, patients=None, search_engine_normalised=(), observed=None):
+    """Normalize a log2 matrix with ``settings["method"]`` (``auto``: :func:`resolved_method` of
+    ``search_engine_normalised``, the matrix holding DPC estimates when ``observed`` is given).
+
+    ``observed`` (booleans shaped like ``log2``; DPC estimates, complete and partly model-based):
+    the offsets are estimated from the observed cells only and subtracted from every cell. The
+    model-based value of a protein unobserved in all of a patient's samples is the same at each
+    visit; left in, such proteins would form the "least changed" set and pin every offset at zero.
 
     ``patients`` (Series sample → patient) is used by ``reference: patient``. Returns the
     normalized matrix and a per-sample table: ``sample, method, offset`` (the amount subtracted; for
     quantile the change of the sample's median), the median log2 before and after, and
     ``offset_<m>`` for every offset method that could be estimated (for the diagnostic figure).
     """
-    method = settings["method"]
+    method = resolved_method(settings["method"], search_engine_normalised, dpc_values=observed is not None)
     if method == "reference_set" and not read_reference_proteins(settings["reference_proteins"]):
         reference_set_offsets(log2, annotation, [])  # raises the missing-list error
-    candidates = estimated_offsets(log2, annotation, settings, patients)
+    measured = log2 if observed is None else log2.where(np.asarray(observed, dtype=bool))
+    candidates = estimated_offsets(measured, annotation, settings, patients)
     if method in OFFSET_METHODS:
         offsets = candidates[method]
         normalized = log2.sub(offsets, axis=1)

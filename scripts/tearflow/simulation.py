@@ -29,6 +29,7 @@ import pandas as pd
 
 from tearflow.columns import GENE, PATIENT, PRECURSOR, PROTEIN, SAMPLE, SUBGROUP, TIMEPOINT
 from tearflow.normalization import normalized_matrix
+from tearflow.readers.base import normalised_by_search_engine
 
 METHODS = ("none", "median", "quantile", "mode", "trimmed", "reference_set")
 SHIFT_FRACTIONS = (0.0, 0.2, 0.4)
@@ -261,10 +262,14 @@ class PairedPrecursorData:
     ``protein``, ``change_<subgroup>`` (the true follow-up − baseline log2 change in every patient of
     the subgroup; NaN where unknown) and descriptive columns (simulation: ``kind`` — unchanged,
     changed, switched_on, switched_off —, ``level``, ``n_precursors``; spike-ins: ``species``).
+    ``normalised``: whether the values are ones a search engine normalised across runs (what the
+    import summary records and ``normalization.method: auto`` decides by; a simulation without
+    loading offsets stands for such a report).
     """
 
-    def __init__(self, log2, precursors, sheet, truth):
+    def __init__(self, log2, precursors, sheet, truth, normalised=False):
         self.log2, self.precursors, self.sheet, self.truth = log2, precursors, sheet, truth
+        self.normalised = bool(normalised)
 
     @property
     def samples(self):
@@ -430,7 +435,8 @@ def simulate_precursor_trial(
             "n_precursors": counts[present],
         }
     )
-    return PairedPrecursorData(y, precursors, sheet, truth.reset_index(drop=True))
+    # no loading offsets: what a search engine's normalised report looks like
+    return PairedPrecursorData(y, precursors, sheet, truth.reset_index(drop=True), normalised=offset_sd == 0)
 
 
 def _rank_within(groups):
@@ -508,18 +514,16 @@ def median_polish_quant(log2, protein_ids, max_iterations=10, eps=0.01):
     return proteins, overall[:, None] + column
 
 
-def _normalize(matrix, samples, sheet, normalization, observed=None):
+def _normalize(matrix, samples, sheet, normalization, observed=None, normalised=False):
     """``normalized_matrix`` of a protein × sample array (``normalization``: the config section); with
-    ``observed`` (a complete, model-based matrix) the offsets come from the observed cells only and
-    are subtracted from every cell. Returns (normalized array, offsets per sample)."""
-    frame = pd.DataFrame(matrix, columns=samples)
-    if observed is not None:
-        frame = frame.where(pd.DataFrame(observed, columns=samples))
+    ``observed`` (DPC estimates: a complete, model-based matrix) the offsets come from the observed
+    cells only and are subtracted from every cell. ``normalised``: whether a search engine normalised
+    the input (for ``auto``). Returns (normalized array, offsets per sample)."""
+    frame = pd.DataFrame(np.asarray(matrix, dtype=float), columns=samples)
     annotation = pd.DataFrame({PROTEIN: [f"row{i}" for i in range(len(frame))], GENE: ""})
     patients = sheet.set_index(SAMPLE)[PATIENT]
-    _, table = normalized_matrix(frame, annotation, normalization, patients)
-    offsets = table["offset"].to_numpy()
-    return np.asarray(matrix, dtype=float) - offsets[None, :], offsets
+    normalized, table = normalized_matrix(frame, annotation, normalization, patients, [normalised], observed=observed)
+    return normalized.to_numpy(), table["offset"].to_numpy()
 
 
 def _as_tables(statistics, proteins, contrasts=None):
@@ -540,10 +544,11 @@ def _as_tables(statistics, proteins, contrasts=None):
 
 
 def dpc_statistics(log2, protein_ids, sheet, normalization, model="cn", trend=False, robust=False,
-                   baseline="baseline", followup="week2", by_row=False):  # fmt: skip
+                   baseline="baseline", followup="week2", by_row=False, normalised=False):  # fmt: skip
     """tearflow's DPC path: ``detection_curve(model)`` → ``dpc_quant`` (``dpc_quant_by_row`` with
     ``by_row``: one row per protein) → normalization (``normalization``: the config section, or None
-    for none) → ``quantified_differential_statistics``. The sample offsets are estimated from the
+    for none; ``normalised``: whether a search engine normalised the input, for ``auto``) →
+    ``quantified_differential_statistics``. The sample offsets are estimated from the
     protein values of the samples where the protein was observed (model-based values of unobserved
     ones would pull them toward the DPC's prior) and subtracted from every protein value. Returns
     ({contrast: table}, the quantification)."""
@@ -562,7 +567,9 @@ def dpc_statistics(log2, protein_ids, sheet, normalization, model="cn", trend=Fa
     samples = list(sheet[SAMPLE])
     expression = quant.expression
     if normalization is not None:
-        expression, _ = _normalize(expression, samples, sheet, normalization, observed=quant.n_observed > 0)
+        expression, _ = _normalize(
+            expression, samples, sheet, normalization, observed=quant.n_observed > 0, normalised=normalised
+        )
     column = {s: j for j, s in enumerate(samples)}
     b, f = [column[s] for s in base], [column[s] for s in follow]
     statistics = quantified_differential_statistics(
@@ -576,13 +583,15 @@ def dpc_statistics(log2, protein_ids, sheet, normalization, model="cn", trend=Fa
 
 
 def summarised_statistics(log2, protein_ids, sheet, normalization, imputation="none", seed=0, shift=1.8, width=0.3,
-                          min_pairs=3, baseline="baseline", followup="week2", protein_matrix=None):  # fmt: skip
+                          min_pairs=3, baseline="baseline", followup="week2", protein_matrix=None,
+                          normalised=False):  # fmt: skip
     """The workflow on a protein matrix without a DPC: precursors summarised by
     :func:`median_polish_quant` (or ``protein_matrix`` = (ids, array) given) → normalization →
     ``imputation``: "none" (``differential_statistics`` with ``min_pairs`` measured pairs),
     "left_censored" (``left_censored_imputed`` with ``shift``, ``width``, ``seed``; as the workflow
     runs it, ``min_pairs`` counts measured pairs, imputed pairs only fill in) or "left_censored_all"
-    (the same imputation, every imputed pair counted: Perseus' practice). Returns {contrast: table}."""
+    (the same imputation, every imputed pair counted: Perseus' practice). ``normalised``: as for
+    :func:`dpc_statistics`. Returns {contrast: table}."""
     from tearflow.differential import differential_statistics
     from tearflow.imputation import left_censored_imputed
 
@@ -592,7 +601,9 @@ def summarised_statistics(log2, protein_ids, sheet, normalization, imputation="n
         proteins, matrix = protein_matrix
     samples = list(sheet[SAMPLE])
     patients, patient_subgroups, base, follow, subgroups = trial_pairs(sheet, baseline, followup)
-    normalized = matrix if normalization is None else _normalize(matrix, samples, sheet, normalization)[0]
+    normalized = (
+        matrix if normalization is None else _normalize(matrix, samples, sheet, normalization, normalised=normalised)[0]
+    )
     frame = pd.DataFrame(normalized, columns=samples)
     measured = frame[follow].notna().to_numpy() & frame[base].notna().to_numpy()
     abundance = frame[base + follow].mean(axis=1).to_numpy()
@@ -610,9 +621,11 @@ def method_statistics(data, method, normalization, seed=0, **options):
     """{contrast: table} of one of :data:`QUANTIFICATION_METHODS` on a :class:`PairedPrecursorData`."""
     ids = data.precursors[PROTEIN].to_numpy()
     if method == "dpc":
-        return dpc_statistics(data.log2, ids, data.sheet, normalization, **options)[0]
+        return dpc_statistics(data.log2, ids, data.sheet, normalization, normalised=data.normalised, **options)[0]
     imputation = {"min_pairs": "none"}.get(method, method)
-    return summarised_statistics(data.log2, ids, data.sheet, normalization, imputation, seed=seed, **options)
+    return summarised_statistics(
+        data.log2, ids, data.sheet, normalization, imputation, seed=seed, normalised=data.normalised, **options
+    )
 
 
 def discoveries(table, truth, fdr=0.05):
@@ -690,7 +703,7 @@ def replicate_pairs(runs, baseline_pattern, followup_pattern, subgroup):
     return sheet[[SAMPLE, PATIENT, SUBGROUP, TIMEPOINT]]
 
 
-def _paired_data(table, sheet, species, change_by_species, subgroup):
+def _paired_data(table, sheet, species, change_by_species, subgroup, normalised):
     """:class:`PairedPrecursorData` from a reader's precursor table: log2 of the sheet's runs, the
     truth from each protein's species (NaN where the species is unknown or mixed)."""
     intensities = table[list(sheet[SAMPLE])].to_numpy(dtype=float)
@@ -707,7 +720,7 @@ def _paired_data(table, sheet, species, change_by_species, subgroup):
             f"change_{subgroup}": [change_by_species.get(k, np.nan) for k in kinds],
         }
     )
-    return PairedPrecursorData(log2[seen], precursors, sheet, truth)
+    return PairedPrecursorData(log2[seen], precursors, sheet, truth, normalised)
 
 
 def _single_species(names, pattern):
@@ -734,7 +747,8 @@ def hye_precursor_data(path, options):
     species = pd.Series(
         _single_species(names["Protein.Names"], r"_(HUMAN|YEAST|ECOLI)\b").to_numpy(), index=names["Protein.Group"]
     )
-    return _paired_data(table.precursors, sheet, species, HYE_CHANGE, "HYE")
+    normalised = normalised_by_search_engine(table.format, table.quantity)
+    return _paired_data(table.precursors, sheet, species, HYE_CHANGE, "HYE", normalised)
 
 
 def ups1_peptide_data(path, options):
@@ -749,7 +763,9 @@ def ups1_peptide_data(path, options):
     species = np.where(
         proteins.str.contains("upsedyp"), "UPS", np.where(proteins.str.contains("_YEAST"), "YEAST", None)
     )
-    return _paired_data(table.precursors, sheet, pd.Series(species, index=proteins.to_numpy()), UPS1_CHANGE, "UPS1")
+    species = pd.Series(species, index=proteins.to_numpy())
+    normalised = normalised_by_search_engine(table.format, table.quantity)
+    return _paired_data(table.precursors, sheet, species, UPS1_CHANGE, "UPS1", normalised)
 
 
 def hye_protein_data(path):
@@ -760,7 +776,9 @@ def hye_protein_data(path):
     sheet = replicate_pairs(list(log2.columns), r"Condition_A_.*_(\d+)$", r"Condition_B_.*_(\d+)$", "HYE")
     table = pd.DataFrame({PRECURSOR: annotation[PROTEIN], PROTEIN: annotation[PROTEIN]})
     table = pd.concat([table, np.exp2(log2)], axis=1)
-    return _paired_data(table, sheet, pd.Series(species.to_numpy(), index=annotation[PROTEIN]), HYE_CHANGE, "HYE")
+    species = pd.Series(species.to_numpy(), index=annotation[PROTEIN])
+    normalised = normalised_by_search_engine("diann_report", "PG.MaxLFQ")
+    return _paired_data(table, sheet, species, HYE_CHANGE, "HYE", normalised)
 
 
 def limpa_tables(frame, contrasts=TRIAL_CONTRASTS):

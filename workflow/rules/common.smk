@@ -268,9 +268,13 @@ def quantify_input(wildcards):
 
 
 def unnormalized_input(wildcards):
-    """The protein matrix normalization starts from: the DPC estimates, or the imported table."""
+    """The protein matrix normalization starts from: the DPC estimates (with which of them had an
+    observed precursor: the offsets are estimated from those), or the imported table."""
     if DPC_ENABLED:
-        return {"raw": rules.quantify.output.values}
+        return {
+            "raw": rules.quantify.output.values,
+            "observed": rules.quantify.output.observed,
+        }
     return {"raw": rules.import_abundance.output.table}
 
 

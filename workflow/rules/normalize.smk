@@ -7,6 +7,7 @@ rule normalize:
     input:
         unpack(unnormalized_input),
         samples=SAMPLE_SHEET,
+        import_summary=rules.import_abundance.output.summary,
         reference_proteins=_reference_proteins_file(),
     output:
         normalized="results/abundance/normalized.tsv",

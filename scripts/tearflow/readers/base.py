@@ -34,7 +34,8 @@ class ProteinTable:
     reason`` for every group the reader left out. ``run_aliases``: other names a run column may be
     matched by (its file stem is always tried as well). ``text_columns``: columns a wide table had
     besides ID and gene that hold no numbers, each with its first cell (so that a sample whose
-    column is text can be told apart from a sample that is absent).
+    column is text can be told apart from a sample that is absent). ``quantity``: the column (or
+    column kind) the intensities came from, "" where the format does not say.
     """
 
     path: str
@@ -43,6 +44,7 @@ class ProteinTable:
     removed: pd.DataFrame
     rows_read: int
     groups_read: int
+    quantity: str = ""
     run_aliases: dict = field(default_factory=dict)
     text_columns: dict = field(default_factory=dict)
 
@@ -112,6 +114,26 @@ class PrecursorTable:
         first_seen = {protein: i for i, protein in enumerate(dict.fromkeys(lost[PROTEIN]))}
         latest = latest.sort_values(PROTEIN, key=lambda p: p.map(first_seen), kind="stable")
         return latest[[PROTEIN, GENE, REASON]].reset_index(drop=True)
+
+
+#: Quantities the search engine has already normalised across the runs of its analysis (with the
+#: tool's default settings), by tearflow format. ``normalization.method: auto`` leaves the DPC
+#: estimates of these as they are, as limpa does; raw intensities (DIA-NN ``Precursor.Quantity``,
+#: MaxQuant ``Intensity``, FragPipe ion ``Intensity``, generic tables) get the ``trimmed`` offsets
+#: (:func:`tearflow.normalization.resolved_method`). A DIA-NN run with ``--no-norm`` or Spectronaut
+#: without cross-run normalization wrote raw values under these names: set ``normalization.method``.
+SEARCH_ENGINE_NORMALISED = {
+    "diann_matrix": {"pg_matrix"},
+    "diann_report": {"PG.MaxLFQ", "PG.Normalised", "Genes.MaxLFQ", "Genes.Normalised", "Precursor.Normalised"},
+    "maxquant": {"LFQ intensity"},
+    "fragpipe": {"MaxLFQ Intensity"},
+    "spectronaut": {"PG.Quantity", "EG.TotalQuantity (Settings)", "FG.Quantity"},
+}
+
+
+def normalised_by_search_engine(fmt, quantity):
+    """Whether ``quantity`` of a table read as ``fmt`` is one :data:`SEARCH_ENGINE_NORMALISED` lists."""
+    return quantity in SEARCH_ENGINE_NORMALISED.get(fmt, ())
 
 
 def empty_removed():

@@ -60,6 +60,7 @@ def _assemble(
     removed=None,
     aliases=None,
     text_columns=None,
+    quantity="",
 ):
     table = pd.concat(
         [pd.DataFrame({PROTEIN: ids.astype(str).str.strip(), GENE: genes}, index=intensities.index), intensities],
@@ -75,6 +76,7 @@ def _assemble(
         removed=dropped,
         rows_read=rows_read,
         groups_read=len(table) if groups_read is None else groups_read,
+        quantity=quantity,
         run_aliases=aliases or {},
         text_columns=text_columns or {},
     )
@@ -167,7 +169,15 @@ def read_maxquant(path, options):
         marked[reason] = _flag(frame[present[0]]) if present else pd.Series(False, index=frame.index)
     log.info("%s: MaxQuant proteinGroups, quantity %r, %d samples", path, prefix.strip(), len(samples))
     return _assemble(
-        path, "maxquant", ids, genes, intensities, _prefix_flags(ids, options, marked), options, len(frame)
+        path,
+        "maxquant",
+        ids,
+        genes,
+        intensities,
+        _prefix_flags(ids, options, marked),
+        options,
+        len(frame),
+        quantity=prefix.strip(),
     )
 
 
@@ -202,7 +212,17 @@ def read_diann_pg_matrix(path, options):
     intensities = parse_intensities(path, frame, runs, options)
     genes = _blank_to_na(frame["Genes"]) if "Genes" in frame else pd.Series(None, index=frame.index, dtype=object)
     log.info("%s: DIA-NN pg_matrix, %d runs", path, len(runs))
-    return _assemble(path, "diann_matrix", ids, genes, intensities, _prefix_flags(ids, options), options, len(frame))
+    return _assemble(
+        path,
+        "diann_matrix",
+        ids,
+        genes,
+        intensities,
+        _prefix_flags(ids, options),
+        options,
+        len(frame),
+        quantity="pg_matrix",
+    )
 
 
 def read_diann_report(path, options):
@@ -277,6 +297,7 @@ def read_diann_report(path, options):
         groups_read,
         removed,
         aliases,
+        quantity=quantity,
     )
 
 
@@ -360,6 +381,7 @@ def _read_diann_report_parquet(path, options):
         len(group_names),
         removed,
         aliases,
+        quantity=quantity,
     )
 
 
@@ -441,7 +463,7 @@ def read_fragpipe(path, options):
         for name, extra in _prefix_flags(frame["Protein"], options).items():
             flags[name] = flags[name] | extra
     log.info("%s: FragPipe combined_protein, quantity %r, %d samples", path, suffix.strip(), len(samples))
-    return _assemble(path, "fragpipe", ids, genes, intensities, flags, options, len(frame))
+    return _assemble(path, "fragpipe", ids, genes, intensities, flags, options, len(frame), quantity=suffix.strip())
 
 
 # ---------------------------------------------------------------------------------------- Spectronaut
@@ -486,6 +508,7 @@ def read_spectronaut(path, options):
             options,
             len(frame),
             aliases=aliases,
+            quantity="PG.Quantity",
         )
     run_column = next((c for c in ("R.FileName", "R.Label") if c in columns), "R.FileName")
     _need(path, columns, [run_column, quantity], "Spectronaut long")
@@ -512,7 +535,17 @@ def read_spectronaut(path, options):
     removed = pd.DataFrame({PROTEIN: decoy_groups, GENE: None, REASON: DECOY})
     log.info("%s: Spectronaut long report, %r per protein group and run, %d runs", path, quantity, wide.shape[1])
     return _assemble(
-        path, "spectronaut", ids, genes, wide, _prefix_flags(ids, options), options, len(frame), groups_read, removed
+        path,
+        "spectronaut",
+        ids,
+        genes,
+        wide,
+        _prefix_flags(ids, options),
+        options,
+        len(frame),
+        groups_read,
+        removed,
+        quantity=quantity,
     )
 
 

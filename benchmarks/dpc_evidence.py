@@ -87,13 +87,7 @@ def same_tests_records(normalization):
     for replicate in MONTE_CARLO_REPLICATES:
         data = sim.precursor_scenario_trial("switched", replicate)
         ours = sim.method_statistics(data, "dpc", normalization)
-        theirs = sim.limpa_tables(limpa[limpa["replicate"] == replicate])
-        restricted = {}
-        for contrast, table in theirs.items():
-            tested = ours[contrast].loc[ours[contrast]["pvalue"].notna(), "protein"]
-            table = table[table["protein"].isin(tested)].copy()
-            table["fdr"] = np.asarray(bh_adjust(table["pvalue"].to_numpy()), dtype=float)
-            restricted[contrast] = table
+        restricted = sim.on_the_same_tests(sim.limpa_tables(limpa[limpa["replicate"] == replicate]), ours)
         for method, tables in (("dpc", ours), ("limpa_same_tests", restricted)):
             records.append(sim.trial_discoveries(data, tables, scenario="switched", replicate=replicate, method=method))
     return pd.concat(records, ignore_index=True)

@@ -1,5 +1,6 @@
 """Rule plot_normalization: intensity distributions before/after normalization, and each sample's
-log-ratio density with the offset every method estimated (read from results/qc/normalization.tsv)."""
+log-ratio density with the offset every method estimated (read from results/qc/normalization.tsv;
+for DPC estimates the densities are of the observed values, which the offsets come from)."""
 
 from tearflow.columns import ANNOTATION, PATIENT, SAMPLE
 from tearflow.errors import run_step
@@ -25,9 +26,10 @@ def main(snakemake):
     candidates = offsets.set_index(SAMPLE)[[c for c in offsets.columns if c.startswith("offset_")]]
     candidates.columns = [c.removeprefix("offset_") for c in candidates.columns]
     patients = sheet.set_index(SAMPLE)[PATIENT].reindex(kept)
-    figure = offsets_figure(
-        log2, candidates, settings["reference"], settings["mode_bandwidth"], method, patients
-    )
+    if "observed" in snakemake.input.keys():  # DPC estimates: the offsets come from the observed values
+        observed = read_tsv(snakemake.input.observed)
+        log2 = log2.where(observed[kept].to_numpy() > 0)
+    figure = offsets_figure(log2, candidates, settings["reference"], settings["mode_bandwidth"], method, patients)
     save_figure(figure, snakemake.output.offsets, output_format)
 
 

@@ -207,8 +207,11 @@ def test_steps_write_matrix_offsets_and_figures(tmp_path, method, tables, dpc_va
     )
     adapter("normalize").main(snakemake)
     plot_job = SimpleNamespace(
-        input=SimpleNamespace(
-            raw=str(tmp_path / "raw.tsv"), samples=str(tmp_path / "samples.tsv"), **{k: str(v) for k, v in out.items()}
+        input=Named(
+            raw=str(tmp_path / "raw.tsv"),
+            samples=str(tmp_path / "samples.tsv"),
+            **{k: str(v) for k, v in out.items()},
+            **extra,
         ),
         output=SimpleNamespace(**{key: str(value) for key, value in figures.items()}),
         params=SimpleNamespace(normalization=settings, figures=config_section("figures")),

@@ -6,7 +6,7 @@ differ in *which proteins* the offset is estimated from:
 ``median``
     the sample's median log2 intensity (classic median centring). Assumes most proteins do not change,
     changes are balanced up/down, and missingness is similar across samples.
-``trimmed`` (default)
+``trimmed`` (what ``auto``, the default, uses for measured values and raw intensities)
     an iterative rank-invariant set: offsets are median log-ratios over the proteins whose corrected
     log-ratios vary least across samples; the most-changed proteins are dropped and the estimate is
     repeated until the set is stable. Holds when up to about half the proteins move one way.

@@ -802,6 +802,22 @@ def limpa_tables(frame, contrasts=TRIAL_CONTRASTS):
     return tables
 
 
+def on_the_same_tests(tables, reference):
+    """{contrast: table} of ``tables`` (e.g. R limpa's) kept to the proteins ``reference`` (e.g.
+    tearflow's) gives a p-value in that contrast, BH taken again over them: the two methods compared
+    on the same tests (limpa also tests proteins never observed in a contrast's pairs, tearflow leaves
+    them NaN)."""
+    from tearflow.multiple_testing import bh_adjust
+
+    restricted = {}
+    for contrast, table in tables.items():
+        tested = reference[contrast].loc[reference[contrast]["pvalue"].notna(), PROTEIN]
+        table = table[table[PROTEIN].isin(tested)].copy()
+        table["fdr"] = np.asarray(bh_adjust(table["pvalue"].to_numpy()), dtype=float)
+        restricted[contrast] = table
+    return restricted
+
+
 def precursor_evidence(scenario, replicates, normalization, limpa=None, methods=QUANTIFICATION_METHODS, fdr=0.05,
                        **options):  # fmt: skip
     """Discoveries (:func:`discoveries`) per replicate, method and contrast of a

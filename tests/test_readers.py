@@ -660,3 +660,28 @@ def test_maxquant_raw_intensity_is_not_normalised():
 def test_precursor_tables_say_whether_their_quantity_is_normalised(name, options, normalised):
     table = read_precursors(str(TEST_FIXTURES / "precursor" / name), "auto", config_section("import", **options))
     assert normalised_by_search_engine(table.format, table.quantity) is normalised
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".parquet"])
+def test_diann_report_made_without_normalisation_is_not_called_normalised(tmp_path, caplog, suffix):
+    """DIA-NN with --no-norm writes Normalisation.Factor 1 (Precursor.Normalised = Precursor.Quantity):
+    its Precursor.Normalised holds raw intensities, and normalization.method auto must normalize them."""
+    from tearflow.readers.precursors import DIANN_NOT_NORMALISED
+
+    report = pd.read_csv(TEST_FIXTURES / "precursor" / "diann1.9_HYE_AIF_report.tsv", sep="\t")
+    report["Precursor.Normalised"] = report["Precursor.Quantity"]
+    report["Normalisation.Factor"] = 1.0
+    path = tmp_path / f"report{suffix}"
+    if suffix == ".tsv":
+        report.to_csv(path, sep="\t", index=False)
+    else:
+        report.to_parquet(path, index=False)
+    options = config_section("import")
+    with caplog.at_level(logging.WARNING):
+        table = read_precursors(str(path), "auto", options)
+    assert table.quantity == DIANN_NOT_NORMALISED
+    assert not normalised_by_search_engine(table.format, table.quantity)
+    assert "--no-norm" in caplog.text
+    # the shipped fixture, normalised by DIA-NN, keeps its name
+    shipped = read_precursors(str(TEST_FIXTURES / "precursor" / "diann1.9_HYE_AIF_report.tsv"), "auto", options)
+    assert shipped.quantity == "Precursor.Normalised"

@@ -120,8 +120,9 @@ class PrecursorTable:
 #: tool's default settings), by tearflow format. ``normalization.method: auto`` leaves the DPC
 #: estimates of these as they are, as limpa does; raw intensities (DIA-NN ``Precursor.Quantity``,
 #: MaxQuant ``Intensity``, FragPipe ion ``Intensity``, generic tables) get the ``trimmed`` offsets
-#: (:func:`tearflow.normalization.resolved_method`). A DIA-NN run with ``--no-norm`` or Spectronaut
-#: without cross-run normalization wrote raw values under these names: set ``normalization.method``.
+#: (:func:`tearflow.normalization.resolved_method`). A DIA-NN report made with ``--no-norm`` is
+#: recognised by its reader (quantity ``DIANN_NOT_NORMALISED``); a pg_matrix made so, or Spectronaut
+#: without cross-run normalization, writes raw values under these names: set ``normalization.method``.
 SEARCH_ENGINE_NORMALISED = {
     "diann_matrix": {"pg_matrix"},
     "diann_report": {"PG.MaxLFQ", "PG.Normalised", "Genes.MaxLFQ", "Genes.Normalised", "Precursor.Normalised"},

@@ -66,6 +66,11 @@ DIANN_DECOY = "Decoy"  # 0/1, DIA-NN ≥ 1.9 report.parquet
 DIANN_PROTEOTYPIC = "Proteotypic"
 DIANN_CHANNEL = "Channel"  # plexDIA channel (DIA-NN 2); empty for label-free runs
 DIANN_LIBRARY_QVALUE_PREFIX = "Lib."  # Lib.Q.Value, Lib.PG.Q.Value: applied when the report has them
+DIANN_NORMALISED = "Precursor.Normalised"
+# Precursor.Normalised / Precursor.Quantity (vdemichev/DiaNN#1453): 1 in every row when DIA-NN ran with --no-norm
+DIANN_FACTOR = "Normalisation.Factor"
+#: what the import summary calls Precursor.Normalised of a report made without DIA-NN's normalisation
+DIANN_NOT_NORMALISED = "Precursor.Normalised (Normalisation.Factor 1: not normalised)"
 
 # Spectronaut precursor report (long)
 SN_FILE = "R.FileName"
@@ -392,7 +397,10 @@ def read_diann_precursors(path, options):
     ``import.diann_precursor_qvalue_filters`` (default ``Q.Value``, ``PG.Q.Value``, and the
     match-between-runs library q-values ``Lib.Q.Value``, ``Lib.PG.Q.Value`` at 0.01 — the ``Lib.``
     columns are applied when the report has them), or without a quantity. Multiplexed (plexDIA)
-    reports with several channels are refused.
+    reports with several channels are refused. A report whose ``Normalisation.Factor`` is 1 in
+    every row was made without DIA-NN's normalisation (``--no-norm``): its ``Precursor.Normalised``
+    is recorded as :data:`DIANN_NOT_NORMALISED`, with a warning, so that ``normalization.method:
+    auto`` normalizes it.
     """
     columns = report_columns(path)
     run_column = DIANN_RUN if DIANN_RUN in columns else DIANN_FILE
@@ -408,7 +416,9 @@ def read_diann_precursors(path, options):
         [DIANN_PRECURSOR, DIANN_GROUP, run_column, quantity, *filters, *([DIANN_PROTEOTYPIC] if proteotypic else [])],
         "DIA-NN report",
     )
+    check_factor = quantity == DIANN_NORMALISED and DIANN_FACTOR in columns
     optional = [c for c in (DIANN_GENES, DIANN_FILE, DIANN_DECOY, DIANN_CHANNEL) if c in columns]
+    optional += [DIANN_FACTOR] if check_factor else []
     wanted = [DIANN_PRECURSOR, DIANN_GROUP, run_column, quantity, *filters, *optional]
     wanted += [DIANN_PROTEOTYPIC] if proteotypic else []
     source = open_report(path, wanted)
@@ -430,7 +440,7 @@ def read_diann_precursors(path, options):
         stages.mark(NOT_PROTEOTYPIC, ~source.flags(DIANN_PROTEOTYPIC))
     _mark_filters(source, stages, filters, options)
     values = source.numbers([quantity], options)[quantity]
-    return _assemble_long(
+    table = _assemble_long(
         source,
         "diann_report",
         runs,
@@ -443,6 +453,19 @@ def read_diann_precursors(path, options):
         {"run": run_column, "precursor": DIANN_PRECURSOR},
         aliases,
     )
+    if check_factor:
+        factors = source.numbers([DIANN_FACTOR], options)[DIANN_FACTOR]
+        factors = factors[np.isfinite(factors)]
+        if factors.size and np.all(factors == 1.0):
+            log.warning(
+                "%s: %s is 1 in every row, so DIA-NN's normalisation was off (--no-norm) and %s holds raw "
+                "intensities; normalization.method auto normalizes them",
+                path,
+                DIANN_FACTOR,
+                DIANN_NORMALISED,
+            )
+            table.quantity = DIANN_NOT_NORMALISED
+    return table
 
 
 def _refuse_channels(source):

@@ -130,7 +130,7 @@ def protein_table_records(scenario, replicates, normalization):
                 matrix, proteins, data.sheet, normalization, by_row=True, normalised=data.normalised
             )[0],
             "min_pairs": sim.summarised_statistics(
-                None, None, data.sheet, normalization, protein_matrix=(proteins, matrix), normalised=data.normalised
+                None, None, data.sheet, normalization, protein_matrix=(proteins, matrix)
             ),
             "left_censored": sim.summarised_statistics(
                 None,
@@ -140,7 +140,6 @@ def protein_table_records(scenario, replicates, normalization):
                 "left_censored",
                 seed=replicate,
                 protein_matrix=(proteins, matrix),
-                normalised=data.normalised,
             ),
         }
         for method, contrast_tables in tables.items():

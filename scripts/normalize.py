@@ -45,7 +45,7 @@ def main(snakemake):
         if list(counts[PROTEIN]) != list(raw[PROTEIN]):
             raise TearflowError(f"{snakemake.input.observed}: its proteins are not those of {snakemake.input.raw}")
         observed = counts[kept].to_numpy() > 0
-    tables = normalised_tables(read_tsv(snakemake.input.import_summary))
+    tables = normalised_tables(read_tsv(snakemake.input.import_summary), snakemake.input.import_summary)
     flags = [normalised for _, _, normalised in tables]
     method = resolved_method(settings["method"], flags, dpc_values=observed is not None)
     if method != settings["method"]:

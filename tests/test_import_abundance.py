@@ -394,3 +394,9 @@ def test_sheet_check_suggests_the_run_that_differs_only_in_case(tmp_path):
     assert "4 sample(s) named in no proteomics table: nsde01_baseline, nsde01_week2, ssde01_baseline" in message
     # case-sensitively SSDE01_baseline ties with NSDE01_baseline (and wins the tie)
     assert "'nsde01_baseline' ~ 'NSDE01_baseline', 'nsde01_week2' ~ 'NSDE01_week2'" in message
+
+
+def test_import_summary_without_the_quantity_columns_is_named():
+    old = pd.DataFrame({"table": ["a.tsv"], "batch": ["a"]})
+    with pytest.raises(TearflowError, match=r"results/qc/import_summary.tsv: no column\(s\) quantity, "):
+        normalised_tables(old, "results/qc/import_summary.tsv")

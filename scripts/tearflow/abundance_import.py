@@ -64,10 +64,16 @@ PRECURSOR_LEVEL = "precursor"
 RUNS_COLUMNS = [SAMPLE, BATCH, TABLE, RUN]
 
 
-def normalised_tables(summary):
-    """``[(table, quantity, normalised)]`` from an import summary: each table, the column its
-    intensities came from and whether its search engine normalised that across runs (what
-    ``normalization.method: auto`` decides by)."""
+def normalised_tables(summary, path="import summary"):
+    """``[(table, quantity, normalised)]`` from an import summary (read from ``path``): each table,
+    the column its intensities came from and whether its search engine normalised that across runs
+    (what ``normalization.method: auto`` decides by)."""
+    missing = [column for column in (TABLE, QUANTITY, NORMALISED) if column not in summary.columns]
+    if missing:
+        raise TearflowError(
+            f"{path}: no column(s) {', '.join(missing)}; expected the import summary of this tearflow "
+            "version (run the import step again: snakemake -R import_abundance)"
+        )
     flags = [str(flag).strip().lower() == "true" for flag in summary[NORMALISED]]
     return list(zip(summary[TABLE].astype(str), summary[QUANTITY].fillna("").astype(str), flags))
 

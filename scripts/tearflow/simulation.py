@@ -583,15 +583,14 @@ def dpc_statistics(log2, protein_ids, sheet, normalization, model="cn", trend=Fa
 
 
 def summarised_statistics(log2, protein_ids, sheet, normalization, imputation="none", seed=0, shift=1.8, width=0.3,
-                          min_pairs=3, baseline="baseline", followup="week2", protein_matrix=None,
-                          normalised=False):  # fmt: skip
+                          min_pairs=3, baseline="baseline", followup="week2", protein_matrix=None):  # fmt: skip
     """The workflow on a protein matrix without a DPC: precursors summarised by
     :func:`median_polish_quant` (or ``protein_matrix`` = (ids, array) given) → normalization →
     ``imputation``: "none" (``differential_statistics`` with ``min_pairs`` measured pairs),
     "left_censored" (``left_censored_imputed`` with ``shift``, ``width``, ``seed``; as the workflow
     runs it, ``min_pairs`` counts measured pairs, imputed pairs only fill in) or "left_censored_all"
-    (the same imputation, every imputed pair counted: Perseus' practice). ``normalised``: as for
-    :func:`dpc_statistics`. Returns {contrast: table}."""
+    (the same imputation, every imputed pair counted: Perseus' practice). Measured protein values:
+    ``auto`` normalization is ``trimmed`` whatever the search engine did. Returns {contrast: table}."""
     from tearflow.differential import differential_statistics
     from tearflow.imputation import left_censored_imputed
 
@@ -601,9 +600,7 @@ def summarised_statistics(log2, protein_ids, sheet, normalization, imputation="n
         proteins, matrix = protein_matrix
     samples = list(sheet[SAMPLE])
     patients, patient_subgroups, base, follow, subgroups = trial_pairs(sheet, baseline, followup)
-    normalized = (
-        matrix if normalization is None else _normalize(matrix, samples, sheet, normalization, normalised=normalised)[0]
-    )
+    normalized = matrix if normalization is None else _normalize(matrix, samples, sheet, normalization)[0]
     frame = pd.DataFrame(normalized, columns=samples)
     measured = frame[follow].notna().to_numpy() & frame[base].notna().to_numpy()
     abundance = frame[base + follow].mean(axis=1).to_numpy()
@@ -623,9 +620,7 @@ def method_statistics(data, method, normalization, seed=0, **options):
     if method == "dpc":
         return dpc_statistics(data.log2, ids, data.sheet, normalization, normalised=data.normalised, **options)[0]
     imputation = {"min_pairs": "none"}.get(method, method)
-    return summarised_statistics(
-        data.log2, ids, data.sheet, normalization, imputation, seed=seed, normalised=data.normalised, **options
-    )
+    return summarised_statistics(data.log2, ids, data.sheet, normalization, imputation, seed=seed, **options)
 
 
 def discoveries(table, truth, fdr=0.05):
